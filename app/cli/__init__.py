@@ -14,7 +14,9 @@ import sys
 from app import __version__
 
 # Modules that each add subcommands; listed here so the order in --help is stable.
-COMMAND_MODULES = ("app.cli.info_cmd", "app.cli.convert_cmd", "app.cli.model_cmds")
+COMMAND_MODULES = (
+    "app.cli.info_cmd", "app.cli.convert_cmd", "app.cli.check_cmd", "app.cli.model_cmds",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
