@@ -1,0 +1,351 @@
+"""ABC -> music21 score -> MIDI or MusicXML, with repeats expanded and errors located.
+
+music21 is imported inside the functions (it takes a fraction of a second to load). Each entry
+point takes ABC text or a `Tune` from a tune book; errors become MusicError naming the tune (its
+label) and, where the parse fails on one line, that line. Before music21 sees the text:
+- a missing `L:` is filled in as ABC 2.1 defines it (1/16 when the meter is below 3/4, else 1/8);
+- accidentals are carried through the bar as ABC 2.1 says (`^F F` is two F sharps in the same
+  octave), which music21's ABC reader does not do by itself (see `carry_accidentals`).
+
+Tempo: `Q:` when the tune has one; else 110 dotted quarters a minute (165 qpm) for compound
+meters (6/8 jigs, 9/8 slip jigs, 12/8 slides) and 120 quarter notes a minute for everything else
+(4/4 and 2/2 reels at a steady session pace, 2/4 polkas, 3/4 waltzes, 3/2 hornpipes).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from fractions import Fraction
+from typing import TYPE_CHECKING, BinaryIO, Union
+
+from app.music.errors import MusicError
+from app.music.midi_file import NoteEvent, key_signature_name, save_bytes, write_midi
+
+if TYPE_CHECKING:
+    from app.music.tunebook import Tune
+
+log = logging.getLogger(__name__)
+
+AbcSource = Union[str, "Tune"]
+COMPOUND_QPM = 165.0   # 110 dotted quarters per minute
+SIMPLE_QPM = 120.0
+
+_NOTE_RE = re.compile(r"(\^\^|\^|__|_|=)?([A-Ga-g])([,']*)")
+# Chord symbols and annotations ("Am"), decorations (!trill!, +trill+; a lone ! is a line break).
+_SKIP_RE = re.compile(r'"[^"]*"?|![^!\s|]{1,30}!|\+[^+\s|]{1,30}\+')
+
+
+def default_tempo_qpm(meter: tuple[int, int] | None) -> float:
+    """Return the default tempo (quarter notes per minute) for a meter (see module docstring)."""
+    if meter and meter[1] == 8 and meter[0] in (6, 9, 12):
+        return COMPOUND_QPM
+    return SIMPLE_QPM
+
+
+def carry_accidentals(body_line: str, state: dict | None = None) -> str:
+    """Write out the accidentals ABC carries to later notes of the same pitch in a bar.
+
+    `state` (pitch -> accidental) is kept between lines of a tune since a bar may span lines.
+    Text in quotes, decorations (!..!, +..+), inline fields ([K:..]) and comments is left alone.
+    """
+    state = {} if state is None else state
+    out: list[str] = []
+    i, n = 0, len(body_line)
+    while i < n:
+        ch = body_line[i]
+        if ch == "%":
+            out.append(body_line[i:])
+            break
+        skip = _SKIP_RE.match(body_line, i) if ch in "\"!+" else None
+        if skip:
+            out.append(skip.group(0))
+            i = skip.end()
+            continue
+        if ch == "[" and i + 2 < n and body_line[i + 1].isalpha() and body_line[i + 2] == ":":
+            end = body_line.find("]", i)
+            end = n - 1 if end < 0 else end
+            if body_line[i + 1] == "K":
+                state.clear()
+            out.append(body_line[i:end + 1])
+            i = end + 1
+            continue
+        if ch == "|":
+            state.clear()
+        match = _NOTE_RE.match(body_line, i) if ch in "^_=ABCDEFGabcdefg" else None
+        if match:
+            accidental, letter, octave = match.groups()
+            pitch = (letter, octave)
+            if accidental:
+                state[pitch] = accidental
+            elif pitch in state:
+                out.append(state[pitch])
+            out.append(match.group(0))
+            i = match.end()
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _meter_of(text: str) -> tuple[int, int] | None:
+    text = text.strip()
+    if text in ("C", "C|"):
+        return (4, 4) if text == "C" else (2, 2)
+    match = re.match(r"(\d+)(?:\+\d+)*\s*/\s*(\d+)", text)
+    if not match:
+        return None
+    num = sum(int(x) for x in re.findall(r"\d+", text.split("/")[0]))
+    return num, int(match.group(2))
+
+
+def prepare_abc(abc: str) -> tuple[str, list[int]]:
+    """Return the ABC text music21 should read, and each of its lines' index in `abc`.
+
+    Keeps only the first tune, fills in a missing L: and carries accidentals through bars.
+    """
+    lines = abc.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out: list[str] = []
+    origin: list[int] = []
+    in_body = seen_x = False
+    has_length = False
+    meter = None
+    state: dict = {}
+    for index, line in enumerate(lines):
+        field = len(line) > 1 and line[1] == ":" and line[0].isalpha()
+        if field and line[0] == "X":
+            if seen_x:
+                break
+            seen_x = True
+        if not in_body:
+            if field and line[0] == "L":
+                has_length = True
+            if field and line[0] == "M":
+                meter = _meter_of(line[2:])
+            if field and line[0] == "K":
+                if not has_length:
+                    small = meter is not None and meter[0] / meter[1] < 0.75
+                    out.append("L:1/16" if small else "L:1/8")
+                    origin.append(index)
+                in_body = True
+            out.append(line)
+        else:
+            out.append(line if field else carry_accidentals(line, state))
+        origin.append(index)
+    return "\n".join(out) + "\n", origin
+
+
+def _describe(source: AbcSource, label: str | None) -> tuple[str, str | None, object]:
+    """Return (abc text, label, tune) for a string or a Tune."""
+    if isinstance(source, str):
+        return source, label, None
+    return source.abc(), label or source.label, source
+
+
+def _music21_parse(text: str):
+    from music21 import converter, stream
+
+    result = converter.parse(text, format="abc", forceSource=True)
+    if isinstance(result, stream.Opus):
+        scores = list(result.scores)
+        if not scores:
+            raise MusicError("no tune in the text")
+        result = scores[0]
+    return result
+
+
+def _error(message: str, label: str | None, line: int | None) -> MusicError:
+    return MusicError(message, path=label, line=line)
+
+
+def _file_line(tune, abc: str, index: int) -> int:
+    """Map a 0-based line of `tune.abc()` to the 1-based line of the tune's file."""
+    abc_lines = abc.split("\n")
+    body_start = len(abc_lines) - 1 - len(tune.body.split("\n"))  # abc() ends with "\n"
+    if index < body_start:
+        return tune.line
+    if tune.path and os.path.isfile(tune.path):
+        try:
+            with open(tune.path, encoding="utf-8", errors="replace") as handle:
+                file_lines = handle.read().split("\n")
+            for number in range(tune.line - 1, len(file_lines)):
+                if file_lines[number].lstrip().startswith("K:"):
+                    return number + 2 + (index - body_start)
+        except OSError:
+            pass
+    own_fields = len(tune.fields) - tune.book_fields
+    return tune.line + own_fields + (index - body_start)
+
+
+def _locate(text: str) -> int | None:
+    """Return the 0-based line of `text` where music21 first fails to parse, or None."""
+    lines = text.split("\n")
+    body = next((i for i, line in enumerate(lines) if line.startswith("K:")), None)
+    if body is None:
+        return None
+
+    def fails(count: int) -> bool:
+        try:
+            _music21_parse("\n".join(lines[:body + 1 + count]) + "\n")
+        except Exception:  # noqa: BLE001 - any music21 failure counts
+            return True
+        return False
+
+    low, high = 0, len(lines) - body - 1   # fails(high) is assumed; find the least failing
+    if fails(0):
+        return body
+    if not fails(high):
+        return None
+    while high - low > 1:
+        mid = (low + high) // 2
+        if fails(mid):
+            high = mid
+        else:
+            low = mid
+    return body + high
+
+
+def parse_abc(source: AbcSource, label: str | None = None, *, expand_repeats: bool = True):
+    """Parse one ABC tune into a music21 Score; repeats expanded unless told otherwise.
+
+    Raises MusicError naming the tune (`label`, or the Tune's label) and the failing line.
+    Badly formed repeats are logged and left unexpanded.
+    """
+    abc, label, tune = _describe(source, label)
+    if not abc.strip():
+        raise _error("empty ABC text", label, None)
+    text, origin = prepare_abc(abc)
+    try:
+        score = _music21_parse(text)
+    except MusicError as exc:
+        raise _error(exc.message, label, None) from None
+    except Exception as exc:  # noqa: BLE001 - music21 raises many kinds for bad ABC
+        index = _locate(text)
+        line = None
+        if index is not None and index < len(origin):
+            line = origin[index] + 1 if tune is None else _file_line(tune, abc, origin[index])
+        problem = str(exc).split(". tPrev")[0].split("\n")[0][:200] or type(exc).__name__
+        raise _error(f"music21 cannot read this ABC: {problem}", label, line) from None
+    if not score.recurse().notes.first():
+        raise _error("the tune has no notes", label, None)
+    if expand_repeats:
+        score = _expand(score, label)
+    return score
+
+
+def _expand(score, label: str | None):
+    try:
+        return score.expandRepeats()
+    except Exception as exc:  # noqa: BLE001 - music21's ExpanderException and StreamException
+        log.warning("%s: repeats not expanded: %s", label or "tune", exc)
+        return score
+
+
+def abc_to_score(abc: AbcSource, label: str | None = None):
+    """Return the music21 Score of one ABC tune with repeats expanded (MusicError if bad)."""
+    return parse_abc(abc, label)
+
+
+def score_note_events(score) -> list[NoteEvent]:
+    """Return the sounding notes of a score in time order, ties merged, grace notes dropped."""
+    events: list[NoteEvent] = []
+    for element in score.stripTies().flatten().notes:
+        duration = Fraction(element.quarterLength)
+        if duration <= 0:
+            continue
+        onset = Fraction(element.offset)
+        for pitch in sorted(p.midi for p in element.pitches):
+            events.append(NoteEvent(pitch, onset, duration))
+    events.sort(key=lambda e: (e.onset, e.pitch))
+    return events
+
+
+def abc_note_events(abc: AbcSource) -> list[NoteEvent]:
+    """Return (MIDI pitch, onset, duration) of every note, in quarter lengths, repeats expanded."""
+    return score_note_events(abc_to_score(abc))
+
+
+def score_context(score) -> dict:
+    """Return the first meter, key signature and tempo of a score: what the MIDI header holds."""
+    from music21 import key, meter, tempo
+
+    flat = score.flatten()
+    found: dict = {"time_signature": None, "key_sharps": 0, "minor": False, "tempos": []}
+    ts = flat.getElementsByClass(meter.TimeSignature).first()
+    if ts is not None:
+        found["time_signature"] = (ts.numerator, ts.denominator)
+    ks = flat.getElementsByClass(key.KeySignature).first()
+    if ks is not None:
+        found["key_sharps"] = ks.sharps
+        found["minor"] = getattr(ks, "mode", "major") == "minor"
+    for mark in flat.getElementsByClass(tempo.MetronomeMark):
+        qpm = mark.getQuarterBPM()
+        if qpm:
+            found["tempos"].append((Fraction(mark.offset), float(qpm)))
+    return found
+
+
+def transposed_sharps(sharps: int, semitones: int) -> int:
+    """Return the key signature (-6..6 sharps) a transposition by `semitones` leads to."""
+    return (sharps + 7 * semitones + 6) % 12 - 6
+
+
+def abc_to_midi(abc: AbcSource, out: str | os.PathLike | BinaryIO | None = None, *,
+                program: int = 0, tempo_qpm: float | None = None, label: str | None = None,
+                transpose: int = 0, provenance: dict[str, str] | None = None) -> bytes:
+    """Convert one ABC tune to a type 1 MIDI file; return the bytes (also saved to `out`).
+
+    Tempo from `tempo_qpm`, else the tune's Q:, else the meter's default; `program` is the GM
+    program (0-127); `transpose` shifts every note by semitones. Raises MusicError.
+    """
+    text, label, tune = _describe(abc, label)
+    score = parse_abc(abc, label)
+    events = score_note_events(score)
+    if transpose:
+        events = [e._replace(pitch=e.pitch + transpose) for e in events]
+        if any(not 0 <= e.pitch <= 127 for e in events):
+            raise _error(f"transposing by {transpose} semitones leaves the MIDI range", label,
+                         None)
+    context = score_context(score)
+    sharps = transposed_sharps(context["key_sharps"], transpose) if transpose \
+        else context["key_sharps"]
+    tempos = context["tempos"]
+    if tempo_qpm is not None:
+        tempos = [(Fraction(0), float(tempo_qpm))]
+    elif not tempos or tempos[0][0] != 0:
+        tempos = [(Fraction(0), default_tempo_qpm(context["time_signature"]))] + tempos
+    title = tune.title if tune is not None else (score.metadata.title if score.metadata else "")
+    return write_midi(events, out, title=title or "", tempos=tempos,
+                      time_signature=_midi_meter(context["time_signature"]),
+                      key_signature=key_signature_name(max(-7, min(7, sharps)), context["minor"]),
+                      program=program, provenance=provenance)
+
+
+def _midi_meter(meter: tuple[int, int] | None) -> tuple[int, int] | None:
+    if meter is None:
+        return None
+    num, den = meter
+    # MIDI stores the denominator as a power of two.
+    return (num, den) if den > 0 and den & (den - 1) == 0 and 0 < num < 256 else None
+
+
+def abc_to_musicxml(abc: AbcSource, out: str | os.PathLike | BinaryIO | None = None,
+                    label: str | None = None, *, transpose: int = 0) -> bytes:
+    """Convert one ABC tune to MusicXML (repeats kept as written); return the bytes.
+
+    Raises MusicError for ABC music21 cannot read.
+    """
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+    _, label, _ = _describe(abc, label)
+    score = parse_abc(abc, label, expand_repeats=False)
+    if transpose:
+        score = score.transpose(transpose)
+    try:
+        data = GeneralObjectExporter(score).parse()
+    except Exception as exc:  # noqa: BLE001 - music21 export errors are about this tune
+        raise _error(f"cannot write MusicXML: {exc}", label, None) from None
+    if out is not None:
+        save_bytes(data, out)
+    return data

@@ -1,0 +1,322 @@
+"""Standard MIDI files through mido: write a tune's notes, read the notes and meta data back.
+
+Times here are quarter lengths held as exact `Fraction`s (MIDI ticks / ticks per beat), the
+unit music21 uses, so ABC -> MIDI -> notes comparisons are exact. `write_midi` makes a type 1
+file: a conductor track (track name = tune title, tempo, time signature, key signature and an
+optional provenance text event) and one melody track with its program change. `read_midi`
+accepts type 0 and type 1 files from a path, a binary file object or bytes and returns a
+`MidiTune`; its `melody()` picks the track with the most notes and keeps the highest note where
+several sound at once. Corrupt or truncated files raise MusicError naming the file.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import BinaryIO, NamedTuple, Sequence, Union
+
+from app.music.errors import MusicError
+
+MidiSource = Union[str, os.PathLike, bytes, bytearray, BinaryIO]
+
+PROVENANCE_PREFIX = "ceol-provenance: "
+DEFAULT_TICKS_PER_BEAT = 480
+MAJOR_KEYS = ("Cb", "Gb", "Db", "Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#")
+MINOR_KEYS = ("Abm", "Ebm", "Bbm", "Fm", "Cm", "Gm", "Dm", "Am", "Em", "Bm", "F#m", "C#m", "G#m",
+              "D#m", "A#m")
+
+
+class NoteEvent(NamedTuple):
+    """One sounding note: MIDI pitch, onset and duration in quarter lengths."""
+
+    pitch: int
+    onset: Fraction
+    duration: Fraction
+
+
+@dataclass
+class MidiTrackNotes:
+    """The notes one track (and channel) of a MIDI file plays."""
+
+    name: str
+    program: int | None
+    channel: int | None
+    notes: list[NoteEvent]
+
+
+@dataclass
+class MidiTune:
+    """What `read_midi` found in a MIDI file; times in quarter lengths from the start."""
+
+    tracks: list[MidiTrackNotes]
+    ticks_per_beat: int
+    type: int
+    title: str = ""
+    tempos: list[tuple[Fraction, float]] = field(default_factory=list)  # (onset, qpm)
+    time_signature: tuple[int, int] | None = None  # the first one, (numerator, denominator)
+    key_signature: str | None = None  # the first one, mido spelling: "G", "Em", "Bb"
+    texts: list[str] = field(default_factory=list)
+    provenance: dict[str, str] = field(default_factory=dict)
+    path: str | None = None
+
+    @property
+    def tempo_qpm(self) -> float | None:
+        """Return the first tempo in quarter notes per minute, or None when the file has none."""
+        return self.tempos[0][1] if self.tempos else None
+
+    @property
+    def program(self) -> int | None:
+        """Return the program of the melody track, or None when it sets none."""
+        track = self._melody_track()
+        return track.program if track else None
+
+    def _melody_track(self) -> MidiTrackNotes | None:
+        tracks = [t for t in self.tracks if t.notes and t.channel != 9]
+        return max(tracks, key=lambda t: len(t.notes)) if tracks else None
+
+    def melody(self) -> list[NoteEvent]:
+        """Return the melody: the busiest non-drum track, highest note where notes overlap."""
+        track = self._melody_track()
+        return skyline(track.notes) if track else []
+
+
+def skyline(notes: Sequence[NoteEvent]) -> list[NoteEvent]:
+    """Reduce notes to one line: the highest of notes starting together, earlier ones cut short.
+
+    A note that starts while a higher one still sounds, and ends before it, is dropped.
+    """
+    by_onset: dict[Fraction, NoteEvent] = {}
+    for note in notes:
+        if note.duration <= 0:
+            continue
+        best = by_onset.get(note.onset)
+        if best is None or note.pitch > best.pitch:
+            by_onset[note.onset] = note
+    line: list[NoteEvent] = []
+    for note in sorted(by_onset.values(), key=lambda n: n.onset):
+        if line:
+            last = line[-1]
+            end = last.onset + last.duration
+            if end > note.onset:
+                if last.pitch > note.pitch and end >= note.onset + note.duration:
+                    continue
+                line[-1] = last._replace(duration=note.onset - last.onset)
+        line.append(note)
+    return line
+
+
+def key_signature_name(sharps: int, minor: bool = False) -> str:
+    """Return mido's key name for a signature of `sharps` (-7..7, flats negative)."""
+    if not -7 <= sharps <= 7:
+        raise MusicError(f"key signature with {sharps} sharps is outside -7..7")
+    return (MINOR_KEYS if minor else MAJOR_KEYS)[sharps + 7]
+
+
+def key_signature_sharps(name: str) -> tuple[int, bool]:
+    """Return (sharps, minor) for a mido key name such as "Bb" or "F#m"."""
+    if name in MINOR_KEYS:
+        return MINOR_KEYS.index(name) - 7, True
+    if name in MAJOR_KEYS:
+        return MAJOR_KEYS.index(name) - 7, False
+    raise MusicError(f"unknown key signature {name!r}")
+
+
+def _latin1(text: str) -> str:
+    # MIDI text events are bytes; mido writes Latin-1, so characters outside it become '?'.
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def write_midi(notes: Sequence[NoteEvent], out: str | os.PathLike | BinaryIO | None = None, *,
+               title: str = "", tempo_qpm: float = 120.0,
+               time_signature: tuple[int, int] | None = (4, 4), key_signature: str | None = None,
+               program: int = 0, channel: int = 0, velocity: int = 80,
+               ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT,
+               tempos: Sequence[tuple[Fraction, float]] | None = None,
+               provenance: dict[str, str] | None = None, track_name: str = "Melody") -> bytes:
+    """Write notes as a type 1 MIDI file; return its bytes and also save them to `out`.
+
+    Times are quarter lengths (rounded to ticks). `tempos` (onset, qpm) overrides `tempo_qpm`
+    when given. `provenance` becomes one JSON text event in the conductor track. A path is
+    written atomically; a file object is written to as is.
+    """
+    import mido
+
+    if not 0 <= program <= 127 or not 0 <= channel <= 15 or not 1 <= velocity <= 127:
+        raise MusicError(f"bad MIDI settings: program {program}, channel {channel}, "
+                         f"velocity {velocity}")
+    conductor: list[tuple[int, int, mido.MetaMessage]] = []
+    conductor.append((0, 0, mido.MetaMessage("track_name", name=_latin1(title))))
+    if time_signature:
+        num, den = time_signature
+        conductor.append((0, 1, mido.MetaMessage("time_signature", numerator=num,
+                                                 denominator=den)))
+    if key_signature:
+        key_signature_sharps(key_signature)
+        conductor.append((0, 2, mido.MetaMessage("key_signature", key=key_signature)))
+    for onset, qpm in (tempos or [(Fraction(0), tempo_qpm)]):
+        if not 1 <= qpm <= 1000:
+            raise MusicError(f"tempo {qpm:g} quarter notes per minute is outside 1-1000")
+        conductor.append((round(onset * ticks_per_beat), 3,
+                          mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(qpm))))
+    if provenance:
+        text = PROVENANCE_PREFIX + json.dumps({str(k): str(v) for k, v in provenance.items()},
+                                              sort_keys=True)
+        conductor.append((0, 4, mido.MetaMessage("text", text=text)))
+
+    melody: list[tuple[int, int, mido.Message]] = []
+    for note in notes:
+        start = round(note.onset * ticks_per_beat)
+        end = max(start + 1, round((note.onset + note.duration) * ticks_per_beat))
+        if not 0 <= note.pitch <= 127 or start < 0:
+            raise MusicError(f"note {note} cannot be written to MIDI")
+        # Order at equal ticks: note-offs (0) before note-ons (1) so repeated pitches sound.
+        melody.append((start, 1, mido.Message("note_on", note=note.pitch, velocity=velocity,
+                                              channel=channel)))
+        melody.append((end, 0, mido.Message("note_off", note=note.pitch, velocity=0,
+                                            channel=channel)))
+    head = [(0, -2, mido.MetaMessage("track_name", name=_latin1(track_name))),
+            (0, -1, mido.Message("program_change", program=program, channel=channel))]
+
+    midi = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
+    for events in (conductor, head + melody):
+        track = mido.MidiTrack()
+        now = 0
+        for tick, _, message in sorted(events, key=lambda e: (e[0], e[1])):
+            track.append(message.copy(time=tick - now))
+            now = tick
+        track.append(mido.MetaMessage("end_of_track", time=0))
+        midi.tracks.append(track)
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    data = buffer.getvalue()
+    if out is not None:
+        save_bytes(data, out)
+    return data
+
+
+def save_bytes(data: bytes, out: str | os.PathLike | BinaryIO) -> None:
+    """Save bytes to a path atomically (temp file + os.replace) or to a binary file object."""
+    if hasattr(out, "write"):
+        out.write(data)  # type: ignore[union-attr]
+        return
+    path = Path(out)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _read_source(source: MidiSource) -> tuple[bytes, str | None]:
+    if isinstance(source, (bytes, bytearray)):
+        return bytes(source), None
+    if hasattr(source, "read"):
+        return source.read(), getattr(source, "name", None)  # type: ignore[union-attr]
+    path = os.fspath(source)
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(), path
+    except IsADirectoryError:
+        raise MusicError("is a folder, not a MIDI file", path=path) from None
+    except FileNotFoundError:
+        raise MusicError("no such file", path=path) from None
+    except OSError as exc:
+        raise MusicError(f"cannot read: {exc.strerror or exc}", path=path) from None
+
+
+def read_midi(source: MidiSource) -> MidiTune:
+    """Read a type 0 or type 1 MIDI file from a path, binary file object or bytes.
+
+    Raises MusicError (naming the file) for an empty, truncated or corrupt file, or a type 2
+    file. Notes never switched off end at the end of their track.
+    """
+    import mido
+
+    data, path = _read_source(source)
+    if not data:
+        raise MusicError("empty file, not a MIDI file", path=path)
+    if not data.startswith(b"MThd"):
+        raise MusicError("not a MIDI file (no MThd header)", path=path)
+    try:
+        midi = mido.MidiFile(file=io.BytesIO(data))
+    except (EOFError, OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+        kind = "truncated" if isinstance(exc, EOFError) else "corrupt"
+        raise MusicError(f"{kind} MIDI file: {exc or type(exc).__name__}", path=path) from None
+    if midi.type == 2:
+        raise MusicError("type 2 MIDI files (independent patterns) are not supported", path=path)
+    if midi.ticks_per_beat <= 0:
+        raise MusicError("MIDI file uses SMPTE time, which is not supported", path=path)
+    return _collect(midi, path)
+
+
+def _collect(midi, path: str | None) -> MidiTune:
+    tpb = midi.ticks_per_beat
+    tune = MidiTune(tracks=[], ticks_per_beat=tpb, type=midi.type, path=path)
+    for index, track in enumerate(midi.tracks):
+        name = ""
+        programs: dict[int, int] = {}
+        sounding: dict[tuple[int, int], list[int]] = {}
+        notes: dict[int, list[NoteEvent]] = {}
+        tick = 0
+        for message in track:
+            tick += message.time
+            kind = message.type
+            if kind == "note_on" and message.velocity > 0:
+                sounding.setdefault((message.channel, message.note), []).append(tick)
+            elif kind in ("note_off", "note_on"):
+                starts = sounding.get((message.channel, message.note))
+                if starts:
+                    start = starts.pop(0)
+                    notes.setdefault(message.channel, []).append(NoteEvent(
+                        message.note, Fraction(start, tpb), Fraction(tick - start, tpb)))
+            elif kind == "program_change":
+                programs.setdefault(message.channel, message.program)
+            elif kind == "track_name":
+                name = name or message.name
+            elif kind == "set_tempo":
+                tune.tempos.append((Fraction(tick, tpb), round(mido_tempo2bpm(message.tempo), 2)))
+            elif kind == "time_signature" and tune.time_signature is None:
+                tune.time_signature = (message.numerator, message.denominator)
+            elif kind == "key_signature" and tune.key_signature is None:
+                tune.key_signature = message.key
+            elif kind == "text":
+                _add_text(tune, message.text)
+        for (channel, pitch), starts in sounding.items():
+            for start in starts:
+                notes.setdefault(channel, []).append(
+                    NoteEvent(pitch, Fraction(start, tpb), Fraction(tick - start, tpb)))
+        if index == 0 and name:
+            tune.title = name
+        for channel, found in sorted(notes.items()):
+            found.sort(key=lambda n: (n.onset, n.pitch))
+            tune.tracks.append(MidiTrackNotes(name, programs.get(channel), channel, found))
+    tune.tempos.sort()
+    return tune
+
+
+def _add_text(tune: MidiTune, text: str) -> None:
+    if text.startswith(PROVENANCE_PREFIX):
+        try:
+            data = json.loads(text[len(PROVENANCE_PREFIX):])
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            tune.provenance.update({str(k): str(v) for k, v in data.items()})
+            return
+    tune.texts.append(text)
+
+
+def mido_tempo2bpm(tempo: int) -> float:
+    """Return quarter notes per minute for a MIDI tempo in microseconds per quarter."""
+    return 60_000_000 / tempo
