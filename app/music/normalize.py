@@ -1,0 +1,180 @@
+"""Training text: the normalised form of a tune that the model learns from and generates.
+
+`training_text(tune)` writes one tune as:
+
+- header lines in the canonical order X, T, R, M, L, Q, K, each once, as `X:value` with single
+  spaces inside the value. `X:` is always `X:1` (reference numbers carry no music); `T:` (the
+  first title) only with `keep_title=True`; `R:` is the tune's rhythm, written in lower case
+  when it is a known dance or tune type (`R: REEL` -> `R:reel`, `slipjig` -> `slip jig`,
+  `double jig` -> `jig`), kept as written otherwise, and filled in when the tune has none but
+  its title ("Lanigan's Ball -- Jig") or its book's section heading names one rhythm that fits
+  its meter; M, L and Q are written when the tune has them; K always, with the tonic and mode
+  in their short spelling (`K: E Minor` -> `K:Em`, `ADor` -> `Ador`, `Amaj` -> `A`).
+- Dropped header fields: notes, sources, books, discography, transcription, history, origin,
+  area, composer, parts order, instructions, voices and words (N, S, B, D, Z, H, O, A, C, P,
+  I, V, W, G, F, U, ...). They do not change the notes music21 plays, except that `P:` part
+  orders and `V:` voice definitions are ignored by music21 anyway.
+- The body keeps every music line and the inline field lines that change the music
+  (K, L, M, Q, P, V; inline `[K:...]` fields stay inside their lines). It drops `%` comments
+  (trailing ones too, `\\%` is kept), `%%` directives (including `%%MIDI`, which only steer
+  abc2midi's playback), lyrics (`w:`, `W:`), body titles and notes (`T:`, `N:` ...), `+:`
+  continuations, trailing white space and lines left empty, so that no blank line (which ends
+  a tune in ABC) appears inside a tune.
+- Line endings are `\\n` and the text ends with one `\\n`.
+
+`corpus_text(tunes)` joins tunes with one blank line between them, as the model sees them;
+generated text is split back into tunes at blank lines. No music21 is imported here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from app.music.tunebook import Tune, strip_comment
+
+# Field lines of the body that change the music.
+_BODY_FIELDS = frozenset("KLMPQV")
+
+# Canonical rhythm names and the meters they fit (an empty set: any meter).
+_COMMON_TIME = {"C", "C|", "4/4", "2/2"}
+RHYTHM_METERS: dict[str, set[str]] = {
+    "reel": _COMMON_TIME | {"2/4"},
+    "jig": {"6/8", "12/8"},
+    "slip jig": {"9/8", "9/4"},
+    "hornpipe": _COMMON_TIME | {"2/4"},
+    "polka": {"2/4", "4/4"},
+    "waltz": {"3/4", "3/8"},
+    "march": _COMMON_TIME | {"2/4", "6/8", "12/8", "3/4"},
+    "strathspey": _COMMON_TIME,
+    "slide": {"12/8", "6/8"},
+    "mazurka": {"3/4"},
+    "air": set(),
+    "highland fling": _COMMON_TIME,
+    "clog": _COMMON_TIME | {"2/4"},
+    "schottische": _COMMON_TIME | {"2/4"},
+    "barndance": _COMMON_TIME,
+    "set dance": set(),
+    "minuet": {"3/4", "3/8"},
+    "gavotte": _COMMON_TIME,
+}
+_RHYTHM_SPELLINGS = {
+    "reels": "reel", "jigs": "jig", "jigg": "jig", "double jig": "jig", "single jig": "jig",
+    "slipjig": "slip jig", "slip-jig": "slip jig", "hop jig": "slip jig", "hornpipes": "hornpipe",
+    "polkas": "polka", "waltzes": "waltz", "valse": "waltz", "marches": "march",
+    "quickstep": "march", "quick step": "march", "quick march": "march",
+    "strathspeys": "strathspey", "slides": "slide", "mazurkas": "mazurka", "airs": "air",
+    "fling": "highland fling", "barn dance": "barndance", "minuets": "minuet",
+}
+_TITLE_RHYTHM = re.compile(
+    r"\b(slip[\s-]?jigg?|hop jig|double jigg?|single jigg?|jigg?|reels?|hornpipes?|polkas?|"
+    r"waltz|valse|quick[\s-]?step|quick march|march|strathspeys?|slide|mazurkas?|air|"
+    r"highland fling|fling|clog|schottische|barn dance|set dance|minuet|gavotte)\b",
+    re.IGNORECASE)
+
+
+def canonical_rhythm(value: str) -> str:
+    """Return the canonical lower-case name of a rhythm, or the value tidied when unknown."""
+    tidy = " ".join(value.split())
+    name = re.sub(r"[\s-]+", " ", tidy.lower().strip(" .,;"))
+    name = _RHYTHM_SPELLINGS.get(name, name)
+    return name if name in RHYTHM_METERS else tidy
+
+
+def _fits_meter(rhythm: str, meter: str) -> bool:
+    meters = RHYTHM_METERS.get(rhythm, set())
+    return not meters or not meter or meter.replace(" ", "") in meters
+
+
+def rhythm_of(tune: Tune) -> str:
+    """Return the tune's rhythm: its `R:`, else one named by its titles or book section.
+
+    A rhythm taken from a title or section is used only when it is the only one named and it
+    fits the tune's meter (a "jig" in 3/4 is not clear); "" when nothing is clear.
+    """
+    if tune.rhythm:
+        return canonical_rhythm(tune.rhythm)
+    titles = " ".join(value for name, value in tune.fields if name == "T")
+    named = {canonical_rhythm(m.group(1)) for m in _TITLE_RHYTHM.finditer(titles)}
+    if not named and tune.section:
+        named = {canonical_rhythm(tune.section)}
+    if len(named) == 1:
+        rhythm = named.pop()
+        if _fits_meter(rhythm, tune.meter):
+            return rhythm
+    return ""
+
+
+_MODES = {"maj": "", "ion": "", "min": "m", "m": "m", "aeo": "m", "mix": "mix", "dor": "dor",
+          "phr": "phr", "lyd": "lyd", "loc": "loc"}
+_TONIC = re.compile(r"^([A-G][#b]?)([A-Za-z]*)$")
+
+
+def canonical_key(value: str) -> str:
+    """Return a key in its short ABC spelling: "E Minor" -> "Em", "ADor" -> "Ador", "G" -> "G".
+
+    Only the tonic and mode are rewritten (ABC reads just the first three letters of a mode);
+    explicit accidentals and clefs after them, and keys like "none" or "HP", are kept as written.
+    """
+    tokens = value.split()
+    if not tokens:
+        return ""
+    match = _TONIC.match(tokens[0])
+    if not match:
+        return " ".join(tokens)
+    tonic, mode, rest = match.group(1), match.group(2), tokens[1:]
+    if not mode and rest and rest[0].isalpha():
+        mode, rest = rest[0], rest[1:]
+    short = _MODES.get(mode.lower()[:3] if len(mode) > 1 else mode)
+    if short is None:
+        return " ".join(tokens)
+    return " ".join([tonic + short] + rest)
+
+
+def _field_line(letter: str, value: str) -> str:
+    if letter == "K":
+        return f"K:{canonical_key(value)}"
+    return f"{letter}:{' '.join(value.split())}"
+
+
+def _body_lines(body: str) -> Iterable[str]:
+    for line in body.split("\n"):
+        if line.startswith("%"):
+            continue
+        if len(line) > 1 and line[1] == ":" and (line[0].isalpha() or line[0] == "+"):
+            if line[0] in _BODY_FIELDS:
+                yield _field_line(line[0], strip_comment(line[2:]))
+            continue
+        if "%" in line:
+            line = strip_comment(line)
+        line = line.rstrip()
+        if line:
+            yield line
+
+
+def training_text(tune: Tune, keep_title: bool = False) -> str:
+    """Return the tune as normalised training text (see the module docstring); ends with "\\n"."""
+    lines = ["X:1"]
+    if keep_title and tune.title:
+        lines.append(_field_line("T", tune.title))
+    rhythm = rhythm_of(tune)
+    if rhythm:
+        lines.append(_field_line("R", rhythm))
+    for letter in "MLQ":
+        value = tune.field(letter)
+        if value:
+            lines.append(_field_line(letter, value))
+    lines.append(_field_line("K", tune.key))
+    lines.extend(_body_lines(tune.body))
+    return "\n".join(lines) + "\n"
+
+
+def corpus_text(tunes: Iterable[Tune], keep_title: bool = False) -> str:
+    """Return the training texts of `tunes` joined by one blank line, as the model sees them."""
+    return "\n".join(training_text(tune, keep_title) for tune in tunes)
+
+
+def split_generated_text(text: str) -> list[str]:
+    """Split text in the training format back into tunes at blank lines (empty pieces dropped)."""
+    pieces = re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return [piece.strip("\n") + "\n" for piece in pieces if piece.strip()]

@@ -1,0 +1,119 @@
+"""Training text: canonical header order, dropped fields and comments, rhythm filled in, and the
+normalised tunes still play the same notes as the originals."""
+
+import pytest
+
+from app.music.normalize import (canonical_key, canonical_rhythm, corpus_text, rhythm_of,
+                                 split_generated_text, training_text)
+from app.music.tunebook import parse_tune_book
+
+TUNE = """X:42\r
+T:The Kesh\r
+C:Trad.\r
+L:1/8\r
+Q:3/8=120\r
+M: 6/8\r
+Z:someone, 2001\r
+N:notes on the tune\r
+R: Double Jig\r
+O:Ireland\r
+%%MIDI program 73\r
+K: G Major  % the key\r
+|:GAG GAB|ABA ABd|   \r
+% a comment line\r
+w:some words here\r
+edd gdd|edB dBA:|% end of part A\r
+M:9/8\r
+[K:D]fed cBA def|\\%sure\r
+"""
+
+
+def _tune(text, path="t.abc"):
+    return parse_tune_book(text, path).tunes[0]
+
+
+def test_canonical_header_order_and_dropped_fields():
+    text = training_text(_tune(TUNE), keep_title=True)
+    assert text == ("X:1\nT:The Kesh\nR:jig\nM:6/8\nL:1/8\nQ:3/8=120\nK:G\n"
+                    "|:GAG GAB|ABA ABd|\nedd gdd|edB dBA:|\nM:9/8\n[K:D]fed cBA def|\\%sure\n")
+
+
+def test_header_comes_from_file_header_and_title_is_optional():
+    book = parse_tune_book("M:6/8\nL:1/8\n\nX:3\nT:Jig\nK:D\nDFA dAF|\n")
+    assert training_text(book.tunes[0]) == "X:1\nR:jig\nM:6/8\nL:1/8\nK:D\nDFA dAF|\n"
+
+
+def test_no_blank_line_and_no_carriage_return_inside_a_tune():
+    text = training_text(_tune(TUNE))
+    assert "\n\n" not in text and "\r" not in text and text.endswith("\n")
+    assert all(line == line.rstrip() for line in text.split("\n"))
+
+
+def test_corpus_text_splits_back_into_the_same_tunes():
+    tunes = parse_tune_book(TUNE + "\n" + TUNE.replace("X:42", "X:43")).tunes
+    joined = corpus_text(tunes)
+    assert joined.count("\n\n") == 1
+    assert split_generated_text(joined) == [training_text(t) for t in tunes]
+
+
+@pytest.mark.parametrize("title, meter, section, expected", [
+    ("LANIGAN'S BALL -- JIG", "6/8", "", "jig"),
+    ("Miss Ramsay's Reel.", "C|", "", "reel"),
+    ("A Spanish Jigg.", "6/8", "", "jig"),
+    ("The Kid on the Mountain (slip jig)", "9/8", "", "slip jig"),
+    ("Brian Boru's March", "6/8", "", "march"),
+    ("The Jig of Slurs", "3/4", "", ""),          # a jig in 3/4 is not clear
+    ("The Hornpipe Reel", "C|", "", ""),          # two rhythms named: not clear
+    ("The Boyne Water", "C|", "", ""),            # nothing named
+    ("The Boyne Water", "C|", "reel", "reel"),    # the book's section says reel
+    ("Paddy's Polka", "2/4", "reel", "polka"),    # the title beats the section
+])
+def test_rhythm_from_title_or_section_when_clear(title, meter, section, expected):
+    tune = _tune(f"X:1\nT:{title}\nM:{meter}\nK:D\nDEFG|\n")
+    if section:
+        from dataclasses import replace
+        tune = replace(tune, section=section)
+    assert rhythm_of(tune) == expected
+    assert ("R:" + expected in training_text(tune)) == bool(expected)
+
+
+def test_rhythm_from_book_section_heading_reaches_training_text():
+    book = parse_tune_book("HORNPIPES\n\nX:1\nT:The Boys of Bluehill\nM:C|\nK:D\nFA|B2AF|\n")
+    assert training_text(book.tunes[0]).startswith("X:1\nR:hornpipe\nM:C|\n")
+
+
+def test_explicit_rhythm_is_kept_and_tidied():
+    assert canonical_rhythm(" REEL ") == "reel"
+    assert canonical_rhythm("slipjig") == "slip jig"
+    assert canonical_rhythm("Liebes -  Lied") == "Liebes - Lied"
+    tune = _tune("X:1\nT:A Reel\nR:hornpipe\nM:C|\nK:D\nDEFG|\n")
+    assert rhythm_of(tune) == "hornpipe"
+
+
+def test_canonical_key_spelling():
+    assert [canonical_key(k) for k in ["E Minor", "ADor", "A Mixolydian", "Gmaj", "Bb min",
+                                       "D exp ^f", "none", "C clef=bass"]] == [
+        "Em", "Ador", "Amix", "G", "Bbm", "D exp ^f", "none", "C clef=bass"]
+
+
+def _note_sequence(text):
+    import music21
+
+    score = music21.converter.parse(text, format="abc").expandRepeats()
+    return [(tuple(p.midi for p in n.pitches), float(n.offset), float(n.quarterLength))
+            for n in score.flatten().notes]
+
+
+@pytest.mark.slow
+def test_normalised_celtic_tunes_play_the_same_notes():
+    from app.music.corpus import load_corpus
+
+    tunes = load_corpus(["celtic"]).tunes
+    # The tunes the normalisation changes most, plus every 300th tune for breadth.
+    changed = sorted(tunes, key=lambda t: len(training_text(t)) - len(t.abc()))[:16]
+    sample = changed + [t for t in tunes[::300] if t not in changed]
+    assert len(sample) >= 28
+    for tune in sample:
+        original = _note_sequence(tune.abc())
+        assert original, tune.label
+        assert _note_sequence(training_text(tune)) == original, tune.label
