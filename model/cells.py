@@ -1,0 +1,76 @@
+"""From-scratch recurrent cells, written gate by gate, as readable reference code.
+
+The lecture's recurrence h_t = f_W(h_{t-1}, x_t) applies the same weights at every step. These
+cells are slow (one Python step per character) and exist to be read and to prove that the fast
+fused layers in `core.py` compute the same thing: the tests load one set of weights into both.
+Weights use torch's layout (W_ih: (G*H, I), W_hh: (G*H, H), gates stacked i, f, g, o).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+
+class RNNCell(nn.Module):
+    """Vanilla RNN: h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), act = tanh or ReLU."""
+
+    def __init__(self, input_size: int, hidden_size: int, nonlinearity: str = "tanh") -> None:
+        super().__init__()
+        self.weight_ih = nn.Parameter(torch.empty(hidden_size, input_size))
+        self.weight_hh = nn.Parameter(torch.empty(hidden_size, hidden_size))
+        self.bias_ih = nn.Parameter(torch.zeros(hidden_size))
+        self.bias_hh = nn.Parameter(torch.zeros(hidden_size))
+        self.act = torch.tanh if nonlinearity == "tanh" else torch.relu
+        nn.init.uniform_(self.weight_ih, -hidden_size ** -0.5, hidden_size ** -0.5)
+        nn.init.uniform_(self.weight_hh, -hidden_size ** -0.5, hidden_size ** -0.5)
+
+    def forward(self, x: Tensor, h: Tensor) -> Tensor:
+        """One step: x (B, I), h (B, H) -> new h (B, H)."""
+        return self.act(x @ self.weight_ih.T + self.bias_ih + h @ self.weight_hh.T + self.bias_hh)
+
+
+class LSTMCell(nn.Module):
+    """Long short-term memory: gates decide what to forget, store, update and output."""
+
+    def __init__(self, input_size: int, hidden_size: int) -> None:
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size))
+        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size))
+        self.bias_ih = nn.Parameter(torch.zeros(4 * hidden_size))
+        self.bias_hh = nn.Parameter(torch.zeros(4 * hidden_size))
+        for w in (self.weight_ih, self.weight_hh):
+            nn.init.uniform_(w, -hidden_size ** -0.5, hidden_size ** -0.5)
+
+    def forward(self, x: Tensor, state: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
+        """One step: x (B, I), state (h, c) each (B, H) -> new (h, c)."""
+        h, c = state
+        z = x @ self.weight_ih.T + self.bias_ih + h @ self.weight_hh.T + self.bias_hh  # (B, 4H)
+        i, f, g, o = z.chunk(4, dim=1)
+        forget = torch.sigmoid(f)      # forget: how much of the old cell state to keep
+        store = torch.sigmoid(i)       # store: how much of the new candidate to write
+        candidate = torch.tanh(g)      # the new information itself
+        c = forget * c + store * candidate  # update the cell state
+        output = torch.sigmoid(o)      # output: which part of the cell state to expose
+        return output * torch.tanh(c), c
+
+
+def run_cells(cells: list[nn.Module], x: Tensor, state: list | None = None) -> tuple[Tensor, list]:
+    """Run stacked cells over a sequence x (B, T, I) -> outputs (B, T, H) and final states."""
+    batch = x.shape[0]
+    if state is None:
+        state = []
+        for cell in cells:
+            size = cell.weight_hh.shape[1]
+            zeros = x.new_zeros(batch, size)
+            state.append((zeros, zeros.clone()) if isinstance(cell, LSTMCell) else zeros)
+    state = list(state)
+    outputs = []
+    for t in range(x.shape[1]):
+        inp = x[:, t]
+        for layer, cell in enumerate(cells):
+            state[layer] = cell(inp, state[layer])
+            inp = state[layer][0] if isinstance(cell, LSTMCell) else state[layer]
+        outputs.append(inp)
+    return torch.stack(outputs, dim=1), state

@@ -1,0 +1,168 @@
+"""Model files: safetensors weights with the metadata JSON in the same file's header.
+
+One file holds everything a model needs and nothing that runs: tensors named `model.*`, and
+in the safetensors header `__metadata__["ceol"]` a JSON object with the model and training
+configs, the vocabulary and a training summary (corpus, tune count, steps, losses, date).
+Resumable checkpoints add the optimiser state (`optim.*`), the best weights so far (`best.*`),
+the random generators (`rng.*`) and the loop position in the same JSON. Files are written to a
+temporary file and moved into place, so a crash never leaves half a model. Loading parses the
+header ourselves before handing the file to safetensors: pickles, truncated files, other
+safetensors files and metadata that does not match the weights are refused with ModelError.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from model.config import ModelConfig, TrainConfig, from_dict, to_dict
+from model.errors import ModelError
+from model.lm import MusicLM
+from model.vocab import Vocab
+
+FORMAT = "ceol-model"
+FORMAT_VERSION = 1
+MAX_HEADER = 100 * 1024 * 1024
+
+
+@dataclass
+class ModelFile:
+    """A loaded model with its vocabulary and metadata."""
+
+    model: MusicLM
+    vocab: Vocab
+    model_config: ModelConfig
+    train_config: TrainConfig | None
+    training: dict[str, Any]
+    path: str | None = None
+    resume: dict[str, Any] | None = None
+    extra_tensors: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+def save_model(path: str | os.PathLike, model: MusicLM, vocab: Vocab, *,
+               train_config: TrainConfig | None = None, training: dict[str, Any] | None = None,
+               resume: dict[str, Any] | None = None,
+               extra_tensors: dict[str, torch.Tensor] | None = None) -> None:
+    """Write a model file atomically (temp file + os.replace).
+
+    `resume` and `extra_tensors` (named optim.*, best.*, rng.*) make it a resumable checkpoint.
+    """
+    from safetensors.torch import save
+
+    if len(vocab) != model.vocab_size:
+        raise ModelError(f"vocabulary has {len(vocab)} characters but the model {model.vocab_size}")
+    meta = {"format": FORMAT, "version": FORMAT_VERSION,
+            "model_config": to_dict(model.config), "vocab": vocab.chars,
+            "train_config": to_dict(train_config) if train_config else None,
+            "training": training or {}, "resume": resume}
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    tensors.update(extra_tensors or {})
+    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
+    blob = save(tensors, metadata={"format": FORMAT, "ceol": json.dumps(meta)})
+    write_atomic(path, blob)
+
+
+def write_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Write bytes to `path` through a temporary file in the same folder and os.replace."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
+    """Return the Ceol metadata of a model file without loading weights (no torch needed).
+
+    Raises ModelError for anything that is not a complete Ceol model file.
+    """
+    meta, _ = _read_header(path)
+    return meta
+
+
+def _read_header(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"{path}: no such model file")
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if len(head) < 8:
+            raise ModelError(f"{path}: not a Ceol model file (too short)")
+        (n,) = struct.unpack("<Q", head)
+        if n < 2 or n > MAX_HEADER or 8 + n > size:
+            raise ModelError(f"{path}: not a Ceol model file (no safetensors header; "
+                             "pickled .pt/.pth files are refused because loading them can run code)")
+        raw = f.read(n)
+    try:
+        header = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ModelError(f"{path}: not a Ceol model file (unreadable header)") from None
+    if not isinstance(header, dict):
+        raise ModelError(f"{path}: not a Ceol model file (unreadable header)")
+    info = header.get("__metadata__") or {}
+    if info.get("format") != FORMAT or "ceol" not in info:
+        raise ModelError(f"{path}: a safetensors file, but not a Ceol model (no Ceol metadata)")
+    try:
+        meta = json.loads(info["ceol"])
+    except json.JSONDecodeError:
+        raise ModelError(f"{path}: damaged Ceol metadata") from None
+    end = max((t["data_offsets"][1] for k, t in header.items()
+               if k != "__metadata__" and isinstance(t, dict) and "data_offsets" in t), default=0)
+    if 8 + n + end > size:
+        raise ModelError(f"{path}: the file is truncated ({size} of {8 + n + end} bytes)")
+    if not isinstance(meta, dict) or "model_config" not in meta or "vocab" not in meta:
+        raise ModelError(f"{path}: damaged Ceol metadata (no model config or vocabulary)")
+    return meta, header
+
+
+def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> ModelFile:
+    """Load a model file without executing any code from it; ModelError if it is not one."""
+    from safetensors.torch import load_file
+
+    meta, _ = _read_header(path)
+    try:
+        tensors = load_file(str(path), device="cpu")
+    except Exception as exc:  # safetensors raises its own error types for damaged files
+        raise ModelError(f"{path}: damaged model file ({exc})") from None
+    try:
+        model_config = from_dict(ModelConfig, meta["model_config"])
+        model_config.check()
+        vocab = Vocab(meta["vocab"])
+        tc = meta.get("train_config")
+        train_config = from_dict(TrainConfig, tc) if tc else None
+    except (ModelError, TypeError, ValueError) as exc:
+        raise ModelError(f"{path}: damaged Ceol metadata ({exc})") from None
+    model = MusicLM(model_config, len(vocab))
+    weights = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+    expected = model.state_dict()
+    if set(weights) != set(expected):
+        missing = sorted(set(expected) - set(weights))[:3]
+        raise ModelError(f"{path}: the weights do not match the metadata "
+                         f"(missing or extra tensors, e.g. {missing})")
+    for name, tensor in expected.items():
+        if tuple(weights[name].shape) != tuple(tensor.shape):
+            raise ModelError(f"{path}: the weights do not match the metadata ({name} has shape "
+                             f"{tuple(weights[name].shape)}, the config says {tuple(tensor.shape)})")
+    model.load_state_dict(weights)
+    model.eval()
+    extra = {k: v for k, v in tensors.items() if not k.startswith("model.")}
+    return ModelFile(model.to(device), vocab, model_config, train_config,
+                     meta.get("training") or {}, str(path), meta.get("resume"), extra)

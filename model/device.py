@@ -1,0 +1,58 @@
+"""Choosing where tensors live (CUDA, Apple MPS or the CPU) and how many CPU threads to use."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+from model.errors import ModelError
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """Return the torch device for auto, cpu, cuda, cuda:N or mps; ModelError if it is absent."""
+    name = (name or "auto").strip().lower()
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if _mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cpu":
+        return torch.device("cpu")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ModelError(f"device {name!r} asked for, but this machine has no CUDA GPU "
+                             "(or this torch build has no CUDA); use --device cpu or auto")
+        try:
+            device = torch.device(name)
+        except RuntimeError:
+            raise ModelError(f"bad device name {name!r}") from None
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ModelError(f"device {name!r} asked for, but only "
+                             f"{torch.cuda.device_count()} CUDA device(s) exist")
+        return device
+    if name == "mps":
+        if not _mps_available():
+            raise ModelError("device 'mps' asked for, but Apple MPS is not available here")
+        return torch.device("mps")
+    raise ModelError(f"unknown device {name!r}; choose auto, cpu, cuda or mps")
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend and backend.is_available())
+
+
+def set_threads(threads: int = 0) -> int:
+    """Set torch's intra-op CPU threads (0 = one per available core); return the number set."""
+    if threads <= 0:
+        try:
+            threads = len(os.sched_getaffinity(0))
+        except AttributeError:
+            threads = os.cpu_count() or 1
+        world = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+        threads = max(1, threads // max(1, world))
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return threads

@@ -1,0 +1,209 @@
+"""Sampling tunes from a music model: priming, header conditioning, top-k/top-p, batches.
+
+The prime is the start of a tune the model continues: either ABC text the user wrote (their
+first bars), or a header built from the user's choices (meter, key, unit length, rhythm, title)
+in the training text's canonical order X, T, R, M, L, Q, K, so the model writes the body. All
+variations are sampled together as one batch; each stops at the blank line that ends a tune or
+at the length cap, and carries its settings and the model's probability of every character it
+chose (softmax at temperature 1, before top-k/top-p: how expected that character was).
+Characters of a prime outside the vocabulary are read as the unknown symbol (and listed in the
+settings); the sampler never emits the unknown symbol.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from model.config import SampleConfig
+from model.lm import MusicLM
+from model.vocab import Vocab
+
+# A typical meter for each rhythm, used when the user names only the rhythm.
+RHYTHM_METERS = {"reel": "4/4", "jig": "6/8", "double jig": "6/8", "single jig": "6/8",
+                 "slip jig": "9/8", "hop jig": "9/8", "hornpipe": "4/4", "polka": "2/4",
+                 "waltz": "3/4", "slide": "12/8", "mazurka": "3/4", "strathspey": "4/4",
+                 "march": "2/4", "barndance": "4/4"}
+
+
+@dataclass
+class GeneratedTune:
+    """One sampled tune."""
+
+    text: str                      # the whole tune (prime + continuation), ends with "\n"
+    prime: str                     # what the model was given
+    generated: str                 # what the model wrote
+    probabilities: list[float]     # one per character of `generated`
+    finished: bool                 # True: ended at a blank line; False: hit the length cap
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def build_prime(*, meter: str | None = None, key: str | None = None,
+                unit_length: str | None = None, rhythm: str | None = None,
+                title: str | None = None, prime: str | None = None,
+                title_in_prime: bool = True) -> str:
+    """Return the prime for these choices (see the module docstring for the rules).
+
+    A `prime` that starts with "X:" is used as it is (with trailing blank lines removed); other
+    prime text is appended to the header as the first bars. Without a meter, the rhythm's typical
+    meter is used; a key or unit length without either gets 4/4. L: is 1/8 unless given.
+    """
+    prime = (prime or "").replace("\r\n", "\n")
+    if prime.lstrip().startswith("X:"):
+        return _strip_blank_end(prime.lstrip())
+    rhythm = (rhythm or "").strip() or None
+    meter = (meter or "").strip() or (RHYTHM_METERS.get(rhythm.lower()) if rhythm else None)
+    if meter is None and (key or unit_length or prime.strip()):
+        meter = "4/4"
+    lines = ["X:1"]
+    if title and title_in_prime:
+        lines.append(f"T:{title.strip()}")
+    if rhythm:
+        lines.append(f"R:{rhythm}")
+    if meter:
+        lines.append(f"M:{meter}")
+        lines.append(f"L:{(unit_length or '1/8').strip()}")
+    if key:
+        lines.append(f"K:{key.strip()}")
+    header = "\n".join(lines) + "\n"
+    body = prime.strip("\n")
+    return header + (_strip_blank_end(body) if body else "")
+
+
+def _strip_blank_end(text: str) -> str:
+    text = text.rstrip("\n")
+    return text + "\n" if text else text
+
+
+class _LSTMStepper:
+    """A fast one-character step for LSTM models (precomputed input table, in-place ops)."""
+
+    def __init__(self, model: MusicLM) -> None:
+        rnn, emb = model.core.rnn, model.core.embedding.weight
+        self.layers = []
+        for k in range(rnn.num_layers):
+            w_ih, w_hh = getattr(rnn, f"weight_ih_l{k}"), getattr(rnn, f"weight_hh_l{k}")
+            bias = getattr(rnn, f"bias_ih_l{k}") + getattr(rnn, f"bias_hh_l{k}")
+            if k == 0:  # one row of input gates per character: (V, 4H)
+                w_in = torch.addmm(bias, emb, w_ih.T)
+            else:
+                w_in = (w_ih.T.contiguous(), bias)
+            self.layers.append((w_in, w_hh.T.contiguous()))
+        self.head_w, self.head_b = model.head.weight.T.contiguous(), model.head.bias
+
+    def __call__(self, ids: Tensor, state: tuple[Tensor, Tensor]) -> Tensor:
+        """ids (B,) -> logits (B, V); state (h, c) each (L, B, H) is updated in place."""
+        h_all, c_all = state
+        x = None
+        for k, (w_in, w_hh_t) in enumerate(self.layers):
+            h, c = h_all[k], c_all[k]
+            if k == 0:
+                gates = torch.addmm(w_in[ids], h, w_hh_t)  # (B, 4H)
+            else:
+                gates = torch.addmm(w_in[1], x, w_in[0]).addmm_(h, w_hh_t)
+            i, f, g, o = gates.chunk(4, 1)
+            c.mul_(f.sigmoid_()).addcmul_(i.sigmoid_(), g.tanh_())
+            torch.mul(o.sigmoid_(), torch.tanh(c), out=h)
+            x = h
+        return torch.addmm(self.head_b, x, self.head_w)
+
+
+def _filter(logits: Tensor, config: SampleConfig) -> Tensor:
+    """Return sampling probabilities (B, V) after temperature, top-k and top-p."""
+    if config.temperature != 1.0:
+        logits = logits / config.temperature
+    if config.top_k and config.top_k < logits.shape[-1]:
+        kth = torch.topk(logits, config.top_k, dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    probs = torch.softmax(logits, dim=-1)
+    if config.top_p < 1.0:
+        sorted_p, order = torch.sort(probs, dim=-1, descending=True)
+        before = sorted_p.cumsum(-1) - sorted_p  # mass of the likelier characters
+        sorted_p = sorted_p.masked_fill(before >= config.top_p, 0.0)
+        probs = torch.zeros_like(probs).scatter_(-1, order, sorted_p)
+    return probs
+
+
+@torch.inference_mode()
+def generate(model: MusicLM, vocab: Vocab, config: SampleConfig | None = None,
+             prime: str = "X:1\n", *, title: str | None = None,
+             extra_settings: dict[str, Any] | None = None) -> list[GeneratedTune]:
+    """Sample `config.count` continuations of `prime` together; return one result per variation.
+
+    `title` (if given and not already in the prime) is written into each tune's header after
+    sampling. Raises ModelError for bad settings.
+    """
+    config = config or SampleConfig()
+    config.check()
+    seed = config.seed if config.seed is not None else secrets.randbelow(2 ** 31)
+    gen = torch.Generator().manual_seed(seed)
+    model = model.to("cpu").eval()
+    prime = prime or "X:1\n"
+    prime_ids = vocab.encode(prime)
+    count = config.count
+    if len(prime_ids) > 1:  # read all but the last prime character; the loop feeds that one
+        _, state = model(torch.tensor([prime_ids[:-1]]), None)
+    else:
+        zeros = torch.zeros(model.config.num_layers, 1, model.config.hidden_size)
+        state = (zeros, zeros.clone()) if model.config.cell == "lstm" else zeros
+    state = tuple(s.repeat(1, count, 1).contiguous() for s in state) \
+        if isinstance(state, tuple) else state.repeat(1, count, 1).contiguous()
+    step = _LSTMStepper(model) if model.config.cell == "lstm" else None
+    newline = vocab.index.get("\n", -1)
+    current = torch.full((count,), prime_ids[-1], dtype=torch.long)
+    previous_newline = [prime.endswith("\n")] * count
+    chosen: list[list[int]] = [[] for _ in range(count)]
+    probs_out: list[list[float]] = [[] for _ in range(count)]
+    done = [False] * count
+    for _ in range(config.max_chars):
+        if step is not None:
+            logits = step(current, state)  # (B, V)
+        else:
+            out, state = model(current[:, None], state)
+            logits = out[:, -1]
+        logits[:, 0] = float("-inf")  # never emit the unknown symbol
+        model_p = torch.softmax(logits, dim=-1)
+        plain = config.temperature == 1.0 and not config.top_k and config.top_p >= 1.0
+        sample_p = model_p if plain else _filter(logits, config)
+        current = torch.multinomial(sample_p, 1, generator=gen)[:, 0]  # (B,)
+        picked = model_p.gather(1, current[:, None])[:, 0].tolist()
+        for b, idx in enumerate(current.tolist()):
+            if done[b]:
+                continue
+            chosen[b].append(idx)
+            probs_out[b].append(round(picked[b], 5))
+            is_newline = idx == newline
+            if is_newline and previous_newline[b]:
+                done[b] = True
+            previous_newline[b] = is_newline
+        if all(done):
+            break
+    settings = {"temperature": config.temperature, "top_k": config.top_k, "top_p": config.top_p,
+                "seed": seed, "max_chars": config.max_chars, "count": count,
+                "prime_unknown_chars": sorted(vocab.unknown_chars(prime))}
+    settings.update(extra_settings or {})
+    results = []
+    for b in range(count):
+        text_ids, p = chosen[b], probs_out[b]
+        if done[b]:  # drop the blank line that ended the tune from the text, keep one "\n"
+            text_ids, p = text_ids[:-1], p[:-1]
+        generated = vocab.decode(text_ids)
+        text = _with_title(prime + generated, title)
+        if not text.endswith("\n"):
+            text += "\n"
+        results.append(GeneratedTune(text, prime, generated, p, done[b],
+                                     dict(settings, variation=b + 1)))
+    return results
+
+
+def _with_title(text: str, title: str | None) -> str:
+    if not title or "\nT:" in "\n" + text.split("K:", 1)[0]:
+        return text
+    first, _, rest = text.partition("\n")
+    if first.startswith("X:"):
+        return f"{first}\nT:{title.strip()}\n{rest}"
+    return f"T:{title.strip()}\n{text}"
