@@ -126,6 +126,9 @@ def prepare_abc(abc, options: RenderOptions = RenderOptions(),
     from app.music.abc_midi import abc_to_score, default_tempo_qpm, score_context, \
         score_note_events
 
+    from app.music.notation import check_abc
+
+    check_abc(abc if isinstance(abc, str) else abc.abc(), label)
     score = abc_to_score(abc, label)
     events = score_note_events(score)
     if not events:

@@ -136,6 +136,10 @@ def export_bytes(abc: str, suffix: str, options: RenderOptions = RenderOptions()
     if exporter is None:
         raise MusicError(f"cannot export to {suffix or 'a file without an extension'}; "
                          f"use one of {', '.join(sorted(EXPORTERS))}", path=label)
+    if exporter is not _abc:
+        from app.music.notation import check_abc
+
+        check_abc(abc, label)
     return exporter(abc, options.checked(), provenance, label)
 
 
