@@ -1,0 +1,127 @@
+"""Every setting of the desktop app in one place: typed keys with defaults, and the app's paths.
+
+Components never call `QSettings()` themselves: they get a `Settings` object and implement
+`save_state(settings)` / `restore_state(settings)`. Tests pass a `Settings` on a temporary
+INI file and `AppPaths` under a temporary folder, so they never touch the user's real files.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings
+
+
+@dataclass(frozen=True)
+class Key:
+    """One setting: its QSettings name, default value and type."""
+
+    name: str
+    default: Any
+    type: type = str
+
+
+SOUNDFONT = Key("audio/soundfont", "")                 # empty: the bundled General MIDI font
+AUDIO_DEVICE = Key("audio/device", "")                 # empty: the system's default output
+MIDI_PORT = Key("audio/midi_port", "")                 # empty: no live MIDI out
+INSTRUMENT = Key("audio/instrument", "fiddle")
+DEFAULT_MODEL = Key("model/default", "")               # empty: the bundled model
+TRAIN_THREADS = Key("train/threads", 0, int)           # 0: all cores
+THEME = Key("ui/theme", "system")                      # system, light or dark
+RECENT_FILES = Key("files/recent", [], list)
+LAST_FOLDER = Key("files/last_folder", "")
+WINDOW_GEOMETRY = Key("window/geometry", QByteArray(), QByteArray)
+WINDOW_STATE = Key("window/state", QByteArray(), QByteArray)
+SELECTED_TUNE = Key("library/selected", 0, int)
+HEATMAP = Key("view/heatmap", False, bool)
+MAX_RECENT = 10
+THEMES = ("system", "light", "dark")
+
+
+@dataclass(frozen=True)
+class AppPaths:
+    """Where the app keeps its library, user models, checkpoints and log."""
+
+    data_dir: Path
+    log_dir: Path
+
+    @classmethod
+    def default(cls) -> "AppPaths":
+        """The user's real folders (platformdirs), or $CEOL_DATA_DIR for a sandbox."""
+        override = os.environ.get("CEOL_DATA_DIR")
+        if override:
+            return cls(Path(override), Path(override) / "logs")
+        import platformdirs
+
+        return cls(Path(platformdirs.user_data_dir("ceol")), Path(platformdirs.user_log_dir("ceol")))
+
+    @property
+    def library(self) -> Path:
+        return self.data_dir / "library.db"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        return self.data_dir / "checkpoints"
+
+
+class Settings:
+    """Typed access to QSettings; pass `path` for an INI file (tests), else the user's store."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        if path is None:
+            self._store = QSettings("Ceol", "Ceol")
+        else:
+            self._store = QSettings(str(path), QSettings.Format.IniFormat)
+
+    def get(self, key: Key) -> Any:
+        """Return the stored value converted to the key's type, or its default."""
+        value = self._store.value(key.name, None)
+        if value is None:
+            return key.default.copy() if isinstance(key.default, (list, dict)) else key.default
+        try:
+            if key.type is bool and isinstance(value, str):
+                return value.lower() in ("true", "1", "yes")
+            if key.type is list and isinstance(value, str):
+                return [value]
+            if key.type is QByteArray:
+                return QByteArray(value)
+            return key.type(value)
+        except (TypeError, ValueError):
+            return key.default
+
+    def set(self, key: Key, value: Any) -> None:
+        self._store.setValue(key.name, value)
+
+    def sync(self) -> None:
+        """Write pending changes to disk now."""
+        self._store.sync()
+
+    def state(self, component: str) -> dict:
+        """Return the state a component saved (a dict; empty when none or unreadable)."""
+        import json
+
+        try:
+            value = json.loads(self._store.value(f"state/{component}", "{}") or "{}")
+        except (TypeError, ValueError):
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def set_state(self, component: str, state: dict) -> None:
+        import json
+
+        self._store.setValue(f"state/{component}", json.dumps(state))
+
+    def add_recent(self, path: str) -> list[str]:
+        """Put a file at the top of the recent files; return the new list."""
+        recent = [p for p in self.get(RECENT_FILES) if p != path]
+        recent.insert(0, path)
+        del recent[MAX_RECENT:]
+        self.set(RECENT_FILES, recent)
+        return recent

@@ -1,0 +1,287 @@
+"""The Generate panel: pick a model, set the sampling and musical controls, make tunes.
+
+Sampling runs in a worker thread (app.workers.Job) with progress and cancel; every tune is
+handed to the window through `tune_generated((abc, provenance, probabilities))` as soon as
+it exists, and the window stores it in the library at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import shutil
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+                               QHBoxLayout, QLineEdit, QMessageBox, QProgressBar, QPushButton,
+                               QSpinBox, QToolButton, QVBoxLayout, QWidget)
+
+from app import settings as S
+from app.settings import AppPaths, Settings
+from app.ui import jobs
+from app.ui.model_files import ModelInfo, list_models, read_model_info
+from app.workers import Job, start_job
+from model.errors import ModelError
+
+log = logging.getLogger(__name__)
+KEYS = ("", "C", "G", "D", "A", "E", "F", "Bb", "Eb", "Am", "Em", "Bm", "Dm", "Gm", "ADor",
+        "EDor", "DDor", "GDor", "DMix", "GMix", "AMix")
+METERS = ("", "4/4", "6/8", "3/4", "2/4", "9/8", "12/8", "C", "C|")
+RHYTHMS = ("", "reel", "jig", "hornpipe", "polka", "slip jig", "waltz", "march", "air",
+           "strathspey", "slide", "mazurka")
+
+
+class GeneratePanel(QWidget):
+    tune_generated = Signal(object)     # (abc, provenance, probabilities)
+    generation_finished = Signal(int)   # number of tunes made
+    status = Signal(str)
+
+    def __init__(self, paths: AppPaths, settings: Settings, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.paths, self.settings = paths, settings
+        self.job: Job | None = None
+        self.models: list[ModelInfo] = []
+        self.selected_abc = lambda: ""      # the window replaces this with its own accessor
+        self._made = 0
+        self._build()
+        self.refresh_models()
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        row = QHBoxLayout()
+        self.model = QComboBox()
+        self.model.setToolTip("The model that writes the tunes; hover an entry for its details")
+        self.model.currentIndexChanged.connect(self._model_changed)
+        add = QToolButton()
+        add.setText("+")
+        add.setToolTip("Add a model file (.safetensors) to your models")
+        add.clicked.connect(self.add_model_dialog)
+        row.addWidget(self.model, 1)
+        row.addWidget(add)
+        form.addRow("Model:", row)
+        self.temperature = self._spin(QDoubleSpinBox(), 0.05, 3.0, 1.0, 0.05,
+                                      "Lower: safer, more typical tunes; higher: wilder ones")
+        self.top_k = self._spin(QSpinBox(), 0, 200, 0, 1, "Keep only the k likeliest characters "
+                                "at each step (0 = all)")
+        self.top_k.setSpecialValueText("off")
+        self.top_p = self._spin(QDoubleSpinBox(), 0.05, 1.0, 1.0, 0.05,
+                                "Nucleus sampling: keep the likeliest characters that together "
+                                "hold this much probability (1 = off)")
+        form.addRow("Temperature:", self.temperature)
+        form.addRow("Top-k:", self.top_k)
+        form.addRow("Top-p:", self.top_p)
+        row = QHBoxLayout()
+        self.seed = QLineEdit()
+        self.seed.setPlaceholderText("random")
+        self.seed.setToolTip("The same seed and settings give the same tunes again (empty: random)")
+        dice = QToolButton()
+        dice.setText("Roll")
+        dice.setToolTip("Roll a new random seed")
+        dice.clicked.connect(self.roll_seed)
+        row.addWidget(self.seed, 1)
+        row.addWidget(dice)
+        form.addRow("Seed:", row)
+        self.key = self._combo(KEYS, "Key of the new tunes (empty: the model chooses)")
+        self.meter = self._combo(METERS, "Meter of the new tunes (empty: the model chooses)")
+        self.rhythm = self._combo(RHYTHMS, "Rhythm of the new tunes (empty: the model chooses)")
+        form.addRow("Key:", self.key)
+        form.addRow("Meter:", self.meter)
+        form.addRow("Rhythm:", self.rhythm)
+        self.length = self._spin(QSpinBox(), 100, 5000, 1500, 100,
+                                 "Most characters per tune (a tune usually ends before)")
+        self.count = self._spin(QSpinBox(), 1, 64, 4, 1, "How many variations to generate")
+        form.addRow("Length:", self.length)
+        form.addRow("Variations:", self.count)
+        self.continue_selected = QCheckBox("Continue the selected tune")
+        self.continue_selected.setToolTip("Start from the tune in the ABC tab and let the model "
+                                          "carry on from its last bar")
+        form.addRow(self.continue_selected)
+        layout.addLayout(form)
+        row = QHBoxLayout()
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setToolTip("Generate tunes with these settings (Ctrl+G)")
+        self.generate_button.clicked.connect(self.generate)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop generating")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        row.addWidget(self.generate_button)
+        row.addWidget(self.cancel_button)
+        layout.addLayout(row)
+        self.progress = QProgressBar()
+        self.progress.setToolTip("Generation progress")
+        self.progress.setTextVisible(True)
+        self.progress.setValue(0)
+        layout.addWidget(self.progress)
+        layout.addStretch(1)
+
+    def _spin(self, spin, low, high, value, step, tip):
+        spin.setRange(low, high)
+        spin.setSingleStep(step)
+        spin.setValue(value)
+        spin.setToolTip(tip)
+        return spin
+
+    def _combo(self, items, tip) -> QComboBox:
+        combo = QComboBox()
+        combo.setEditable(True)
+        combo.addItems(items)
+        combo.setToolTip(tip)
+        return combo
+
+    # -- models -----------------------------------------------------------------------------
+    @Slot()
+    def refresh_models(self, select: str = "") -> None:
+        """Re-list bundled and user models, keeping or setting the choice."""
+        current = select or self.model.currentData() or self.settings.get(S.DEFAULT_MODEL)
+        self.models = list_models(self.paths.models_dir)
+        self.model.blockSignals(True)
+        self.model.clear()
+        for info in self.models:
+            self.model.addItem(info.name + (" (bundled)" if info.bundled else ""), str(info.path))
+            self.model.setItemData(self.model.count() - 1, info.describe(),
+                                   Qt.ItemDataRole.ToolTipRole)
+        index = self.model.findData(str(current)) if current else -1
+        self.model.setCurrentIndex(index if index >= 0 else 0)
+        self.model.blockSignals(False)
+        self._model_changed()
+
+    def model_choices(self) -> list[tuple[str, str]]:
+        return [(i.name, str(i.path)) for i in self.models]
+
+    def current_model(self) -> ModelInfo | None:
+        index = self.model.currentIndex()
+        return self.models[index] if 0 <= index < len(self.models) else None
+
+    @Slot()
+    def _model_changed(self) -> None:
+        info = self.current_model()
+        busy = self.job is not None
+        self.generate_button.setEnabled(info is not None and not busy)
+        if info is None:
+            self.generate_button.setToolTip("No model yet: train one in the Train panel or add "
+                                            "a model file with +")
+        else:
+            self.generate_button.setToolTip("Generate tunes with these settings (Ctrl+G)")
+            self.model.setToolTip(info.describe())
+
+    @Slot()
+    def add_model_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Add a model", "",
+                                              "Ceol models (*.safetensors);;All files (*)")
+        if path:
+            self.add_model(path)
+
+    def add_model(self, path: str) -> bool:
+        """Copy a model file into the user's models; a clear message if it is not one."""
+        try:
+            read_model_info(path)
+        except ModelError as exc:
+            self.status.emit(str(exc))
+            QMessageBox.warning(self, "Not a model", str(exc))
+            return False
+        self.paths.models_dir.mkdir(parents=True, exist_ok=True)
+        target = self.paths.models_dir / Path(path).name
+        if Path(path).resolve() != target.resolve():
+            shutil.copyfile(path, target)
+        self.refresh_models(select=str(target))
+        self.status.emit(f"Added model {target.name}")
+        return True
+
+    # -- generating -------------------------------------------------------------------------
+    @Slot()
+    def roll_seed(self) -> None:
+        self.seed.setText(str(random.randrange(1, 2**31)))
+
+    def sample_options(self) -> dict:
+        seed = self.seed.text().strip()
+        return {"count": self.count.value(), "temperature": self.temperature.value(),
+                "top_k": self.top_k.value(), "top_p": self.top_p.value(),
+                "max_chars": self.length.value(), "seed": int(seed) if seed.isdigit() else None}
+
+    def headers(self) -> dict:
+        return {"key": self.key.currentText().strip(), "meter": self.meter.currentText().strip(),
+                "rhythm": self.rhythm.currentText().strip()}
+
+    @Slot()
+    def generate(self) -> Job | None:
+        info = self.current_model()
+        if info is None or self.job is not None:
+            return None
+        if not info.path.exists():
+            self.status.emit(f"{info.path}: the model file is gone")
+            self.refresh_models()
+            return None
+        prime = self.selected_abc() if self.continue_selected.isChecked() else ""
+        self._made = 0
+        self.job = Job(jobs.generate_tunes, str(info.path), self.sample_options(),
+                       self.headers(), prime, name="generate")
+        self.job.progress.connect(self._progress)
+        self.job.result.connect(self._tune_ready)
+        self.job.failed.connect(self._failed)
+        self.job.finished.connect(self._finished)
+        self.progress.setRange(0, 0)
+        self.generate_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.status.emit(f"Generating {self.count.value()} tunes with {info.name}…")
+        start_job(self.job)
+        return self.job
+
+    @Slot()
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    @Slot(object)
+    def _progress(self, info) -> None:
+        done, total = info
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+
+    @Slot(object)
+    def _tune_ready(self, item) -> None:
+        self._made += 1
+        self.tune_generated.emit(item)
+
+    @Slot(str)
+    def _failed(self, message: str) -> None:
+        self.status.emit(f"Generation failed: {message}")
+        QMessageBox.warning(self, "Cannot generate", message)
+
+    @Slot()
+    def _finished(self) -> None:
+        job, self.job = self.job, None
+        if job is not None and job.thread is not None:
+            job.thread.wait(2000)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        self.cancel_button.setEnabled(False)
+        self._model_changed()
+        if job is not None and not job.error:
+            self.status.emit(f"Generated {self._made} tunes")
+        self.generation_finished.emit(self._made)
+
+    def shutdown(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            if self.job.thread is not None:
+                self.job.thread.wait(3000)
+
+    # -- state ------------------------------------------------------------------------------
+    def save_state(self) -> dict:
+        return {"model": self.model.currentData() or "", **self.sample_options(),
+                **self.headers(), "seed": self.seed.text()}
+
+    def restore_state(self, state: dict) -> None:
+        if state.get("model"):
+            self.refresh_models(select=state["model"])
+        for widget, name in ((self.temperature, "temperature"), (self.top_k, "top_k"),
+                             (self.top_p, "top_p"), (self.length, "max_chars"),
+                             (self.count, "count")):
+            if state.get(name) is not None:
+                widget.setValue(state[name])
+        self.seed.setText(str(state.get("seed") or ""))
+        for combo, name in ((self.key, "key"), (self.meter, "meter"), (self.rhythm, "rhythm")):
+            combo.setCurrentText(state.get(name, ""))

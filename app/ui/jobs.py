@@ -1,0 +1,299 @@
+"""The plain functions the window runs on worker threads (see app.workers.Job).
+
+Each takes a JobContext first (stop flag, progress and result hooks) and calls the core:
+reading tune books and MIDI files, loading corpora, exporting, sampling and training. They
+hold no widgets; bad input raises MusicError/ModelError with a one-line message naming the
+file, which the window shows in its status bar or a dialog.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.music.errors import MusicError
+
+log = logging.getLogger(__name__)
+MAX_ABC_BYTES = 20 * 1024 * 1024     # larger "ABC" files are refused before reading
+MAX_MIDI_BYTES = 8 * 1024 * 1024
+ABC_SUFFIXES = (".abc", ".txt")
+MIDI_SUFFIXES = (".mid", ".midi")
+
+
+@dataclass
+class LoadedFile:
+    """The tunes read from one file (as ABC texts) and the problems met."""
+
+    path: str
+    abcs: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def _files_of(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*")
+                      if p.suffix.lower() in ABC_SUFFIXES + MIDI_SUFFIXES and p.is_file())
+    return [path]
+
+
+def read_tune_file(path: Path) -> LoadedFile:
+    """Read one ABC or MIDI file as ABC tunes; MusicError for anything else."""
+    if not path.exists():
+        raise MusicError("no such file", path=str(path))
+    suffix = path.suffix.lower()
+    size = path.stat().st_size
+    if suffix in MIDI_SUFFIXES:
+        if size > MAX_MIDI_BYTES:
+            raise MusicError(f"MIDI file too large ({size // 1_000_000} MB)", path=str(path))
+        from app.music.midi_to_abc import midi_to_abc
+
+        try:
+            return LoadedFile(str(path), [midi_to_abc(str(path), title=path.stem)])
+        except MusicError:
+            raise
+        except Exception as exc:  # mido raises many kinds of errors on corrupt files
+            raise MusicError(f"not a readable MIDI file ({exc})", path=str(path)) from exc
+    if suffix not in ABC_SUFFIXES:
+        raise MusicError("not an ABC or MIDI file; Ceol opens .abc, .txt, .mid, .midi files "
+                         "and folders", path=str(path))
+    if size > MAX_ABC_BYTES:
+        raise MusicError(f"too large to be a tune book ({size / 1e6:.0f} MB; the limit is "
+                         f"{MAX_ABC_BYTES // 1_000_000} MB)", path=str(path))
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if b"\0" in head or head.startswith(b"%PDF"):
+        raise MusicError("a binary file, not ABC text", path=str(path))
+    from app.music.tunebook import read_tune_book
+
+    book = read_tune_book(str(path))
+    loaded = LoadedFile(str(path), [t.abc() for t in book.tunes],
+                        [str(p) for p in book.problems])
+    if not loaded.abcs:
+        raise MusicError("no tunes found (an ABC tune starts with an X: line)", path=str(path))
+    return loaded
+
+
+def load_paths(ctx, paths: list[str]) -> int:
+    """Read files and folders; hand each file's tunes (or its error) to ctx.result."""
+    files = [f for p in paths for f in _files_of(Path(p))]
+    for i, path in enumerate(files):
+        if ctx.cancelled:
+            break
+        ctx.progress((i, len(files), str(path)))
+        try:
+            ctx.result(read_tune_file(path))
+        except MusicError as exc:
+            ctx.result(exc)
+    return len(files)
+
+
+def load_builtin(ctx, name: str) -> LoadedFile:
+    """Load a built-in corpus (celtic or essen) as ABC texts."""
+    from app.music.corpus import load_corpus
+
+    ctx.progress((0, 1, name))
+    corpus = load_corpus([name])
+    return LoadedFile(name, [t.abc() for t in corpus.tunes], [str(p) for p in corpus.problems])
+
+
+def render_midi(abc: str, **options) -> bytes:
+    """Render a tune to MIDI bytes (what 'playable' means when no sound card exists)."""
+    from app.music.abc_midi import abc_to_midi
+
+    return abc_to_midi(abc, **options)
+
+
+def provenance_comment(provenance: dict) -> str:
+    return "".join(f"% ceol {k}: {v}\n" for k, v in sorted(provenance.items()))
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def export_tune(ctx, abc: str, path: str, provenance: dict, options: dict) -> str:
+    """Write a tune as .abc, .mid, .wav, .musicxml, .svg or .png (by the path's extension)."""
+    out = Path(path)
+    if not out.parent.is_dir():
+        raise MusicError("the folder does not exist", path=str(out.parent))
+    if out.suffix.lower() == ".abc":
+        lines = abc.splitlines(keepends=True)
+        text = (lines[0] + provenance_comment(provenance) + "".join(lines[1:])
+                if provenance and lines else abc)
+        _atomic_write(out, text.encode("utf-8"))
+        return str(out)
+    from app.music.convert import convert
+
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "tune.abc"
+        source.write_text(abc, encoding="utf-8")
+        kwargs = {k: v for k, v in options.items() if v not in (None, "", 0)}
+        try:
+            convert(str(source), str(out), **kwargs)
+        except TypeError:  # a converter without playback options still exports the notes
+            convert(str(source), str(out))
+    return str(out)
+
+
+def _elapsed(start: float) -> float:
+    return time.perf_counter() - start
+
+
+def _probabilities_over(text: str, generated: str, probabilities: list[float]) -> list[float]:
+    """Spread the generated part's probabilities over the whole text (the prime counts as 1)."""
+    start = text.rfind(generated) if generated else len(text)
+    start = max(start, 0)
+    tail = len(text) - start - len(probabilities)
+    return [1.0] * start + list(probabilities) + [1.0] * max(tail, 0)
+
+
+def generate_tunes(ctx, model_path: str, options: dict, headers: dict, prime: str) -> int:
+    """Sample tunes; hand each to ctx.result as (abc, provenance, probabilities)."""
+    from datetime import datetime, timezone
+
+    from model.checkpoint import load_model
+    from model.config import SampleConfig
+    from model.sample import build_prime, generate
+
+    ctx.progress((0, options["count"]))
+    model_file = load_model(model_path)
+    if ctx.cancelled:
+        return 0
+    config = SampleConfig(**options)
+    prime_text = build_prime(meter=headers.get("meter") or None, key=headers.get("key") or None,
+                             rhythm=headers.get("rhythm") or None, prime=prime or None)
+    results = generate(model_file.model, model_file.vocab, config, prime_text)
+    date = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    name = Path(model_path).name.removesuffix(".safetensors")
+    for i, tune in enumerate(results):
+        if ctx.cancelled:
+            break
+        provenance = {"model": name, "model_path": model_path, "date": date, "index": i,
+                      **{k: v for k, v in tune.settings.items() if not isinstance(v, list)},
+                      **{k: v for k, v in headers.items() if v}}
+        if prime:
+            provenance["continued"] = True
+        text = tune.text
+        ctx.result((text, provenance,
+                    _probabilities_over(text, tune.generated, tune.probabilities)))
+        ctx.progress((i + 1, len(results)))
+    return len(results)
+
+
+@dataclass
+class TrainingData:
+    """Texts ready for model.train plus the summary shown before training starts."""
+
+    train_text: str
+    valid_text: str
+    name: str
+    tune_count: int
+    summary: dict
+    warnings: list[str]
+
+
+MIN_TRAIN_CHARS = 20_000       # below this a model learns little beyond the header layout
+
+
+def prepare_training_data(ctx, sources: list[str], abcs: list[str], name: str,
+                          base_model: str | None, seq_len: int) -> TrainingData:
+    """Load tunes (corpora, files, or given ABC texts), split them and summarise them."""
+    from app.music.corpus import load_corpus
+    from app.music.normalize import corpus_text
+    from app.music.stats import corpus_stats
+    from app.music.tunebook import parse_tune_book
+
+    ctx.progress(("Reading the tunes…",))
+    corpus = load_corpus(sources) if sources else None
+    tunes = list(corpus.tunes) if corpus else []
+    for abc in abcs:
+        tunes.extend(parse_tune_book(abc).tunes)
+    if not tunes:
+        raise MusicError("no tunes to train on: choose a corpus, open files or select tunes")
+    from app.music.corpus import Corpus
+
+    train, valid = Corpus(tunes=tunes).split(0.1)
+    if not train:
+        train, valid = valid, []
+    train_text, valid_text = corpus_text(train), corpus_text(valid)
+    stats = corpus_stats(tunes).to_dict()
+    summary = {"tunes": len(tunes), "train_tunes": len(train), "valid_tunes": len(valid),
+               "characters": len(train_text) + len(valid_text),
+               "keys": stats.get("keys", {}), "meters": stats.get("meters", {})}
+    warnings = []
+    if base_model:
+        from app.ui.model_files import read_model_info
+
+        vocab = set(read_model_info(base_model).meta.get("vocab", []))
+        new = sorted(set(train_text) - vocab)
+        summary["new_characters"] = "".join(new)
+        if new:
+            warnings.append(f"{len(new)} characters are new to the model ({''.join(new)[:30]!r}); "
+                            "its vocabulary will grow")
+    if len(train_text) < seq_len + 1:
+        raise MusicError(f"the selection has only {len(train_text)} characters of music, fewer "
+                         f"than one training window ({seq_len + 1}); add more tunes")
+    if len(train_text) < MIN_TRAIN_CHARS:
+        warnings.append(f"only {len(train_text):,} characters: too little to learn much from "
+                        f"(aim for {MIN_TRAIN_CHARS:,} or more); the model will mostly memorise")
+    if not valid_text:
+        warnings.append("too few tunes to hold some back, so there is no validation loss")
+    return TrainingData(train_text, valid_text, name, len(tunes), summary, warnings)
+
+
+class _Throttle:
+    """Pass training progress on at most every `interval` s (and always evaluations)."""
+
+    def __init__(self, ctx, interval: float = 0.1) -> None:
+        self.ctx, self.interval, self.last = ctx, interval, 0.0
+
+    def __call__(self, progress) -> None:
+        now = time.perf_counter()
+        if progress.evaluated or progress.step >= progress.steps or now - self.last >= self.interval:
+            self.last = now
+            self.ctx.progress(progress)
+
+
+def run_training(ctx, data: TrainingData, preset_name: str, base_model: str | None,
+                 steps: int | None, minutes: float | None, out_path: str, checkpoint_path: str,
+                 resume: bool, threads: int):
+    """Train (or resume) a model; returns model.train's TrainResult; pausing = stop + resume."""
+    from dataclasses import replace
+
+    from model.config import preset
+    from model.data import TrainData
+    from model.train import train
+
+    chosen = preset(preset_name)
+    config = replace(chosen.train, out_path=out_path, checkpoint_path=checkpoint_path,
+                     checkpoint_interval=max(chosen.train.eval_interval, 10), threads=threads,
+                     steps=steps or 10_000_000, minutes=minutes)
+    train_data = TrainData(data.train_text, data.valid_text, data.name, data.tune_count)
+    kwargs = {"model_config": chosen.model}
+    if resume and Path(checkpoint_path).exists():
+        kwargs["resume_from"] = checkpoint_path
+    elif base_model:
+        kwargs["init_from"] = base_model
+    return train(config, train_data, _Throttle(ctx), ctx.stop, **kwargs)
+
+
+def sample_checkpoint(ctx, checkpoint_path: str, seed: int) -> str:
+    """Write one tune with the weights of a training checkpoint (the sample shown while training)."""
+    from model.checkpoint import load_model
+    from model.config import SampleConfig
+    from model.sample import generate
+
+    model_file = load_model(checkpoint_path)
+    return generate(model_file.model, model_file.vocab,
+                    SampleConfig(count=1, max_chars=800, seed=seed), "X:1\n")[0].text

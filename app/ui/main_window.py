@@ -1,0 +1,428 @@
+"""Ceol's main window: the library (left), the tune (centre), transport (bottom), and the
+Generate, Train and Demos panels (right), all docks the user can rearrange.
+
+The window wires panels together and to the library database; the work happens in the core
+modules, on worker threads. Paths and settings are injected so tests use temporary ones.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
+                               QProgressBar, QWidget)
+
+from app import settings as S
+from app.library import Library
+from app.ui import jobs
+from app.ui.library_panel import LibraryPanel
+from app.ui.transport import Transport
+from app.ui.tune_view import TuneView
+from app.workers import Job, start_job
+
+log = logging.getLogger(__name__)
+ICON_PATH = Path(__file__).resolve().parents[2] / "resources" / "icons" / "ceol.svg"
+
+
+class MainWindow(QMainWindow):
+    tunes_loaded = Signal(str, int)         # source, number of tunes added
+    load_failed = Signal(str)               # one-line message
+    tune_shown = Signal(int)
+
+    def __init__(self, paths: S.AppPaths, settings: S.Settings,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.paths, self.settings = paths, settings
+        self.library = Library(paths.library)
+        self._jobs: set[Job] = set()
+        self._probabilities: dict[int, list[float]] = {}
+        self.setWindowIcon(QIcon(str(ICON_PATH)))
+        self.setAcceptDrops(True)
+        self.setDockNestingEnabled(True)
+        self.tune_view = TuneView()
+        self.setCentralWidget(self.tune_view)
+        self.library_panel = LibraryPanel(self.library)
+        self.transport = Transport()
+        self.transport.soundfont = settings.get(S.SOUNDFONT)
+        self.library_dock = self._dock("Library", self.library_panel,
+                                       Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.transport_dock = self._dock("Transport", self.transport,
+                                         Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.generate_panel = self.train_panel = None
+        self._add_model_panels()
+        demos = QLabel("The next-word and sentiment demos will live here.")
+        demos.setWordWrap(True)
+        demos.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        demos.setToolTip("Demos of the recurrent core on words (coming in another part of Ceol)")
+        self.demos_dock = self._dock("Demos", demos, Qt.DockWidgetArea.RightDockWidgetArea)
+        if self.generate_dock:
+            self.tabifyDockWidget(self.generate_dock, self.train_dock)
+            self.tabifyDockWidget(self.train_dock, self.demos_dock)
+            self.generate_dock.raise_()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(180)
+        self.progress.setToolTip("Progress of the current background job")
+        self.progress.hide()
+        self.statusBar().addPermanentWidget(self.progress)
+        self._build_menus()
+        self._connect()
+        self.resize(1200, 760)
+        self._set_title("")
+        self.restore_state()
+
+    # -- construction ---------------------------------------------------------------------
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title.lower()}")
+        dock.setWidget(widget)
+        dock.setToolTip(f"The {title} panel: drag its title bar to move it")
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _add_model_panels(self) -> None:
+        from app.ui.generate_panel import GeneratePanel
+        from app.ui.train_panel import TrainPanel
+
+        self.generate_panel = GeneratePanel(self.paths, self.settings)
+        self.train_panel = TrainPanel(self.paths, self.settings)
+        self.generate_dock = self._dock("Generate", self.generate_panel,
+                                        Qt.DockWidgetArea.RightDockWidgetArea)
+        self.train_dock = self._dock("Train", self.train_panel,
+                                     Qt.DockWidgetArea.RightDockWidgetArea)
+
+    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        act = QAction(text, self)
+        if shortcut:
+            act.setShortcut(QKeySequence(shortcut))
+        act.setStatusTip(tip or text)
+        act.setToolTip(tip or text)
+        act.triggered.connect(slot)
+        menu.addAction(act)
+        return act
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(file_menu, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open,
+                     "Open ABC or MIDI files")
+        self._action(file_menu, "Open &folder…", self.open_folder_dialog, None,
+                     "Open every ABC and MIDI file in a folder")
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.setToolTipsVisible(True)
+        self._refresh_recent()
+        self.export_action = self._action(file_menu, "&Export…", self.transport.export_dialog,
+                                          "Ctrl+E", "Export the tune (MIDI, WAV, ABC, ...)")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences,
+                     "SoundFont, audio, MIDI out, default model, threads, theme")
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit, "Quit Ceol")
+        tune_menu = bar.addMenu("&Tune")
+        self.play_action = self._action(tune_menu, "&Play/Pause", self.transport.toggle_play,
+                                        "Space", "Play or pause the tune")
+        self.play_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self._action(tune_menu, "&Generate", self.generate, "Ctrl+G",
+                     "Generate tunes with the chosen model")
+        self._action(tune_menu, "&Search library", self.focus_search, QKeySequence.StandardKey.Find,
+                     "Search tune titles")
+        for act in (self.library_panel.favourite_action, self.library_panel.delete_action,
+                    self.library_panel.undo_action):
+            tune_menu.addAction(act)
+        view_menu = bar.addMenu("&View")
+        for dock in self.findChildren(QDockWidget):
+            view_menu.addAction(dock.toggleViewAction())
+        self.heatmap_action = self._action(view_menu, "Probability &heat map",
+                                           self.toggle_heatmap, None,
+                                           "Colour each generated character by how surprising "
+                                           "the model found it")
+        self.heatmap_action.setCheckable(True)
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&About Ceol", self.show_about, None, "Versions and licence")
+        self._action(help_menu, "Show &log file", self.show_log, None, "Where Ceol logs problems")
+
+    def _connect(self) -> None:
+        lp = self.library_panel
+        lp.tune_selected.connect(self.show_tune)
+        lp.corpus_requested.connect(self.load_corpus)
+        lp.status.connect(self.show_status)
+        self.transport.status.connect(self.show_status)
+        self.transport.position_changed.connect(self.tune_view.set_position)
+        self.tune_view.abc_edited.connect(self._abc_edited)
+        if self.generate_panel:
+            self.generate_panel.status.connect(self.show_status)
+            self.generate_panel.tune_generated.connect(self.store_generated)
+            self.generate_panel.selected_abc = self.selected_abc
+            self.train_panel.status.connect(self.show_status)
+            self.train_panel.model_saved.connect(self.generate_panel.refresh_models)
+            self.train_panel.selected_tunes = self.selected_tunes
+            self.train_panel.opened_files = self.opened_files
+
+    # -- tunes ----------------------------------------------------------------------------
+    def _set_title(self, what: str) -> None:
+        self.setWindowTitle(f"Ceol — {what}" if what else "Ceol")
+
+    @Slot(int)
+    def show_tune(self, tune_id: int) -> None:
+        try:
+            record = self.library.get(tune_id)
+        except KeyError:
+            return
+        self.tune_view.show_tune(tune_id, record.abc, self._probabilities.get(tune_id))
+        self.transport.set_tune(record.abc, record.title, record.provenance)
+        self._set_title(record.title or "(untitled)")
+        self.settings.set(S.SELECTED_TUNE, tune_id)
+        self.tune_shown.emit(tune_id)
+
+    @Slot(int, str)
+    def _abc_edited(self, tune_id: int, abc: str) -> None:
+        self.library.set_abc(tune_id, abc)
+        self.transport.set_tune(abc, self.transport.title, self.transport.provenance)
+
+    def selected_abc(self) -> str:
+        return self.tune_view.abc
+
+    def selected_tunes(self) -> list[str]:
+        return [self.library.get(i).abc for i in self.library_panel.selected_ids()]
+
+    def opened_files(self) -> list[str]:
+        return [s for k, s, _ in self.library.sources() if k == "file"]
+
+    @Slot(object)
+    def store_generated(self, item) -> None:
+        """Keep a generated tune in the library the moment it exists, and show the first."""
+        abc, provenance, probabilities = item
+        tune_id = self.library.add_tune(abc, source_kind="generated",
+                                        source=provenance.get("model", ""), provenance=provenance)
+        if probabilities:
+            self._probabilities[tune_id] = probabilities
+        self.library_panel.show_source("generated", "")
+        if provenance.get("index", 0) == 0:
+            self.library_panel.select_tune(tune_id)
+
+    # -- opening --------------------------------------------------------------------------
+    @Slot()
+    def open_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Open tunes", self.settings.get(S.LAST_FOLDER),
+            "Tunes (*.abc *.txt *.mid *.midi);;All files (*)")
+        if files:
+            self.settings.set(S.LAST_FOLDER, str(Path(files[0]).parent))
+            self.open_paths(files)
+
+    @Slot()
+    def open_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of tunes",
+                                                  self.settings.get(S.LAST_FOLDER))
+        if folder:
+            self.open_paths([folder])
+
+    def open_paths(self, paths: list[str]) -> Job:
+        """Read files and folders off the GUI thread; tunes land in the library."""
+        for p in paths:
+            self.settings.add_recent(str(Path(p).resolve()))
+        self._refresh_recent()
+        job = Job(jobs.load_paths, [str(Path(p).resolve()) for p in paths], name="open")
+        job.result.connect(self._file_loaded)
+        job.progress.connect(self._load_progress)
+        return self._run(job, "Opening…")
+
+    @Slot(str)
+    def load_corpus(self, name: str) -> Job:
+        job = Job(jobs.load_builtin, name, name="corpus")
+        job.done.connect(self._corpus_loaded)
+        return self._run(job, f"Loading the {name} corpus…")
+
+    def _run(self, job: Job, message: str) -> Job:
+        job.failed.connect(self._job_failed)
+        job.finished.connect(self._job_finished)
+        self._jobs.add(job)
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.show_status(message)
+        start_job(job)
+        return job
+
+    @Slot(object)
+    def _load_progress(self, info) -> None:
+        done, total, path = info
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+
+    @Slot(object)
+    def _file_loaded(self, loaded) -> None:
+        if isinstance(loaded, Exception):
+            self._report_load_error(str(loaded))
+            return
+        self._store_loaded("file", loaded)
+
+    @Slot(object)
+    def _corpus_loaded(self, loaded) -> None:
+        self._store_loaded("corpus", loaded)
+
+    def _store_loaded(self, kind: str, loaded: jobs.LoadedFile) -> None:
+        if self.library.has_source(kind, loaded.path):
+            self.library.delete_source(kind, loaded.path)
+        ids = self.library.add_tunes(loaded.abcs, source_kind=kind, source=loaded.path)
+        self.library_panel.show_source(kind, loaded.path)
+        if ids:
+            self.library_panel.select_tune(ids[0])
+        note = f" ({len(loaded.problems)} broken tunes skipped)" if loaded.problems else ""
+        self.show_status(f"Loaded {len(ids)} tunes from {Path(loaded.path).name}{note}")
+        self.tunes_loaded.emit(loaded.path, len(ids))
+
+    def _report_load_error(self, message: str) -> None:
+        self.show_status(message)
+        self.load_failed.emit(message)
+        box = QMessageBox(QMessageBox.Icon.Warning, "Cannot open", message,
+                          QMessageBox.StandardButton.Ok, self)
+        box.open()
+
+    @Slot(str)
+    def _job_failed(self, message: str) -> None:
+        self._report_load_error(message)
+
+    @Slot()
+    def _job_finished(self) -> None:
+        self._jobs = {j for j in self._jobs if not j.thread.isFinished() and j is not self.sender()}
+        if not self._jobs:
+            self.progress.hide()
+
+    def _refresh_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.settings.get(S.RECENT_FILES):
+            act = self.recent_menu.addAction(Path(path).name)
+            act.setData(path)
+            act.setToolTip(path)
+            act.triggered.connect(self._open_recent)
+        self.recent_menu.setEnabled(bool(self.recent_menu.actions()))
+
+    @Slot()
+    def _open_recent(self) -> None:
+        self.open_paths([self.sender().data()])
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_paths(paths)
+
+    # -- other actions --------------------------------------------------------------------
+    @Slot()
+    def generate(self) -> None:
+        if self.generate_panel:
+            self.generate_dock.show()
+            self.generate_dock.raise_()
+            self.generate_panel.generate()
+
+    @Slot()
+    def focus_search(self) -> None:
+        self.library_dock.show()
+        self.library_panel.search.setFocus()
+        self.library_panel.search.selectAll()
+
+    @Slot()
+    def toggle_heatmap(self) -> None:
+        self.tune_view.set_heatmap(self.heatmap_action.isChecked())
+        self.settings.set(S.HEATMAP, self.heatmap_action.isChecked())
+
+    @Slot()
+    def open_settings(self):
+        from app.ui.settings_dialog import SettingsDialog
+
+        models = self.generate_panel.model_choices() if self.generate_panel else []
+        dialog = SettingsDialog(self.settings, models, self)
+        dialog.applied.connect(self.apply_settings)
+        dialog.open()
+        return dialog
+
+    @Slot()
+    def apply_settings(self) -> None:
+        from app.ui.launch import apply_theme
+
+        apply_theme(self.settings.get(S.THEME))
+        self.transport.soundfont = self.settings.get(S.SOUNDFONT)
+        if self.generate_panel:
+            self.generate_panel.refresh_models()
+        self.show_status("Settings saved")
+
+    @Slot()
+    def show_about(self):
+        from app.ui.about import show_about
+
+        return show_about(self)
+
+    @Slot()
+    def show_log(self) -> None:
+        from app.logging_setup import LOG_NAME
+
+        QMessageBox.information(self, "Log file", f"Ceol writes its log to\n"
+                                f"{self.paths.log_dir / LOG_NAME}")
+
+    @Slot(str)
+    def show_status(self, message: str) -> None:
+        self.statusBar().showMessage(message, 8000)
+
+    # -- state ----------------------------------------------------------------------------
+    def save_state(self) -> None:
+        s = self.settings
+        s.set(S.WINDOW_GEOMETRY, self.saveGeometry())
+        s.set(S.WINDOW_STATE, self.saveState())
+        s.set_state("library", self.library_panel.save_state())
+        s.set_state("tune_view", self.tune_view.save_state())
+        s.set_state("transport", self.transport.save_state())
+        if self.generate_panel:
+            s.set_state("generate", self.generate_panel.save_state())
+            s.set_state("train", self.train_panel.save_state())
+        s.sync()
+
+    def restore_state(self) -> None:
+        s = self.settings
+        geometry, state = s.get(S.WINDOW_GEOMETRY), s.get(S.WINDOW_STATE)
+        if not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        if not state.isEmpty():
+            self.restoreState(state)
+        self.library_panel.restore_state(s.state("library"))
+        self.tune_view.restore_state(s.state("tune_view"))
+        self.transport.restore_state(s.state("transport"))
+        if self.generate_panel:
+            self.generate_panel.restore_state(s.state("generate"))
+            self.train_panel.restore_state(s.state("train"))
+        self.heatmap_action.setChecked(s.get(S.HEATMAP))
+        self.tune_view.set_heatmap(s.get(S.HEATMAP))
+        selected = s.get(S.SELECTED_TUNE)
+        if selected:
+            QTimer.singleShot(0, lambda: self.library_panel.select_tune(selected))
+
+    def closeEvent(self, event) -> None:
+        if self.train_panel and self.train_panel.is_training():
+            answer = QMessageBox.question(
+                self, "Training is running",
+                "Stop training and quit? Ceol saves a checkpoint so you can resume later.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+            self.train_panel.stop_for_exit()
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Save the layout, stop background work and close the library."""
+        self.save_state()
+        self.transport.stop()
+        for job in list(self._jobs):
+            job.cancel()
+        for panel in (self.generate_panel, self.train_panel):
+            if panel:
+                panel.shutdown()
+        for job in list(self._jobs):
+            if job.thread:
+                job.thread.wait(3000)
+        self.library.close()

@@ -1,0 +1,105 @@
+"""Qt adapters for long work: run a plain function on a QThread and turn its hooks into signals.
+
+The core (training, sampling, corpus loading) knows nothing of Qt: it takes callbacks and a
+`threading.Event`-like stop flag. A `Job` calls such a function on its own thread, passing a
+`JobContext` whose `progress()` and `result()` emit signals; the GUI connects those signals to
+bound slots of its widgets. Cancel with `job.cancel()` from the GUI thread: it sets the event
+directly, because a queued call would reach a busy worker only after it finished.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+
+def user_error_types() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean bad input (shown as a message) rather than a bug (logged too)."""
+    from app.library import LibraryError
+    from app.music.errors import MusicError
+    from model.errors import ModelError
+
+    return (MusicError, ModelError, LibraryError, OSError, UnicodeDecodeError, ValueError)
+
+
+class JobContext:
+    """What the function of a Job sees: the stop flag and its two hooks."""
+
+    def __init__(self, job: "Job") -> None:
+        self._job = job
+        self.stop = job.stop_event
+
+    def progress(self, info: Any) -> None:
+        """Report progress (any object); delivered to the GUI thread as `Job.progress`."""
+        self._job.progress.emit(info)
+
+    def result(self, item: Any) -> None:
+        """Hand over one partial result (a tune as soon as it is made) as `Job.result`."""
+        self._job.result.emit(item)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.stop.is_set()
+
+
+class Job(QObject):
+    """One piece of long work: `fn(context, *args, **kwargs)` run on a worker thread."""
+
+    progress = Signal(object)
+    result = Signal(object)
+    failed = Signal(str)
+    done = Signal(object)           # the function's return value
+    finished = Signal()             # always last, after done or failed
+
+    def __init__(self, fn: Callable[..., Any], *args: Any, name: str = "job", **kwargs: Any):
+        super().__init__()
+        self.name = name
+        self._fn, self._args, self._kwargs = fn, args, kwargs
+        self.stop_event = threading.Event()
+        self.thread: QThread | None = None
+        self.error: str | None = None
+
+    def cancel(self) -> None:
+        """Ask the work to stop; safe to call from the GUI thread at any time."""
+        self.stop_event.set()
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            value = self._fn(JobContext(self), *self._args, **self._kwargs)
+        except user_error_types() as exc:
+            self.error = str(exc)
+            log.warning("%s failed: %s", self.name, exc)
+            self.failed.emit(self.error)
+        except Exception as exc:  # a bug: keep the worker thread alive and report it
+            self.error = f"unexpected error in {self.name}: {exc!r}"
+            log.error("%s crashed:\n%s", self.name, traceback.format_exc())
+            self.failed.emit(self.error)
+        else:
+            self.done.emit(value)
+        self.finished.emit()
+
+
+def start_job(job: Job) -> Job:
+    """Move the job to a new QThread and start it; the thread cleans up when it ends."""
+    thread = QThread()
+    thread.setObjectName(job.name)
+    job.moveToThread(thread)
+    job.thread = thread
+    thread.started.connect(job.run)
+    job.finished.connect(thread.quit)
+    thread.start()
+    return job
+
+
+def wait_for(job: Job, timeout_ms: int = 5000) -> bool:
+    """Block until the job's thread has ended (used on close and in tests)."""
+    if job.thread is None:
+        return True
+    return job.thread.wait(timeout_ms)
