@@ -1,0 +1,524 @@
+"""Check one ABC tune for the faults that stop it from playing or make its bars wrong.
+
+`check_tune(abc)` returns a list of `Problem`s, each with a code, a one-line message and the
+1-based line and column it is about. It covers the header (X, M, L and K present and well
+formed, K last), text that is not ABC music, unbalanced chords, slurs, grace notes and quotes,
+tuplets with too few notes, repeats and endings music21 cannot expand, and bars whose length
+does not match the meter. Bar lengths follow folk practice: a pickup bar, a last bar that
+completes the pickup, short bars on both sides of a section or repeat boundary that add up to
+one bar, first and second endings, and meter or unit-length changes inside the tune are all
+fine. Pure Python on `abc_tokens`; fast enough to judge every generated tune.
+
+"clean" (no errors) is meant to imply that music21 converts the tune to MIDI with the
+durations counted here; warnings do not stop that.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from app.music import abc_tokens as T
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One fault in a tune: a short code, a message, where it is (1-based) and how bad."""
+
+    code: str
+    message: str
+    line: int
+    column: int
+    severity: str = ERROR
+
+    def __str__(self) -> str:
+        return f"{self.line}:{self.column}: {self.severity}: {self.message} [{self.code}]"
+
+
+_METER = re.compile(r"(?:C\|?|none|[1-9]\d*(?:\+[1-9]\d*)*/(?:1|2|4|8|16|32|64))$")
+_UNIT = re.compile(r"([1-9]\d*)/(1|2|4|8|16|32|64)$")
+_MODES = ("", "m", "maj", "major", "min", "minor", "ion", "ionian", "dor", "dorian", "phr",
+          "phrygian", "lyd", "lydian", "mix", "mixolydian", "aeo", "aeolian", "loc", "locrian")
+_KEY = re.compile(r"(?:(?P<tonic>[A-G][#b]?)[ \t]*(?P<mode>[A-Za-z]*)|HP|Hp|none)(?P<rest>.*)$")
+_KEY_EXTRA = re.compile(
+    r"(?:[_^=][a-gA-G]|(?:clef|middle|transpose|octave|stafflines|staffscale|m)=\S+"
+    r"|(?:treble|bass|alto|tenor|baritone|perc|none)(?:[+-]8)?\d?)$")
+
+
+def parse_meter(value: str) -> tuple[Fraction | None, bool] | None:
+    """Return (bar length in whole notes or None for free meter, compound?) or None if bad."""
+    value = value.strip()
+    if not _METER.match(value):
+        return None
+    if value == "none":
+        return None, False
+    if value.startswith("C"):
+        return Fraction(1), False
+    top, bottom = value.split("/")
+    beats = sum(int(part) for part in top.split("+"))
+    return Fraction(beats, int(bottom)), beats % 3 == 0 and beats > 3
+
+
+def parse_unit_length(value: str) -> Fraction | None:
+    """Return the unit note length of an L: value ("1/8") or None if malformed."""
+    m = _UNIT.match(value.strip())
+    return Fraction(int(m.group(1)), int(m.group(2))) if m else None
+
+
+def is_valid_key(value: str) -> bool:
+    """Tell whether a K: value is a key music21 reads: "D", "Ador", "F#m", "A dorian", "HP"."""
+    m = _KEY.match(value.strip())
+    if not m:
+        return False
+    if m.group("tonic") is not None and m.group("mode").lower() not in _MODES:
+        # "Amix clef=bass": the mode regex ate letters of a clef name; retry on its own.
+        return False
+    return all(_KEY_EXTRA.match(part) for part in m.group("rest").split())
+
+
+def default_unit_length(meter: Fraction | None) -> Fraction:
+    """Return ABC's default L: for a meter: 1/16 below 3/4, else 1/8."""
+    return Fraction(1, 16) if meter is not None and meter < Fraction(3, 4) else Fraction(1, 8)
+
+
+@dataclass
+class _Bar:
+    line: int
+    column: int
+    expected: Fraction | None
+    duration: Fraction = Fraction(0)
+    events: int = 0
+    multi_rest: int = 0
+    start_boundary: bool = False
+    end_boundary: bool = False
+    section_first: int = 0
+
+
+@dataclass
+class _State:
+    meter: Fraction | None = None
+    compound: bool = False
+    unit: Fraction = Fraction(1, 8)
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, code: str, message: str, tok: T.Token, severity: str = ERROR) -> None:
+        self.problems.append(Problem(code, message, tok.line, tok.column, severity))
+
+
+def check_tune(abc: str) -> list[Problem]:
+    """Return the problems of one tune's ABC text (header and body), sorted by position."""
+    tune = T.tokenize_tune(abc)
+    state = _State()
+    _check_header(tune, state)
+    _Walker(state).run(tune.body)
+    state.problems.sort(key=lambda p: (p.line, p.column))
+    return state.problems
+
+
+def is_clean(abc: str) -> bool:
+    """Tell whether a tune has no errors (warnings allowed)."""
+    return not any(p.severity == ERROR for p in check_tune(abc))
+
+
+def _check_header(tune: T.TuneTokens, state: _State) -> None:
+    fields = {}
+    for tok in tune.header:
+        fields.setdefault(tok.value[0], tok)
+    first = tune.header[0] if tune.header else None
+    where = first or T.Token(T.FIELD, "", 1, 1)
+    # Required fields written after K: (before the music) count, but K: must come last.
+    late = {}
+    for tok in tune.body:
+        if tok.kind == T.FIELD and tok.value[0] in "XML" and tok.value[0] not in fields:
+            late.setdefault(tok.value[0], tok)
+        elif tok.kind not in (T.FIELD, T.NEWLINE, T.SPACE, T.COMMENT):
+            break
+    for letter, tok in late.items():
+        state.add("header-order", f"{letter}: comes after K:; K: must be the last header field",
+                  tok)
+    fields = {**late, **fields}
+    if "X" not in fields:
+        state.add("missing-header", "missing X: (reference number) field", where)
+    elif not fields["X"].value[1].isdigit():
+        state.add("bad-header", f"X: must be a number, not {fields['X'].value[1]!r}", fields["X"])
+    elif first is not None and first.value[0] != "X":
+        state.add("header-order", "X: must be the first header field", fields["X"],
+                  WARNING)
+    meter = None
+    if "M" not in fields:
+        state.add("missing-header", "missing M: (meter) field", where)
+    else:
+        meter = parse_meter(fields["M"].value[1])
+        if meter is None:
+            state.add("bad-header", f"malformed meter M:{fields['M'].value[1]}", fields["M"])
+        else:
+            state.meter, state.compound = meter
+    state.unit = default_unit_length(state.meter)
+    if "L" not in fields:
+        state.add("missing-header", "missing L: (unit note length) field", where)
+    else:
+        unit = parse_unit_length(fields["L"].value[1])
+        if unit is None:
+            state.add("bad-header", f"malformed unit length L:{fields['L'].value[1]}",
+                      fields["L"])
+        else:
+            state.unit = unit
+    if not tune.has_key:
+        state.add("missing-header", "missing K: (key) field before the music", where)
+    elif not is_valid_key(fields["K"].value[1]):
+        state.add("bad-header", f"malformed key K:{fields['K'].value[1]}", fields["K"])
+
+
+_BOUNDARIES = frozenset({"||", "|]", "[|"})
+
+
+class _Walker:
+    """One pass over the body tokens: balance, tuplets, repeats and bar durations."""
+
+    def __init__(self, state: _State) -> None:
+        self.s = state
+        self.bars: list[_Bar] = []
+        self.bar: _Bar | None = None
+        self.chord: T.Token | None = None
+        self.chord_first: Fraction | None = None
+        self.grace: T.Token | None = None
+        self.grace_notes = 0
+        self.slurs: list[T.Token] = []
+        self.tuplet: T.Token | None = None
+        self.tuplet_left = 0
+        self.tuplet_factor = Fraction(1)
+        self.broken: T.Token | None = None
+        self.broken_next = Fraction(1)
+        self.last_duration: Fraction | None = None
+        self.tie: T.Token | None = None
+        self.decoration: T.Token | None = None
+        self.open_repeat: T.Token | None = None
+        self.first_ending: T.Token | None = None
+        self.first_ending_closed = False
+        self.after_repeat_end = False
+        self.boundary_before = True
+        self.section_first = 0
+        self.previous_section_first = 0
+        self.any_note = False
+
+    # -- bars --------------------------------------------------------------------------
+    def _current_bar(self, tok: T.Token) -> _Bar:
+        if self.bar is None:
+            self.bar = _Bar(tok.line, tok.column, self.s.meter,
+                            start_boundary=self.boundary_before)
+        return self.bar
+
+    def _close_bar(self, end_boundary: bool) -> None:
+        bar, self.bar = self.bar, None
+        if bar is not None and (bar.events or bar.multi_rest):
+            bar.end_boundary = end_boundary
+            bar.section_first = self.section_first
+            self.bars.append(bar)
+
+    def _event(self, multiplier: Fraction, tok: T.Token) -> None:
+        if multiplier == 0:
+            self.s.add("zero-length", f"{tok.text} has zero length", tok)
+        duration = self.s.unit * multiplier
+        if self.tuplet is not None:
+            duration *= self.tuplet_factor
+            self.tuplet_left -= 1
+            if self.tuplet_left == 0:
+                self.tuplet = None
+        if self.broken is not None:
+            duration *= self.broken_next
+            self.broken = None
+        bar = self._current_bar(tok)
+        bar.duration += duration
+        bar.events += 1
+        self.last_duration = duration
+        self.tie = self.decoration = None
+        self.any_note = True
+
+    # -- token handlers ----------------------------------------------------------------
+    def run(self, body: list[T.Token]) -> None:
+        for tok in body:
+            handler = self._handlers.get(tok.kind)
+            if handler is not None:
+                handler(self, tok)
+        self._finish()
+
+    def _note(self, tok: T.Token) -> None:
+        if self.grace is not None:
+            self.grace_notes += 1
+            return
+        if self.chord is not None:
+            if self.chord_first is None:
+                self.chord_first = tok.value
+            return
+        self._event(tok.value, tok)
+
+    def _rest(self, tok: T.Token) -> None:
+        if self.grace is not None or self.chord is not None:
+            self.s.add("bad-token", f"rest {tok.text} inside a "
+                       f"{'grace group' if self.grace else 'chord'}", tok)
+            return
+        self._event(tok.value, tok)
+
+    def _multi_rest(self, tok: T.Token) -> None:
+        bar = self._current_bar(tok)
+        bar.multi_rest += tok.value
+        self.any_note = True
+
+    def _chord_open(self, tok: T.Token) -> None:
+        if self.grace is not None:
+            self.s.add("bad-token", "chord inside a grace group", tok)
+        if self.chord is not None:
+            self.s.add("unclosed-chord", "chord [ is not closed with ]", self.chord)
+        self.chord, self.chord_first = tok, None
+
+    def _chord_close(self, tok: T.Token) -> None:
+        if self.chord is None:
+            self.s.add("unbalanced-chord", "] without an opening [", tok)
+            return
+        first, self.chord = self.chord_first, None
+        if first is None:
+            self.s.add("empty-chord", "chord [] without notes", tok)
+            return
+        if self.grace is None:
+            self._event(first * tok.value, tok)
+
+    def _grace_open(self, tok: T.Token) -> None:
+        if self.grace is not None:
+            self.s.add("unclosed-grace", "grace notes { are not closed with }", self.grace)
+        if self.tuplet is not None:
+            self.s.add("bad-tuplet", "grace notes inside a tuplet (music21 miscounts them)",
+                       tok)
+        self.grace, self.grace_notes = tok, 0
+
+    def _grace_close(self, tok: T.Token) -> None:
+        if self.grace is None:
+            self.s.add("unbalanced-grace", "} without an opening {", tok)
+            return
+        if not self.grace_notes:
+            self.s.add("empty-grace", "grace group {} without notes", self.grace)
+        self.grace = None
+
+    def _slur_open(self, tok: T.Token) -> None:
+        self.slurs.append(tok)
+
+    def _slur_close(self, tok: T.Token) -> None:
+        if self.slurs:
+            self.slurs.pop()
+        else:
+            self.s.add("unbalanced-slur", ") without an opening (", tok)
+
+    def _tuplet(self, tok: T.Token) -> None:
+        if self.tuplet is not None:
+            self.s.add("bad-tuplet", f"tuplet {tok.text} inside tuplet {self.tuplet.text}", tok)
+        if self.chord is not None or self.grace is not None:
+            self.s.add("bad-tuplet", f"tuplet {tok.text} inside a chord or grace group", tok)
+            return
+        p, q, r = tok.value
+        if q is None:
+            q = 3 if p in (2, 4, 8) else 2 if p in (3, 6) else (3 if self.s.compound else 2)
+        self.tuplet, self.tuplet_left = tok, r or p
+        self.tuplet_factor = Fraction(q, p)
+
+    def _broken(self, tok: T.Token) -> None:
+        if self.last_duration is None or self.bar is None or self.chord or self.grace:
+            self.s.add("dangling-broken-rhythm", f"broken rhythm {tok.text} without a note "
+                       "before it in the bar", tok)
+            return
+        self.bar.duration += self.last_duration * (tok.value - 1)
+        self.broken, self.broken_next = tok, 2 - tok.value
+
+    def _tie(self, tok: T.Token) -> None:
+        self.tie = tok
+
+    def _decoration(self, tok: T.Token) -> None:
+        self.decoration = tok
+
+    def _field(self, tok: T.Token) -> None:
+        letter, value = tok.value
+        if letter == "X":
+            self.s.add("bad-header", "X: inside the tune body (two tunes run together?)", tok)
+        elif letter == "M":
+            meter = parse_meter(value)
+            if meter is None:
+                self.s.add("bad-field", f"malformed meter M:{value}", tok)
+                return
+            self.s.meter, self.s.compound = meter
+            if self.bar is not None and not self.bar.events:
+                self.bar.expected = self.s.meter
+        elif letter == "L":
+            unit = parse_unit_length(value)
+            if unit is None:
+                self.s.add("bad-field", f"malformed unit length L:{value}", tok)
+            else:
+                self.s.unit = unit
+        elif letter == "K" and not is_valid_key(value):
+            self.s.add("bad-field", f"malformed key K:{value}", tok)
+
+    def _error(self, tok: T.Token) -> None:
+        code, message = tok.value
+        self.s.add(code, message, tok)
+
+    def _newline(self, tok: T.Token) -> None:
+        self._close_groups(tok, at_bar=False)
+
+    def _close_groups(self, tok: T.Token, at_bar: bool) -> None:
+        if self.chord is not None:
+            self.s.add("unclosed-chord", "chord [ is not closed with ]", self.chord)
+            self.chord = None
+        if self.grace is not None:
+            self.s.add("unclosed-grace", "grace notes { are not closed with }", self.grace)
+            self.grace = None
+        if not at_bar:
+            return
+        if self.tuplet is not None:
+            p, _, r = self.tuplet.value
+            wanted = r or p
+            self.s.add("short-tuplet", f"tuplet {self.tuplet.text} has "
+                       f"{wanted - self.tuplet_left} of its {wanted} notes", self.tuplet)
+            self.tuplet = None
+        if self.broken is not None:
+            self.s.add("dangling-broken-rhythm", f"broken rhythm {self.broken.text} without a "
+                       "note after it in the bar", self.broken)
+            self.broken = None
+
+    def _bar_line(self, tok: T.Token) -> None:
+        self._close_groups(tok, at_bar=True)
+        text = tok.text
+        repeat_end = text.startswith(":")
+        repeat_start = text.endswith(":")
+        boundary = repeat_end or repeat_start or text in _BOUNDARIES
+        self._close_bar(boundary)
+        self.last_duration = None
+        if repeat_end:
+            self.open_repeat = None
+            if self.first_ending is not None:
+                self.first_ending_closed = True
+        if repeat_start:
+            if self.open_repeat is not None:
+                self.s.add("unclosed-repeat", "repeat |: is never closed with :|",
+                           self.open_repeat)
+            self.open_repeat = tok
+        if boundary:
+            self.previous_section_first = self.section_first
+            self.section_first = len(self.bars)
+        self.after_repeat_end = repeat_end
+        self.boundary_before = boundary
+
+    def _ending(self, tok: T.Token) -> None:
+        numbers = tok.value
+        if not numbers.isdigit():
+            self.s.add("bad-ending", f"ending {tok.text} is not supported (music21 reads only "
+                       "single numbers like [1 and [2)", tok)
+            return
+        self._close_bar(True)
+        self.boundary_before = True
+        if numbers == "1":
+            self.first_ending, self.first_ending_closed = tok, False
+        else:
+            if self.first_ending is None or not self.first_ending_closed:
+                self.s.add("bad-ending", f"ending {tok.text} without a first ending closed by "
+                           ":|", tok)
+            if self.after_repeat_end:
+                # Later endings belong to the section of the first ending.
+                self.section_first = self.previous_section_first
+        if self.bars:
+            self.bars[-1].end_boundary = True
+
+    def _finish(self) -> None:
+        end = T.Token(T.NEWLINE, "", 0, 0)
+        self._close_groups(end, at_bar=True)
+        self._close_bar(True)
+        if self.bars:
+            self.bars[-1].end_boundary = True
+        for slur in self.slurs:
+            self.s.add("unclosed-slur", "slur ( is not closed with )", slur)
+        if self.open_repeat is not None:
+            self.s.add("unclosed-repeat", "repeat |: is never closed with :|", self.open_repeat)
+        if self.tie is not None:
+            self.s.add("dangling-tie", "tie - at the end of the tune ties to nothing", self.tie,
+                       WARNING)
+        if not self.any_note:
+            self.s.problems.append(Problem("empty-tune", "the tune has no notes", 1, 1))
+        _check_bar_lengths(self.bars, self.s)
+
+    _handlers = {
+        T.NOTE: _note, T.REST: _rest, T.MULTI_REST: _multi_rest, T.CHORD_OPEN: _chord_open,
+        T.CHORD_CLOSE: _chord_close, T.GRACE_OPEN: _grace_open, T.GRACE_CLOSE: _grace_close,
+        T.SLUR_OPEN: _slur_open, T.SLUR_CLOSE: _slur_close, T.TUPLET: _tuplet,
+        T.BROKEN: _broken, T.TIE: _tie, T.DECORATION: _decoration, T.FIELD: _field,
+        T.INLINE_FIELD: _field, T.ERROR: _error, T.NEWLINE: _newline, T.BAR: _bar_line,
+        T.ENDING: _ending,
+    }
+
+
+def _fmt(duration: Fraction, meter: Fraction) -> str:
+    """Write a duration in the meter's denominator: 7/8 in 6/8, 5/4 in 4/4."""
+    for denominator in (meter.denominator, 4, 8, 16, 32, 64):
+        count = duration * denominator
+        if count.denominator == 1:
+            return f"{count.numerator}/{denominator}"
+    return str(duration)
+
+
+def bar_length_faults(bars: list[_Bar]) -> dict[int, str]:
+    """Return {index: 'long'|'short'} for bars whose length does not fit folk practice."""
+    if not bars:
+        return {}
+    first = bars[0]
+    pickup = first.duration if first.expected and first.duration < first.expected else None
+    ok = {0}
+    # Any pickup the tune or one of its sections opens with may be completed at a section end.
+    pickups = {b.duration for b in bars if b.start_boundary and b.expected
+               and b.duration < b.expected and not b.multi_rest}
+    if pickup is not None:
+        pickups.add(pickup)
+    for i, bar in enumerate(bars):
+        exp = bar.expected
+        if exp is None or bar.multi_rest or bar.duration >= exp:
+            continue
+        if bar.end_boundary:
+            if exp - bar.duration in pickups:
+                ok.add(i)
+            nxt = bars[i + 1] if i + 1 < len(bars) else None
+            if nxt is not None and nxt.start_boundary and bar.duration + nxt.duration == exp:
+                ok.update((i, i + 1))
+            s = bar.section_first
+            if s != i and s < len(bars) and bar.duration + bars[s].duration == exp:
+                ok.update((i, s))
+        if bar.start_boundary:
+            # A section may open with a pickup of its own length.
+            ok.add(i)
+    faults = {}
+    for i, bar in enumerate(bars):
+        exp = bar.expected
+        if exp is None:
+            continue
+        if bar.multi_rest:
+            if bar.events:
+                faults[i] = "multi"
+            continue
+        if bar.duration > exp:
+            faults[i] = "long"
+        elif bar.duration < exp and i not in ok:
+            faults[i] = "short"
+    return faults
+
+
+def _check_bar_lengths(bars: list[_Bar], state: _State) -> None:
+    for i, kind in bar_length_faults(bars).items():
+        bar = bars[i]
+        tok = T.Token(T.NOTE, "", bar.line, bar.column)
+        if kind == "multi":
+            state.add("bad-bar", f"bar {i + 1} mixes a multi-bar rest Z with notes", tok)
+            continue
+        have, need = _fmt(bar.duration, bar.expected), _fmt(bar.expected, bar.expected)
+        if kind == "long":
+            state.add("bar-too-long", f"bar {i + 1} is too long: {have} where the meter "
+                      f"needs {need}", tok)
+        else:
+            state.add("bar-too-short", f"bar {i + 1} is too short: {have} where the meter "
+                      f"needs {need}", tok)
