@@ -235,6 +235,11 @@ def parse_abc(source: AbcSource, label: str | None = None, *, expand_repeats: bo
 
 
 def _expand(score, label: str | None):
+    from music21 import bar, spanner
+
+    if (not score.recurse().getElementsByClass(bar.Repeat).first()
+            and not score.recurse().getElementsByClass(spanner.RepeatBracket).first()):
+        return score
     try:
         return score.expandRepeats()
     except Exception as exc:  # noqa: BLE001 - music21's ExpanderException and StreamException
@@ -248,15 +253,31 @@ def abc_to_score(abc: AbcSource, label: str | None = None):
 
 
 def score_note_events(score) -> list[NoteEvent]:
-    """Return the sounding notes of a score in time order, ties merged, grace notes dropped."""
+    """Return the sounding notes of a score in time order, ties merged, grace notes dropped.
+
+    A tie joins a note only to the next note of the same pitch that starts where it ends; a
+    "tie" between different pitches (O'Neill's transcriptions use `-` as a slur) keeps both
+    notes, where music21's stripTies would swallow the second one.
+    """
     events: list[NoteEvent] = []
-    for element in score.stripTies().flatten().notes:
+    open_ties: dict[int, int] = {}   # pitch -> index in events of a note tied onwards
+    for element in score.flatten().notes:
         duration = Fraction(element.quarterLength)
         if duration <= 0:
             continue
         onset = Fraction(element.offset)
-        for pitch in sorted(p.midi for p in element.pitches):
-            events.append(NoteEvent(pitch, onset, duration))
+        parts = element.notes if element.isChord else [element]
+        for part in parts:
+            pitch = part.pitch.midi
+            tie = part.tie if part.tie is not None else element.tie
+            index = open_ties.pop(pitch, None)
+            if index is not None and events[index].onset + events[index].duration == onset:
+                events[index] = events[index]._replace(duration=events[index].duration + duration)
+            else:
+                index = len(events)
+                events.append(NoteEvent(pitch, onset, duration))
+            if tie is not None and tie.type in ("start", "continue"):
+                open_ties[pitch] = index
     events.sort(key=lambda e: (e.onset, e.pitch))
     return events
 
@@ -267,10 +288,13 @@ def abc_note_events(abc: AbcSource) -> list[NoteEvent]:
 
 
 def score_context(score) -> dict:
-    """Return the first meter, key signature and tempo of a score: what the MIDI header holds."""
+    """Return the first meter, key signature and tempo of a score: what the MIDI header holds.
+
+    Read it before expanding repeats: music21's expansion can drop the opening time signature.
+    """
     from music21 import key, meter, tempo
 
-    flat = score.flatten()
+    flat = score.recurse()   # document order; flatten() can sort a stray meter first
     found: dict = {"time_signature": None, "key_sharps": 0, "minor": False, "tempos": []}
     ts = flat.getElementsByClass(meter.TimeSignature).first()
     if ts is not None:
@@ -279,10 +303,9 @@ def score_context(score) -> dict:
     if ks is not None:
         found["key_sharps"] = ks.sharps
         found["minor"] = getattr(ks, "mode", "major") == "minor"
-    for mark in flat.getElementsByClass(tempo.MetronomeMark):
-        qpm = mark.getQuarterBPM()
-        if qpm:
-            found["tempos"].append((Fraction(mark.offset), float(qpm)))
+    mark = flat.getElementsByClass(tempo.MetronomeMark).first()
+    if mark is not None and mark.getQuarterBPM():
+        found["tempos"].append((Fraction(0), float(mark.getQuarterBPM())))
     return found
 
 
@@ -300,21 +323,22 @@ def abc_to_midi(abc: AbcSource, out: str | os.PathLike | BinaryIO | None = None,
     program (0-127); `transpose` shifts every note by semitones. Raises MusicError.
     """
     text, label, tune = _describe(abc, label)
-    score = parse_abc(abc, label)
+    score = parse_abc(abc, label, expand_repeats=False)
+    context = score_context(score)
+    score = _expand(score, label)
     events = score_note_events(score)
     if transpose:
         events = [e._replace(pitch=e.pitch + transpose) for e in events]
         if any(not 0 <= e.pitch <= 127 for e in events):
             raise _error(f"transposing by {transpose} semitones leaves the MIDI range", label,
                          None)
-    context = score_context(score)
     sharps = transposed_sharps(context["key_sharps"], transpose) if transpose \
         else context["key_sharps"]
     tempos = context["tempos"]
     if tempo_qpm is not None:
         tempos = [(Fraction(0), float(tempo_qpm))]
-    elif not tempos or tempos[0][0] != 0:
-        tempos = [(Fraction(0), default_tempo_qpm(context["time_signature"]))] + tempos
+    elif not tempos:
+        tempos = [(Fraction(0), default_tempo_qpm(context["time_signature"]))]
     title = tune.title if tune is not None else (score.metadata.title if score.metadata else "")
     return write_midi(events, out, title=title or "", tempos=tempos,
                       time_signature=_midi_meter(context["time_signature"]),

@@ -72,16 +72,17 @@ class MidiTune:
     @property
     def program(self) -> int | None:
         """Return the program of the melody track, or None when it sets none."""
-        track = self._melody_track()
+        track = self.melody_track()
         return track.program if track else None
 
-    def _melody_track(self) -> MidiTrackNotes | None:
+    def melody_track(self) -> MidiTrackNotes | None:
+        """Return the track (and channel) with the most notes, drums aside; None if silent."""
         tracks = [t for t in self.tracks if t.notes and t.channel != 9]
         return max(tracks, key=lambda t: len(t.notes)) if tracks else None
 
     def melody(self) -> list[NoteEvent]:
         """Return the melody: the busiest non-drum track, highest note where notes overlap."""
-        track = self._melody_track()
+        track = self.melody_track()
         return skyline(track.notes) if track else []
 
 
