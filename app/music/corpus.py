@@ -92,9 +92,8 @@ def _scan_folder(folder: Path, extensions: tuple[str, ...]) -> list[Path]:
             with os.scandir(current) as entries:
                 for entry in entries:
                     name = entry.name
-                    if name.lower().endswith(extensions):
-                        if entry.is_file():
-                            found.append(entry.path)
+                    if name.lower().endswith(extensions) and entry.is_file():
+                        found.append(entry.path)
                     elif entry.is_dir(follow_symlinks=False) and not name.startswith("."):
                         pending.append(entry.path)
         except OSError as exc:

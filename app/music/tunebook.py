@@ -7,7 +7,8 @@ endings are accepted. A tune whose header never reaches `K:` (or that has no mus
 `TuneBook.problems` as a `MusicError` naming the file, tune and line, while the good tunes load.
 A free-text line between tunes that names a rhythm ("REELS", "% Double Jigs") opens a section of
 the book; tunes after it carry that rhythm in `Tune.section`, which the training text uses when a
-tune has no `R:` field. No music21 here: this is the fast path the corpus loader runs on.
+tune has no `R:` field. A book in which at least half of the tunes state one and the same `R:`
+(a file that holds one section of a collection) lends that rhythm to the rest the same way. No music21 here: this is the fast path the corpus loader runs on.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from dataclasses import dataclass, field as dataclass_field
+from dataclasses import dataclass, field as dataclass_field, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -215,7 +216,19 @@ def parse_tune_book(text: str, path: str | None = None) -> TuneBook:
         _finish(builder, book)
     if index == 0:
         raise MusicError("no tune found (no line starts with X:)", path=path)
+    _fill_book_section(book)
     return book
+
+
+def _fill_book_section(book: TuneBook) -> None:
+    """Give tunes without a section the book's rhythm when at least half of its tunes state
+    one and the same rhythm in `R:` (a file that holds one section of a collection)."""
+    stated = [" ".join(t.rhythm.lower().split()) for t in book.tunes if t.rhythm]
+    if not stated or len(stated) == len(book.tunes) or 2 * len(stated) < len(book.tunes):
+        return
+    if len(set(stated)) == 1:
+        book.tunes = [t if t.section or t.rhythm else replace(t, section=stated[0])
+                      for t in book.tunes]
 
 
 def _finish(builder: _TuneBuilder, book: TuneBook) -> None:

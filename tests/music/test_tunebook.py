@@ -138,3 +138,12 @@ def test_tune_is_frozen():
     tune = Tune(fields=(("X", "1"), ("K", "C")), body="C")
     with pytest.raises(AttributeError):
         tune.body = "D"
+
+
+def test_book_whose_tunes_mostly_state_one_rhythm_lends_it_to_the_rest():
+    tunes = "".join(f"X:{n}\nR:Reel\nK:D\nDEFG|\n\n" for n in range(3)) + "X:9\nK:D\nDEFG|\n"
+    assert [t.section for t in parse_tune_book(tunes).tunes] == ["", "", "", "reel"]
+    mixed = "X:1\nR:reel\nK:D\nD|\n\nX:2\nR:jig\nK:D\nD|\n\nX:3\nK:D\nD|\n"
+    assert [t.section for t in parse_tune_book(mixed).tunes] == ["", "", ""]
+    few = "X:1\nR:reel\nK:D\nD|\n\nX:2\nK:D\nD|\n\nX:3\nK:D\nD|\n"
+    assert parse_tune_book(few).tunes[2].section == ""
