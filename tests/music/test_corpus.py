@@ -146,7 +146,7 @@ def test_folder_of_many_unrelated_files_says_no_tunes(tmp_path):
     for group in range(2):
         folder = tmp_path / f"group{group}"
         folder.mkdir()
-        for i in range(2500):
+        for i in range(500):
             (folder / f"file{i}.dat").touch()
     os.symlink(tmp_path, tmp_path / "group0" / "loop")  # a symlink loop must not hang the scan
     with pytest.raises(MusicError, match=f"no tunes found in {tmp_path}"):
