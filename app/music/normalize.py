@@ -33,7 +33,8 @@ from collections.abc import Iterable
 
 from app.music.tunebook import Tune, strip_comment
 
-# Field lines of the body that change the music.
+# Field lines ABC 2.1 allows in a tune body, and those of them that change the music.
+_BODY_FIELD_LETTERS = frozenset("IKLMmNPQRrsTUVWw+")
 _BODY_FIELDS = frozenset("KLMPQV")
 
 # Canonical rhythm names and the meters they fit (an empty set: any meter).
@@ -141,7 +142,7 @@ def _body_lines(body: str) -> Iterable[str]:
     for line in body.split("\n"):
         if line.startswith("%"):
             continue
-        if len(line) > 1 and line[1] == ":" and (line[0].isalpha() or line[0] == "+"):
+        if len(line) > 1 and line[1] == ":" and line[0] in _BODY_FIELD_LETTERS:
             if line[0] in _BODY_FIELDS:
                 yield _field_line(line[0], strip_comment(line[2:]))
             continue

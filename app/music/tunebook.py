@@ -13,6 +13,7 @@ tune has no `R:` field. A book in which at least half of the tunes state one and
 
 from __future__ import annotations
 
+import codecs
 import io
 import os
 import re
@@ -239,12 +240,21 @@ def _finish(builder: _TuneBuilder, book: TuneBook) -> None:
 
 
 def decode_abc(data: bytes, path: str | None = None) -> str:
-    """Decode the bytes of an ABC file: UTF-8, else Latin-1; refuse empty and binary data."""
+    """Decode the bytes of an ABC file: UTF-8 (or UTF-16 with a BOM), else Latin-1.
+
+    Raises MusicError for empty and binary data (NUL bytes or many control characters).
+    """
     if not data.strip():
         raise MusicError("empty file" if not data else "file holds only white space", path=path)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise MusicError("binary file, not ABC text", path=path) from None
     head = data[:4096]
-    controls = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 12, 13))
-    if b"\0" in data or controls > len(head) // 100:
+    # Tabs, line ends, form feeds and a DOS end-of-file mark are text; other controls are not.
+    controls = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 12, 13, 26))
+    if b"\0" in data or controls > max(2, len(head) // 100):
         raise MusicError("binary file, not ABC text", path=path)
     try:
         return data.decode("utf-8-sig")

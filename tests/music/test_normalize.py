@@ -117,3 +117,8 @@ def test_normalised_celtic_tunes_play_the_same_notes():
         original = _note_sequence(tune.abc())
         assert original, tune.label
         assert _note_sequence(training_text(tune)) == original, tune.label
+
+
+def test_body_lines_that_are_not_body_fields_are_music():
+    tune = _tune("X:1\nK:C\nC:|\nN:dropped\nP:A\nCDEF|\n")
+    assert training_text(tune).endswith("K:C\nC:|\nP:A\nCDEF|\n")

@@ -147,3 +147,14 @@ def test_book_whose_tunes_mostly_state_one_rhythm_lends_it_to_the_rest():
     assert [t.section for t in parse_tune_book(mixed).tunes] == ["", "", ""]
     few = "X:1\nR:reel\nK:D\nD|\n\nX:2\nK:D\nD|\n\nX:3\nK:D\nD|\n"
     assert parse_tune_book(few).tunes[2].section == ""
+
+
+def test_utf16_with_bom_and_dos_end_of_file_mark_are_text():
+    text = "X:1\nT:R\u00edl\nK:D\nDEFG|\n"
+    assert read_tune_book(text.encode("utf-16")).tunes[0].title == "R\u00edl"
+    assert read_tune_book(text.encode() + b"\x1a").tunes[0].key == "D"
+
+
+def test_control_characters_make_a_file_binary():
+    with pytest.raises(MusicError, match="binary"):
+        read_tune_book(b"X:1\nK:C\n" + bytes(range(1, 9)) * 20)
