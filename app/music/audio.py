@@ -73,6 +73,29 @@ class Pcm:
         return (np.clip(self.samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
 
 
+def tune_tempo_qpm(abc: str) -> float:
+    """Return an ABC tune's tempo in quarter notes a minute, without music21.
+
+    The Q: field ("1/4=120", "3/8=100", "C=120", "120") when it has one, else abc_midi's default
+    for the meter (what playback and MIDI export use).
+    """
+    import re
+
+    from app.music.abc_midi import default_tempo_qpm
+
+    q = re.search(r"^Q:\s*(?:\"[^\"]*\"\s*)?(.*?)\s*(?:\"[^\"]*\")?\s*$", abc, re.M)
+    if q:
+        beat = re.match(r"((?:\d+/\d+\s*)+)=\s*(\d+(?:\.\d+)?)", q.group(1))
+        bare = re.match(r"(?:C\s*=\s*)?(\d+(?:\.\d+)?)$", q.group(1))
+        if beat:
+            quarters = sum(Fraction(part) for part in beat.group(1).split()) * 4
+            return float(quarters) * float(beat.group(2))
+        if bare:
+            return float(bare.group(1))
+    m = re.search(r"^M:\s*(\d+)/(\d+)", abc, re.M)
+    return default_tempo_qpm((int(m.group(1)), int(m.group(2))) if m else None)
+
+
 def swing_time(offset: float, swing: float) -> float:
     """Move a time (quarter lengths) so that each beat's first eighth lasts `swing` of the beat."""
     beat = np.floor(offset)

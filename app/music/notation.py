@@ -29,7 +29,10 @@ _HEAD_RE = re.compile(r'class="notehead"[^>]*>\s*<use xlink:href="#([^"]+)" '
                       r'transform="translate\(([-\d.]+),\s*([-\d.]+)\)')
 _OUTER_RE = re.compile(r'<svg width="([\d.]+)px" height="([\d.]+)px"')
 _INNER_RE = re.compile(r'<svg class="definition-scale"([^>]*?)viewBox="0 0 ([\d.]+) ([\d.]+)"\s*>')
-_TEXT_RE = re.compile(r"<text([^>]*)>(.*?)</text>", re.S)
+_TEXT_RE = re.compile(r"<text([^>]*[^>/])?>(.*?)</text>", re.S)
+_MARGIN_RE = re.compile(r'class="page-margin" transform="translate\(([-\d.]+),\s*([-\d.]+)\)')
+_REND_RE = re.compile(r"-rend\d+$")
+_EMPTY_TEXT_RE = re.compile(r"<text[^>]*/>")
 _TSPAN_ATTR_RE = re.compile(r'<tspan([^>]*)>')
 _ATTR_RE = re.compile(r'([\w:-]+)="([^"]*)"')
 HEAD_HALF_WIDTH, HEAD_HALF_HEIGHT = 120, 110   # a note head, in verovio's inner units
@@ -103,11 +106,13 @@ def engrave(abc: str, *, width_px: int = DEFAULT_WIDTH_PX, scale: int = DEFAULT_
         pages = [toolkit.renderToSVG(n) for n in range(1, toolkit.getPageCount() + 1)]
         timemap = toolkit.renderToTimemap()
     starts: dict[str, float] = {}
+    # Repeated passes name their notes "<id>-rend2", ...; the SVG has only "<id>".
     timeline = []
     for entry in timemap:
         for note_id in entry.get("off", []):
             if note_id in starts:
-                timeline.append((starts.pop(note_id), float(entry["qstamp"]), note_id))
+                timeline.append((starts.pop(note_id), float(entry["qstamp"]),
+                                 _REND_RE.sub("", note_id)))
         for note_id in entry.get("on", []):
             starts[note_id] = float(entry["qstamp"])
     timeline.sort()
@@ -130,15 +135,18 @@ def _page_scale(svg: str) -> tuple[float, float, float, float]:
 def note_boxes(svg: str) -> dict[str, tuple[float, float, float, float]]:
     """Return {note id: (x, y, width, height)} of each note head, in the page's pixels."""
     _, _, sx, sy = _page_scale(svg)
+    margin = _MARGIN_RE.search(svg)
+    mx, my = (float(margin.group(1)), float(margin.group(2))) if margin else (0.0, 0.0)
     boxes = {}
     notes = list(_NOTE_RE.finditer(svg))
     for i, match in enumerate(notes):
         end = notes[i + 1].start() if i + 1 < len(notes) else len(svg)
         head = _HEAD_RE.search(svg, match.end(), end)
         if head:
-            x, y = float(head.group(2)), float(head.group(3))
-            boxes[match.group(1)] = ((x - 20) * sx, (y - HEAD_HALF_HEIGHT) * sy,
-                                     (2 * HEAD_HALF_WIDTH + 40) * sx, 2 * HEAD_HALF_HEIGHT * sy)
+            x, y = float(head.group(2)) + mx, float(head.group(3)) + my
+            boxes[match.group(1)] = ((x - 60) * sx, (y - HEAD_HALF_HEIGHT - 40) * sy,
+                                     (2 * HEAD_HALF_WIDTH + 120) * sx,
+                                     (2 * HEAD_HALF_HEIGHT + 80) * sy)
     return boxes
 
 
@@ -164,11 +172,11 @@ def flatten_svg(svg: str) -> str:
     close = body.rfind("</svg>", 0, close)
     body = body[:close] + "</g>" + body[close + len("</svg>"):]
     out = f'{head}<g{attrs} transform="scale({sx:g} {sy:g})">{body}'
-    return _TEXT_RE.sub(_flat_text, out)
+    return _TEXT_RE.sub(_flat_text, _EMPTY_TEXT_RE.sub("", out))
 
 
 def _flat_text(match: re.Match) -> str:
-    attrs = dict(_ATTR_RE.findall(match.group(1)))
+    attrs = dict(_ATTR_RE.findall(match.group(1) or ""))
     for span in _TSPAN_ATTR_RE.findall(match.group(2)):
         attrs.update(_ATTR_RE.findall(span))
     content = re.sub(r"<[^>]+>", "", match.group(2)).strip()

@@ -1,0 +1,104 @@
+"""ScoreView offscreen: the picture is drawn, note heads match the tune, errors show where."""
+
+from pathlib import Path
+
+import pytest
+
+from app.ui.widgets.score_view import ScoreView
+
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+KESH = """X:1
+T:The Kesh
+R:jig
+M:6/8
+L:1/8
+K:G
+D|GAG GAB|ABA ABd|edd gdd|edB dBA|GAG GAB|ABA ABd|edd gdB|AGF G2:|
+"""
+# Counted by hand: the pickup D, seven bars of six eighths, then "AGF G2".
+KESH_NOTES = 1 + 7 * 6 + 4
+
+LONG_REEL = "X:2\nT:Thirty-Two Bars\nR:reel\nM:4/4\nL:1/8\nQ:1/4=200\nK:D\n" + "\n".join(
+    ["|:DFAF dFAF|GBdB AFEF|DFAF dFAF|GBAG FDD2:|", "|:fdfa fdfa|gbge fdfe|fdfa fdfa|gbag fdd2:|"]
+    * 4) + "\n"
+
+
+def dark_pixels(image) -> int:
+    return sum(1 for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)
+               if image.pixelColor(x, y).lightness() < 128)
+
+
+def music21_note_count(abc: str) -> int:
+    from music21 import converter
+
+    return sum(len(n.pitches) for n in converter.parse(abc, format="abc").flatten().notes)
+
+
+@pytest.fixture
+def view(qtbot):
+    widget = ScoreView()
+    widget.resize(900, 500)
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def test_kesh_is_drawn_and_note_heads_match(view, qtbot):
+    with qtbot.waitSignal(view.engraved, timeout=5000) as signal:
+        view.set_abc(KESH)
+    assert signal.args == [view.note_count()]
+    assert view.note_count() == music21_note_count(KESH) == KESH_NOTES
+    image = view.grab().toImage()
+    assert dark_pixels(image) > 500
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    view.grab().save(str(SHOTS / "score_kesh.png"))
+
+
+def test_long_tune_scrolls_and_follows_playback(view, qtbot):
+    view.resize(700, 260)
+    with qtbot.waitSignal(view.engraved, timeout=5000):
+        view.set_abc(LONG_REEL)
+    assert view.note_count() == music21_note_count(LONG_REEL)
+    bar = view.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=2000)  # taller than the view: scrolls
+    view.set_position(0.1)
+    first = view.current_note()
+    assert first is not None
+    # Quarter note 240 (bar 61 of 64 played, on the last line) at 200 qpm is 72 s in: a note
+    # far down the page, which the view scrolls to.
+    view.set_position(240 * 60 / 200 + 0.01)
+    assert view.current_note() not in (None, first)
+    assert bar.value() > 0
+    with qtbot.waitSignal(view.engraved, timeout=3000):  # re-engraved to the new width
+        view.resize(900, 500)
+    view.set_position(12.5 * 60 / 200)
+    assert view.current_note() is not None
+    view.grab().save(str(SHOTS / "score_reel_highlight.png"))
+
+
+def test_edits_are_debounced(view, qtbot):
+    engravings = []
+    view.engraved.connect(engravings.append)
+    for end in range(10, len(KESH), 10):
+        view.set_abc(KESH[:end] + "\n")
+    view.set_abc(KESH)
+    qtbot.waitUntil(lambda: len(engravings) > 0, timeout=3000)
+    qtbot.wait(400)
+    assert len(engravings) == 1 and view.note_count() == KESH_NOTES
+
+
+def test_parse_error_shows_where_not_a_blank_page(view, qtbot):
+    view.show_abc_now(KESH)
+    with qtbot.waitSignal(view.failed, timeout=3000) as signal:
+        view.show_abc_now(KESH.replace("edB dBA", "edB d#BA"))
+    assert "line 7" in signal.args[0]
+    assert "line 7" in view.error_text()
+    assert view.note_count() == KESH_NOTES  # the last good score stays below the message
+    view.grab().save(str(SHOTS / "score_error.png"))
+
+
+def test_text_that_is_not_abc(view, qtbot):
+    with qtbot.waitSignal(view.failed, timeout=3000):
+        view.show_abc_now("hello world, this is not music")
+    assert "K:" in view.error_text()
