@@ -1,0 +1,245 @@
+"""PianoRoll: a tune's notes as bars on a pitch/time grid, with bar lines, a playback cursor, zoom.
+
+Public API (all the main window needs):
+- `set_abc(text)` (slot, debounced like ScoreView) and `show_abc_now(text)`: show a tune
+  (repeats expanded: the roll shows what is heard).
+- `set_position(seconds)` (slot): move the playback cursor (tempo: the tune's Q: or the meter's
+  default, or `set_tempo(qpm)`); the sounding note is lit and the view scrolls to follow.
+  `set_quarter_position(q)` takes quarter notes.
+- `set_zoom(pixels_per_quarter)`, `zoom_in()`, `zoom_out()`; Ctrl + mouse wheel zooms too.
+- `select_note(index)` or a click on a bar selects a note: the label under the roll shows its
+  pitch and ABC position, and `noteSelected(str text, int line, int column)` is emitted
+  (line and column are 0 when the place in the ABC is not known).
+- Signals: `laidOut(int note_count)`, `failed(str message)`. Read-only: `roll_layout()` (a
+  `pianoroll.RollLayout` or None), `selected_text()`, `error_text()`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from app.music.errors import MusicError
+
+DEBOUNCE_MS = 300
+KEYS_WIDTH = 44     # the pitch labels at the left
+ROW_HEIGHT = 12
+MIN_ZOOM, MAX_ZOOM = 8.0, 400.0
+BLACK_KEYS = {1, 3, 6, 8, 10}
+
+
+class _RollCanvas(QWidget):
+    """Draws the grid, bars, cursor and selection; maps clicks to notes."""
+
+    def __init__(self, owner: "PianoRoll") -> None:
+        super().__init__()
+        self.owner = owner
+        self.layout_data = None
+        self.zoom = 40.0            # pixels per quarter note
+        self.cursor = None          # quarter notes, or None when not playing
+        self.selected = -1
+        self.setMouseTracking(False)
+
+    def sizeHint(self) -> QSize:
+        lay = self.layout_data
+        if lay is None:
+            return QSize(400, 200)
+        return QSize(int(KEYS_WIDTH + lay.length * self.zoom + 20),
+                     int((lay.high - lay.low + 1) * ROW_HEIGHT))
+
+    def note_rect(self, note) -> QRectF:
+        lay = self.layout_data
+        return QRectF(KEYS_WIDTH + note.start * self.zoom, (lay.high - note.pitch) * ROW_HEIGHT,
+                      max(2.0, note.length * self.zoom - 1), ROW_HEIGHT - 1)
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("white"))
+        lay = self.layout_data
+        if lay is None:
+            painter.end()
+            return
+        width = self.width()
+        font = QFont(self.font())
+        font.setPointSizeF(7.5)
+        painter.setFont(font)
+        for pitch in range(lay.low, lay.high + 1):
+            y = (lay.high - pitch) * ROW_HEIGHT
+            if pitch % 12 in BLACK_KEYS:
+                painter.fillRect(QRectF(0, y, width, ROW_HEIGHT), QColor(238, 240, 244))
+            if pitch % 12 == 0:
+                painter.setPen(QColor(150, 150, 160))
+                painter.drawLine(0, y + ROW_HEIGHT, width, y + ROW_HEIGHT)
+                painter.setPen(QColor(60, 60, 70))
+                painter.drawText(QRectF(2, y, KEYS_WIDTH - 4, ROW_HEIGHT),
+                                 Qt.AlignmentFlag.AlignVCenter, f"C{pitch // 12 - 1}")
+        height = (lay.high - lay.low + 1) * ROW_HEIGHT
+        painter.setPen(QPen(QColor(120, 120, 130), 1))
+        for bar in [0.0] + lay.bar_lines + [lay.length]:
+            x = KEYS_WIDTH + bar * self.zoom
+            painter.drawLine(int(x), 0, int(x), height)
+        sounding = lay.note_at(self.cursor) if self.cursor is not None else None
+        for index, note in enumerate(lay.notes):
+            colour = QColor(40, 110, 200)
+            if note is sounding:
+                colour = QColor(255, 140, 0)
+            if index == self.selected:
+                colour = QColor(200, 30, 60)
+            rect = self.note_rect(note)
+            painter.fillRect(rect, colour)
+            painter.setPen(colour.darker(140))
+            painter.drawRect(rect)
+        if self.cursor is not None:
+            x = KEYS_WIDTH + self.cursor * self.zoom
+            painter.setPen(QPen(QColor(220, 20, 20), 2))
+            painter.drawLine(int(x), 0, int(x), height)
+        painter.end()
+
+    def mousePressEvent(self, event) -> None:
+        lay = self.layout_data
+        if lay is None:
+            return
+        point = event.position()
+        for index, note in enumerate(lay.notes):
+            if self.note_rect(note).adjusted(-1, -1, 1, 1).contains(point):
+                self.owner.select_note(index)
+                return
+
+
+class PianoRoll(QWidget):
+    """A piano roll of one ABC tune; see the module docstring for the API."""
+
+    laidOut = Signal(int)
+    failed = Signal(str)
+    noteSelected = Signal(str, int, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._abc = ""
+        self._tempo: float | None = None
+        self._user_tempo: float | None = None
+        self._error = ""
+        self._canvas = _RollCanvas(self)
+        self._scroll = QScrollArea()
+        self._scroll.setWidget(self._canvas)
+        self._scroll.setWidgetResizable(False)
+        self._scroll.setBackgroundRole(self.backgroundRole())
+        self._info = QLabel("Click a note to see its pitch and where it is in the ABC.")
+        self._info.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._scroll, 1)
+        layout.addWidget(self._info)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self._lay_out)
+
+    # -- public API -----------------------------------------------------------------------
+    @Slot(str)
+    def set_abc(self, text: str) -> None:
+        """Show this tune after a short pause (typing calls this on every key)."""
+        self._abc = text
+        self._timer.start()
+
+    @Slot(str)
+    def show_abc_now(self, text: str) -> None:
+        """Show this tune at once."""
+        self._abc = text
+        self._timer.stop()
+        self._lay_out()
+
+    @Slot(float)
+    def set_tempo(self, qpm: float | None) -> None:
+        """Use this tempo (quarter notes a minute) to follow playback; None: the tune's own."""
+        self._user_tempo = qpm
+
+    @Slot(float)
+    def set_position(self, seconds: float) -> None:
+        """Move the playback cursor to a time in seconds."""
+        tempo = self._user_tempo or self._tempo or 120.0
+        self.set_quarter_position(seconds * tempo / 60.0)
+
+    @Slot(float)
+    def set_quarter_position(self, quarters: float) -> None:
+        """Move the playback cursor to a time in quarter notes; the view follows it."""
+        lay = self._canvas.layout_data
+        if lay is not None and lay.length > 0:
+            quarters = quarters % lay.length if quarters >= lay.length else quarters
+        self._canvas.cursor = quarters
+        x = int(KEYS_WIDTH + quarters * self._canvas.zoom)
+        self._scroll.ensureVisible(x, self._scroll.verticalScrollBar().value() + 10, 80, 0)
+        self._canvas.update()
+
+    def set_zoom(self, pixels_per_quarter: float) -> None:
+        """Set the horizontal zoom in pixels per quarter note (8-400)."""
+        self._canvas.zoom = min(MAX_ZOOM, max(MIN_ZOOM, float(pixels_per_quarter)))
+        self._canvas.resize(self._canvas.sizeHint())
+        self._canvas.update()
+
+    def zoom(self) -> float:
+        """The horizontal zoom in pixels per quarter note."""
+        return self._canvas.zoom
+
+    @Slot()
+    def zoom_in(self) -> None:
+        self.set_zoom(self._canvas.zoom * 1.25)
+
+    @Slot()
+    def zoom_out(self) -> None:
+        self.set_zoom(self._canvas.zoom / 1.25)
+
+    def select_note(self, index: int) -> None:
+        """Select the index-th note (in time order): show and emit its pitch and ABC place."""
+        lay = self._canvas.layout_data
+        if lay is None or not 0 <= index < len(lay.notes):
+            return
+        note = lay.notes[index]
+        self._canvas.selected = index
+        self._info.setText(note.describe())
+        self._canvas.update()
+        self.noteSelected.emit(note.describe(), note.line or 0, note.column or 0)
+
+    def roll_layout(self):
+        """The shown tune's `pianoroll.RollLayout`, or None."""
+        return self._canvas.layout_data
+
+    def selected_text(self) -> str:
+        return self._info.text() if self._canvas.selected >= 0 else ""
+
+    def error_text(self) -> str:
+        return self._error
+
+    # -- internals ------------------------------------------------------------------------
+    def _lay_out(self) -> None:
+        from app.music.audio import tune_tempo_qpm
+        from app.music.pianoroll import layout_abc
+
+        if not self._abc.strip():
+            self._canvas.layout_data = None
+            self._canvas.update()
+            return
+        try:
+            lay = layout_abc(self._abc)
+        except MusicError as err:
+            self._error = str(err)
+            self._info.setText(f"Cannot show this tune: {err}")
+            self.failed.emit(str(err))
+            return
+        self._error = ""
+        self._tempo = tune_tempo_qpm(self._abc)
+        canvas = self._canvas
+        canvas.layout_data, canvas.selected, canvas.cursor = lay, -1, None
+        canvas.resize(canvas.sizeHint())
+        self._info.setText(f"{len(lay.notes)} notes. Click a note to see its pitch and where "
+                           "it is in the ABC.")
+        canvas.update()
+        self.laidOut.emit(len(lay.notes))
+
+    def wheelEvent(self, event) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.zoom_in() if event.angleDelta().y() > 0 else self.zoom_out()
+            event.accept()
+        else:
+            super().wheelEvent(event)
