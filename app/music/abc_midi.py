@@ -295,10 +295,14 @@ def score_context(score) -> dict:
     from music21 import key, meter, tempo
 
     flat = score.recurse()   # document order; flatten() can sort a stray meter first
-    found: dict = {"time_signature": None, "key_sharps": 0, "minor": False, "tempos": []}
+    found: dict = {"time_signature": None, "key_sharps": 0, "minor": False, "tempos": [],
+                   "pickup": None}
     ts = flat.getElementsByClass(meter.TimeSignature).first()
     if ts is not None:
         found["time_signature"] = (ts.numerator, ts.denominator)
+        first = score.parts[0].getElementsByClass("Measure").first() if score.parts else None
+        if first is not None and 0 < first.duration.quarterLength < ts.barDuration.quarterLength:
+            found["pickup"] = Fraction(first.duration.quarterLength)
     ks = flat.getElementsByClass(key.KeySignature).first()
     if ks is not None:
         found["key_sharps"] = ks.sharps
@@ -343,7 +347,7 @@ def abc_to_midi(abc: AbcSource, out: str | os.PathLike | BinaryIO | None = None,
     return write_midi(events, out, title=title or "", tempos=tempos,
                       time_signature=_midi_meter(context["time_signature"]),
                       key_signature=key_signature_name(max(-7, min(7, sharps)), context["minor"]),
-                      program=program, provenance=provenance)
+                      program=program, provenance=provenance, pickup=context["pickup"])
 
 
 def _midi_meter(meter: tuple[int, int] | None) -> tuple[int, int] | None:

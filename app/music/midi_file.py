@@ -58,7 +58,8 @@ class MidiTune:
     type: int
     title: str = ""
     tempos: list[tuple[Fraction, float]] = field(default_factory=list)  # (onset, qpm)
-    time_signature: tuple[int, int] | None = None  # the first one, (numerator, denominator)
+    time_signature: tuple[int, int] | None = None  # the meter, (numerator, denominator)
+    pickup: Fraction | None = None  # a declared anacrusis (see write_midi), None when not shown
     key_signature: str | None = None  # the first one, mido spelling: "G", "Em", "Bb"
     texts: list[str] = field(default_factory=list)
     provenance: dict[str, str] = field(default_factory=dict)
@@ -127,6 +128,18 @@ def key_signature_sharps(name: str) -> tuple[int, bool]:
     raise MusicError(f"unknown key signature {name!r}")
 
 
+def _pickup_signature(pickup: Fraction | None,
+                      meter: tuple[int, int]) -> tuple[int, int] | None:
+    """Return the time signature of a pickup bar, or None when there is none or it can't be."""
+    if not pickup or pickup <= 0 or pickup >= Fraction(4 * meter[0], meter[1]):
+        return None
+    whole = Fraction(pickup) / 4
+    den = max(whole.denominator, meter[1])
+    if den & (den - 1) or den > 64:
+        return None
+    return int(whole * den), den
+
+
 def _latin1(text: str) -> str:
     # MIDI text events are bytes; mido writes Latin-1, so characters outside it become '?'.
     return text.encode("latin-1", "replace").decode("latin-1")
@@ -138,12 +151,15 @@ def write_midi(notes: Sequence[NoteEvent], out: str | os.PathLike | BinaryIO | N
                program: int = 0, channel: int = 0, velocity: int = 80,
                ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT,
                tempos: Sequence[tuple[Fraction, float]] | None = None,
-               provenance: dict[str, str] | None = None, track_name: str = "Melody") -> bytes:
+               provenance: dict[str, str] | None = None, track_name: str = "Melody",
+               pickup: Fraction | None = None) -> bytes:
     """Write notes as a type 1 MIDI file; return its bytes and also save them to `out`.
 
     Times are quarter lengths (rounded to ticks). `tempos` (onset, qpm) overrides `tempo_qpm`
-    when given. `provenance` becomes one JSON text event in the conductor track. A path is
-    written atomically; a file object is written to as is.
+    when given. `provenance` becomes one JSON text event in the conductor track. A `pickup`
+    (anacrusis, in quarter lengths) is written the way notation programs do: a time signature
+    as long as the pickup at 0, then the meter at the first bar line. A path is written
+    atomically; a file object is written to as is.
     """
     import mido
 
@@ -154,8 +170,14 @@ def write_midi(notes: Sequence[NoteEvent], out: str | os.PathLike | BinaryIO | N
     conductor.append((0, 0, mido.MetaMessage("track_name", name=_latin1(title))))
     if time_signature:
         num, den = time_signature
-        conductor.append((0, 1, mido.MetaMessage("time_signature", numerator=num,
-                                                 denominator=den)))
+        start = 0
+        short = _pickup_signature(pickup, time_signature)
+        if short:
+            conductor.append((0, 1, mido.MetaMessage("time_signature", numerator=short[0],
+                                                     denominator=short[1])))
+            start = round(pickup * ticks_per_beat)
+        conductor.append((start, 1, mido.MetaMessage("time_signature", numerator=num,
+                                                     denominator=den)))
     if key_signature:
         key_signature_sharps(key_signature)
         conductor.append((0, 2, mido.MetaMessage("key_signature", key=key_signature)))
@@ -201,21 +223,30 @@ def write_midi(notes: Sequence[NoteEvent], out: str | os.PathLike | BinaryIO | N
 
 
 def save_bytes(data: bytes, out: str | os.PathLike | BinaryIO) -> None:
-    """Save bytes to a path atomically (temp file + os.replace) or to a binary file object."""
+    """Save bytes to a path atomically (temp file + os.replace) or to a binary file object.
+
+    Raises MusicError naming the path when it cannot be written; an older file stays intact.
+    """
     if hasattr(out, "write"):
         out.write(data)  # type: ignore[union-attr]
         return
     path = Path(out)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                   dir=str(path.parent) or ".")
+    except OSError as exc:
+        raise MusicError(f"cannot write: {exc.strerror or exc}", path=str(path)) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError):
+            raise MusicError(f"cannot write: {exc.strerror or exc}", path=str(path)) from None
         raise
 
 
@@ -264,6 +295,7 @@ def read_midi(source: MidiSource) -> MidiTune:
 def _collect(midi, path: str | None) -> MidiTune:
     tpb = midi.ticks_per_beat
     tune = MidiTune(tracks=[], ticks_per_beat=tpb, type=midi.type, path=path)
+    meters: list[tuple[int, tuple[int, int]]] = []
     for index, track in enumerate(midi.tracks):
         name = ""
         programs: dict[int, int] = {}
@@ -287,8 +319,8 @@ def _collect(midi, path: str | None) -> MidiTune:
                 name = name or message.name
             elif kind == "set_tempo":
                 tune.tempos.append((Fraction(tick, tpb), round(mido_tempo2bpm(message.tempo), 2)))
-            elif kind == "time_signature" and tune.time_signature is None:
-                tune.time_signature = (message.numerator, message.denominator)
+            elif kind == "time_signature":
+                meters.append((tick, (message.numerator, message.denominator)))
             elif kind == "key_signature" and tune.key_signature is None:
                 tune.key_signature = message.key
             elif kind == "text":
@@ -303,7 +335,20 @@ def _collect(midi, path: str | None) -> MidiTune:
             found.sort(key=lambda n: (n.onset, n.pitch))
             tune.tracks.append(MidiTrackNotes(name, programs.get(channel), channel, found))
     tune.tempos.sort()
+    _set_meter(tune, sorted(meters))
     return tune
+
+
+def _set_meter(tune: MidiTune, meters: list[tuple[int, tuple[int, int]]]) -> None:
+    """Take the meter; a first signature lasting exactly one short bar marks a pickup."""
+    if not meters:
+        return
+    tune.time_signature = meters[0][1]
+    if len(meters) > 1 and meters[0][0] == 0:
+        (num, den), (tick, meter) = meters[0][1], meters[1]
+        bar = Fraction(4 * num, den)
+        if Fraction(tick, tune.ticks_per_beat) == bar and bar < Fraction(4 * meter[0], meter[1]):
+            tune.time_signature, tune.pickup = meter, bar
 
 
 def _add_text(tune: MidiTune, text: str) -> None:

@@ -109,7 +109,9 @@ def midi_to_abc(source: MidiSource, title: str | None = None, *, transpose: int 
         title = tune.title or (Path(tune.path).stem if tune.path else "")
     meter = _usable_meter(tune.time_signature) or estimate_meter(notes)
     key = _key_for(tune, notes, transpose)
-    return notes_to_abc(notes, meter=meter, key=key, title=title, tempo_qpm=tune.tempo_qpm)
+    pickup = tune.pickup if tune.time_signature == meter else None
+    return notes_to_abc(notes, meter=meter, key=key, title=title, tempo_qpm=tune.tempo_qpm,
+                        pickup=pickup)
 
 
 def _usable_meter(meter: tuple[int, int] | None) -> tuple[int, int] | None:
@@ -175,21 +177,35 @@ def _beat_length(meter: tuple[int, int]) -> Fraction:
     return Fraction(4, den)
 
 
+def _weight(pos: Fraction, bar: Fraction, beat: Fraction) -> float:
+    """Return the metrical weight of a position in the bar: downbeat > half bar > beat > half beat."""
+    if pos == 0:
+        return 1.0
+    beats = bar / beat
+    if beats.denominator == 1 and beats.numerator % 2 == 0 and pos == bar / 2:
+        return 0.75
+    if pos % beat == 0:
+        return 0.5
+    if pos % (beat / (3 if beat.denominator == 2 else 2)) == 0:
+        return 0.2
+    return 0.0
+
+
 def _metric_score(notes: Sequence[Sound], meter: tuple[int, int], pickup: Fraction) -> float:
-    """Score how well accents fit: long notes on downbeats and beats, few notes across bars."""
+    """Score how well accents fit: long notes on strong beats, few notes across bar lines and a
+    tune that ends on a bar line (a folk tune's last bar makes up for its pickup)."""
     bar, beat = _bar_length(meter), _beat_length(meter)
     total = score = 0.0
     for note in notes:
         pos = (note.onset - pickup) % bar
-        weight = 1.0 if pos == 0 else 0.5 if pos % beat == 0 else 0.0
         length = float(min(note.duration, bar))
-        score += weight * length
+        score += _weight(pos, bar, beat) * length
         total += length
         if pos + note.duration > bar:
             score -= 0.5 * float(note.duration)
-    # Subtract what evenly spread onsets would score, so meters with more beats gain nothing.
-    beats = float(bar / beat)
-    expected = (1.0 + 0.5 * (beats - 1)) / (float(bar) * 2)
+    grid = Fraction(1, 2)
+    positions = [grid * i for i in range(int(bar / grid))]
+    expected = sum(_weight(p, bar, beat) for p in positions) / len(positions)
     return score / max(total, 1e-9) - expected
 
 
