@@ -133,7 +133,7 @@ def tokenize_line(text: str, line: int, column: int = 1) -> list[Token]:
             pos = m.end()
             continue
         elif kind == "invisible_rest":
-            tokens.append(Token(ERROR, tok, line, col, _error_message(kind, tok)))
+            tokens.append(Token(ERROR, "", line, col, _error_message(kind, tok)))
             kind, value = REST, length_multiplier(tok[1:])
         elif kind == "rest":
             kind, value = REST, length_multiplier(m.group("rest_len"))
@@ -207,7 +207,12 @@ def tokenize_tune(abc: str) -> TuneTokens:
     in_header, has_key = True, False
     for number, text in enumerate(lines, 1):
         stripped = text.strip()
-        if not stripped or stripped.startswith("%"):
+        if not stripped:
+            continue
+        if stripped.startswith("%"):
+            if not in_header:
+                body.append(Token(COMMENT, text, number, 1))
+                body.append(Token(NEWLINE, "", number, len(text) + 1))
             continue
         m = _FIELD_LINE.match(text)
         if in_header:
@@ -219,7 +224,13 @@ def tokenize_tune(abc: str) -> TuneTokens:
             in_header = False
         if m:
             body.append(Token(FIELD, text, number, 1, (m.group(1), m.group(2).strip())))
+            body.append(Token(NEWLINE, "", number, len(text) + 1))
             continue
         body.extend(tokenize_line(text, number))
         body.append(Token(NEWLINE, "", number, len(text) + 1))
     return TuneTokens(header, body, lines, has_key)
+
+
+def render_body(body: list[Token]) -> str:
+    """Write body tokens back as text (the inverse of the body part of `tokenize_tune`)."""
+    return "".join("\n" if tok.kind == NEWLINE else tok.text for tok in body)

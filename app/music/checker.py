@@ -96,6 +96,10 @@ class _Bar:
     start_boundary: bool = False
     end_boundary: bool = False
     section_first: int = 0
+    # (first token index, last token index, duration, plain?) of each note, rest or chord;
+    # plain: its written length alone sets its duration (no tuplet, no broken rhythm).
+    spans: list[tuple[int, int, Fraction, bool]] = field(default_factory=list)
+    bar_line: int | None = None  # index of the bar-line token that closes it
 
 
 @dataclass
@@ -109,14 +113,35 @@ class _State:
         self.problems.append(Problem(code, message, tok.line, tok.column, severity))
 
 
-def check_tune(abc: str) -> list[Problem]:
-    """Return the problems of one tune's ABC text (header and body), sorted by position."""
+@dataclass
+class Analysis:
+    """What the checker found out about a tune; the repair works from this."""
+
+    tune: T.TuneTokens
+    problems: list[Problem]
+    bars: list[_Bar]            # bars with notes or rests, in order
+    faults: dict[int, str]      # bar index -> "long", "short" or "multi"
+    open_slurs: list[int]       # token indices of unclosed "("
+    open_repeat: int | None     # token index of an unclosed "|:"
+    unit: Fraction              # the unit note length in force at the end of the tune
+
+
+def analyse_tune(abc: str) -> Analysis:
+    """Check one tune and keep the bars and token positions found on the way."""
     tune = T.tokenize_tune(abc)
     state = _State()
     _check_header(tune, state)
-    _Walker(state).run(tune.body)
+    walker = _Walker(state)
+    walker.run(tune.body)
     state.problems.sort(key=lambda p: (p.line, p.column))
-    return state.problems
+    return Analysis(tune, state.problems, walker.bars, walker.faults,
+                    [tune.body.index(t) for t in walker.slurs], walker.open_repeat_index,
+                    state.unit)
+
+
+def check_tune(abc: str) -> list[Problem]:
+    """Return the problems of one tune's ABC text (header and body), sorted by position."""
+    return analyse_tune(abc).problems
 
 
 def is_clean(abc: str) -> bool:
@@ -204,6 +229,12 @@ class _Walker:
         self.section_first = 0
         self.previous_section_first = 0
         self.any_note = False
+        self.notes = 0
+        self.notes_at_repeat = 0
+        self.index = 0
+        self.chord_index = 0
+        self.open_repeat_index: int | None = None
+        self.faults: dict[int, str] = {}
 
     # -- bars --------------------------------------------------------------------------
     def _current_bar(self, tok: T.Token) -> _Bar:
@@ -212,17 +243,19 @@ class _Walker:
                             start_boundary=self.boundary_before)
         return self.bar
 
-    def _close_bar(self, end_boundary: bool) -> None:
+    def _close_bar(self, end_boundary: bool, bar_line: int | None = None) -> None:
         bar, self.bar = self.bar, None
         if bar is not None and (bar.events or bar.multi_rest):
             bar.end_boundary = end_boundary
+            bar.bar_line = bar_line
             bar.section_first = self.section_first
             self.bars.append(bar)
 
-    def _event(self, multiplier: Fraction, tok: T.Token) -> None:
+    def _event(self, multiplier: Fraction, tok: T.Token, start: int | None = None) -> None:
         if multiplier == 0:
             self.s.add("zero-length", f"{tok.text} has zero length", tok)
         duration = self.s.unit * multiplier
+        plain = self.tuplet is None and self.broken is None
         if self.tuplet is not None:
             duration *= self.tuplet_factor
             self.tuplet_left -= 1
@@ -234,15 +267,18 @@ class _Walker:
         bar = self._current_bar(tok)
         bar.duration += duration
         bar.events += 1
+        bar.spans.append((self.index if start is None else start, self.index, duration, plain))
         self.last_duration = duration
         self.tie = self.decoration = None
         self.any_note = True
+        self.notes += 1
 
     # -- token handlers ----------------------------------------------------------------
     def run(self, body: list[T.Token]) -> None:
-        for tok in body:
+        for index, tok in enumerate(body):
             handler = self._handlers.get(tok.kind)
             if handler is not None:
+                self.index = index
                 handler(self, tok)
         self._finish()
 
@@ -267,13 +303,16 @@ class _Walker:
         bar = self._current_bar(tok)
         bar.multi_rest += tok.value
         self.any_note = True
+        self.notes += 1
+        self.s.add("multi-rest", f"music21 does not play the multi-bar rest {tok.text}", tok,
+                   WARNING)
 
     def _chord_open(self, tok: T.Token) -> None:
         if self.grace is not None:
             self.s.add("bad-token", "chord inside a grace group", tok)
         if self.chord is not None:
             self.s.add("unclosed-chord", "chord [ is not closed with ]", self.chord)
-        self.chord, self.chord_first = tok, None
+        self.chord, self.chord_first, self.chord_index = tok, None, self.index
 
     def _chord_close(self, tok: T.Token) -> None:
         if self.chord is None:
@@ -284,7 +323,7 @@ class _Walker:
             self.s.add("empty-chord", "chord [] without notes", tok)
             return
         if self.grace is None:
-            self._event(first * tok.value, tok)
+            self._event(first * tok.value, tok, self.chord_index)
 
     def _grace_open(self, tok: T.Token) -> None:
         if self.grace is not None:
@@ -329,6 +368,8 @@ class _Walker:
                        "before it in the bar", tok)
             return
         self.bar.duration += self.last_duration * (tok.value - 1)
+        start, end, duration, _ = self.bar.spans[-1]
+        self.bar.spans[-1] = (start, end, duration * tok.value, False)
         self.broken, self.broken_next = tok, 2 - tok.value
 
     def _tie(self, tok: T.Token) -> None:
@@ -391,7 +432,7 @@ class _Walker:
         repeat_end = text.startswith(":")
         repeat_start = text.endswith(":")
         boundary = repeat_end or repeat_start or text in _BOUNDARIES
-        self._close_bar(boundary)
+        self._close_bar(boundary, self.index)
         self.last_duration = None
         if repeat_end:
             self.open_repeat = None
@@ -401,7 +442,8 @@ class _Walker:
             if self.open_repeat is not None:
                 self.s.add("unclosed-repeat", "repeat |: is never closed with :|",
                            self.open_repeat)
-            self.open_repeat = tok
+            self.open_repeat, self.open_repeat_index = tok, self.index
+            self.notes_at_repeat = self.notes
         if boundary:
             self.previous_section_first = self.section_first
             self.section_first = len(self.bars)
@@ -437,13 +479,20 @@ class _Walker:
         for slur in self.slurs:
             self.s.add("unclosed-slur", "slur ( is not closed with )", slur)
         if self.open_repeat is not None:
-            self.s.add("unclosed-repeat", "repeat |: is never closed with :|", self.open_repeat)
+            if self.notes == self.notes_at_repeat:
+                self.s.add("unclosed-repeat", "repeat |: at the end repeats nothing",
+                           self.open_repeat, WARNING)
+            else:
+                self.s.add("unclosed-repeat", "repeat |: is never closed with :|",
+                           self.open_repeat)
+        else:
+            self.open_repeat_index = None
         if self.tie is not None:
             self.s.add("dangling-tie", "tie - at the end of the tune ties to nothing", self.tie,
                        WARNING)
         if not self.any_note:
             self.s.problems.append(Problem("empty-tune", "the tune has no notes", 1, 1))
-        _check_bar_lengths(self.bars, self.s)
+        self.faults = _check_bar_lengths(self.bars, self.s)
 
     _handlers = {
         T.NOTE: _note, T.REST: _rest, T.MULTI_REST: _multi_rest, T.CHORD_OPEN: _chord_open,
@@ -508,8 +557,9 @@ def bar_length_faults(bars: list[_Bar]) -> dict[int, str]:
     return faults
 
 
-def _check_bar_lengths(bars: list[_Bar], state: _State) -> None:
-    for i, kind in bar_length_faults(bars).items():
+def _check_bar_lengths(bars: list[_Bar], state: _State) -> dict[int, str]:
+    faults = bar_length_faults(bars)
+    for i, kind in faults.items():
         bar = bars[i]
         tok = T.Token(T.NOTE, "", bar.line, bar.column)
         if kind == "multi":
@@ -522,3 +572,4 @@ def _check_bar_lengths(bars: list[_Bar], state: _State) -> None:
         else:
             state.add("bar-too-short", f"bar {i + 1} is too short: {have} where the meter "
                       f"needs {need}", tok)
+    return faults
