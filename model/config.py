@@ -118,7 +118,7 @@ class Preset:
 # tiny: unit tests and smoke runs; trains in seconds, quality irrelevant.
 TINY = Preset("tiny", ModelConfig(embedding_size=16, hidden_size=32, num_layers=1, dropout=0.0),
               TrainConfig(seq_len=32, batch_size=8, learning_rate=1e-2, warmup_steps=5,
-                          steps=50, eval_interval=25, eval_chars=4096),
+                          steps=50, eval_interval=25, eval_chars=4096, threads=1),
               "tests and smoke runs: seconds on any CPU")
 
 # laptop (the default): best held-out bits/char we found on a 2-core CPU in ~15 minutes. A

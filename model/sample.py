@@ -125,6 +125,7 @@ def _filter(logits: Tensor, config: SampleConfig) -> Tensor:
         before = sorted_p.cumsum(-1) - sorted_p  # mass of the likelier characters
         sorted_p = sorted_p.masked_fill(before >= config.top_p, 0.0)
         probs = torch.zeros_like(probs).scatter_(-1, order, sorted_p)
+        probs = probs / probs.sum(-1, keepdim=True)
     return probs
 
 

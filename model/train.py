@@ -202,7 +202,8 @@ def _train(config: TrainConfig, model_config: ModelConfig, data: TrainData, on_p
     train_ids, valid = train_ids.to(device), _to(valid, device)
     summary = {"corpus": data.name, "tune_count": data.tune_count,
                "train_chars": len(data.train_text), "valid_chars": len(data.valid_text),
-               "vocab_size": len(vocab), "fine_tuned_from": getattr(base, "path", None)
+               "vocab_size": len(vocab), "titles": "\nT:" in "\n" + data.train_text,
+               "fine_tuned_from": getattr(base, "path", None)
                if base else (resumed.training.get("fine_tuned_from") if resumed else None)}
 
     chars_per_step = config.batch_size * config.seq_len * world.size

@@ -1,0 +1,87 @@
+"""Sampling: header priming, batches, seeds, stopping, probabilities, filters, bad settings."""
+
+from dataclasses import replace
+
+import pytest
+import torch
+
+from model.config import TINY, SampleConfig
+from model.errors import ModelError
+from model.sample import _filter, _LSTMStepper, build_prime, generate
+from model.train import train
+
+
+@pytest.fixture(scope="module")
+def trained(corpus_texts):
+    result = train(replace(TINY.train, steps=80), corpus_texts)
+    return result.model, result.vocab
+
+
+def test_build_prime_puts_the_header_in_canonical_order():
+    assert build_prime(rhythm="jig") == "X:1\nR:jig\nM:6/8\nL:1/8\n"
+    assert build_prime(key="Ador", rhythm="slip jig", title="Air") == \
+        "X:1\nT:Air\nR:slip jig\nM:9/8\nL:1/8\nK:Ador\n"
+    assert build_prime(meter="3/4", unit_length="1/4", key="G", title="Air",
+                       title_in_prime=False) == "X:1\nM:3/4\nL:1/4\nK:G\n"
+    assert build_prime() == "X:1\n"
+    assert build_prime(key="D", prime="|:ABcd|") == "X:1\nM:4/4\nL:1/8\nK:D\n|:ABcd|\n"
+    assert build_prime(prime="X:5\nK:G\nGABc|\n\n\n", key="D") == "X:5\nK:G\nGABc|\n"
+
+
+def test_variations_stop_at_the_blank_line_and_carry_settings(trained):
+    model, vocab = trained
+    prime = build_prime(meter="4/4", key="D")
+    tunes = generate(model, vocab, SampleConfig(count=4, seed=7, max_chars=400), prime,
+                     title="New")
+    assert len(tunes) == 4
+    for i, tune in enumerate(tunes):
+        assert tune.text.startswith("X:1\nT:New\nM:4/4\nL:1/8\nK:D\n")
+        assert len(tune.probabilities) == len(tune.generated)
+        assert all(0 < p <= 1 for p in tune.probabilities)
+        assert tune.settings["seed"] == 7 and tune.settings["variation"] == i + 1
+        if tune.finished:
+            assert "\n\n" not in tune.text and tune.text.endswith("\n")
+        else:
+            assert len(tune.generated) == 400
+    assert any(t.finished for t in tunes)  # a trained tiny model learns where tunes end
+    again = generate(model, vocab, SampleConfig(count=4, seed=7, max_chars=400), prime, title="New")
+    assert [t.text for t in again] == [t.text for t in tunes]
+
+
+def test_fast_lstm_step_matches_the_model(trained):
+    model, vocab = trained
+    ids = torch.tensor([vocab.encode("X:1\nK:D\n|:AB")])
+    expected, _ = model(ids)
+    step = _LSTMStepper(model)
+    zeros = torch.zeros(1, 1, model.config.hidden_size)
+    state = (zeros, zeros.clone())
+    with torch.no_grad():
+        for t in range(ids.shape[1]):
+            logits = step(ids[:, t], state)
+            assert torch.allclose(logits, expected[:, t], atol=1e-5)
+
+
+def test_filters_keep_the_likeliest_characters():
+    logits = torch.tensor([[0.0, 1.0, 2.0, 3.0]])
+    top1 = _filter(logits, SampleConfig(top_k=1))
+    assert torch.equal(top1, torch.tensor([[0.0, 0.0, 0.0, 1.0]]))
+    nucleus = _filter(logits, SampleConfig(top_p=0.7))
+    assert nucleus[0, :2].sum() == 0 and nucleus[0, 2:].sum() > 0.99
+    cold = _filter(logits, SampleConfig(temperature=0.1))
+    assert cold[0, 3] > 0.99
+
+
+def test_unknown_prime_characters_are_read_as_unknown(trained):
+    model, vocab = trained
+    tunes = generate(model, vocab, SampleConfig(seed=1, max_chars=20), "X:1\nT:Ü€\n")
+    assert tunes[0].settings["prime_unknown_chars"] == ["T", "Ü", "€"]
+    assert "\ufffd" not in tunes[0].generated
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"temperature": 0}, "temperature"), ({"temperature": -1}, "temperature"),
+    ({"top_p": 0}, "top-p"), ({"top_p": 1.5}, "top-p"), ({"count": 0}, "count")])
+def test_bad_settings_are_refused(trained, settings, message):
+    model, vocab = trained
+    with pytest.raises(ModelError, match=message):
+        generate(model, vocab, SampleConfig(**settings))
