@@ -14,7 +14,7 @@ import threading
 import traceback
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,9 @@ def start_job(job: Job) -> Job:
     job.moveToThread(thread)
     job.thread = thread
     thread.started.connect(job.run)
-    job.finished.connect(thread.quit)
+    # QThread.quit is thread-safe; calling it directly lets a GUI thread that waits on the
+    # thread (on close) see it end without running its own event loop.
+    job.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
     thread.start()
     return job
 

@@ -9,8 +9,6 @@ file, which the window shows in its status bar or a dialog.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,47 +105,16 @@ def render_midi(abc: str, **options) -> bytes:
     return abc_to_midi(abc, **options)
 
 
-def provenance_comment(provenance: dict) -> str:
-    return "".join(f"% ceol {k}: {v}\n" for k, v in sorted(provenance.items()))
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def export_tune(ctx, abc: str, path: str, provenance: dict, options: dict) -> str:
     """Write a tune as .abc, .mid, .wav, .musicxml, .svg or .png (by the path's extension)."""
-    out = Path(path)
-    if not out.parent.is_dir():
-        raise MusicError("the folder does not exist", path=str(out.parent))
-    if out.suffix.lower() == ".abc":
-        lines = abc.splitlines(keepends=True)
-        text = (lines[0] + provenance_comment(provenance) + "".join(lines[1:])
-                if provenance and lines else abc)
-        _atomic_write(out, text.encode("utf-8"))
-        return str(out)
-    from app.music.convert import convert
+    from app.music.audio import RenderOptions
+    from app.music.export import export_tune as export
 
-    with tempfile.TemporaryDirectory() as tmp:
-        source = Path(tmp) / "tune.abc"
-        source.write_text(abc, encoding="utf-8")
-        kwargs = {k: v for k, v in options.items() if v not in (None, "", 0)}
-        try:
-            convert(str(source), str(out), **kwargs)
-        except TypeError:  # a converter without playback options still exports the notes
-            convert(str(source), str(out))
-    return str(out)
-
-
-def _elapsed(start: float) -> float:
-    return time.perf_counter() - start
+    render = RenderOptions(instrument=options.get("instrument") or "piano",
+                           tempo_qpm=options.get("tempo") or None,
+                           transpose=int(options.get("transpose") or 0),
+                           soundfont=options.get("soundfont") or None)
+    return str(export(abc, path, render, provenance))
 
 
 def _probabilities_over(text: str, generated: str, probabilities: list[float]) -> list[float]:

@@ -151,7 +151,7 @@ class Transport(QWidget):
     # -- playback ---------------------------------------------------------------------------
     def options(self) -> dict:
         return {"instrument": self.instrument.currentText(), "tempo": self.tempo.value() or None,
-                "transpose": self.transpose.value()}
+                "transpose": self.transpose.value(), "soundfont": self.soundfont or None}
 
     def is_playing(self) -> bool:
         return self.play_button.isChecked()
@@ -171,9 +171,7 @@ class Transport(QWidget):
         try:
             if on:
                 opts = self.options()
-                call_first(self.player, ("play_abc", "play"), self.abc, **{
-                    "instrument": opts["instrument"], "tempo": opts["tempo"],
-                    "transpose": opts["transpose"]})
+                call_first(self.player, ("play_abc", "play"), self.abc, **opts)
             else:
                 call_first(self.player, ("pause",))
         except Exception as exc:

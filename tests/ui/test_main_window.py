@@ -1,0 +1,181 @@
+"""The main window: opening books and bad files, showing tunes, exporting, restoring the
+layout and library after a restart, and surviving an exception inside a slot."""
+
+import subprocess
+import sys
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, Qt, QTimer, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QDockWidget, QLabel
+
+from app.library import Query
+from tests.ui.helpers import close_window, make_window, write_book
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    w = make_window(qtbot, tmp_path)
+    yield w
+    close_window(w)
+
+
+def open_and_wait(qtbot, window, paths):
+    with qtbot.waitSignal(window.tunes_loaded, timeout=20000) as loaded:
+        window.open_paths([str(p) for p in paths])
+    return loaded.args
+
+
+def test_window_appears_before_torch_and_music21():
+    code = ("import sys, tempfile, pathlib\n"
+            "from app.settings import AppPaths, Settings\n"
+            "from app.ui.launch import create_window\n"
+            "d = pathlib.Path(tempfile.mkdtemp())\n"
+            "app, w = create_window([], AppPaths(d, d / 'logs'), Settings(d / 's.ini'))\n"
+            "w.show(); app.processEvents()\n"
+            "print(w.isVisible(), w.windowTitle(), 'torch' in sys.modules, "
+            "'music21' in sys.modules)\n"
+            "w.shutdown()\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, env={"QT_QPA_PLATFORM": "offscreen", **__import__("os").environ})
+    assert out.stdout.split() == ["True", "Ceol", "False", "False"], out.stderr
+
+
+def test_open_book_lists_tunes_and_shows_the_selected_one(qtbot, window, tmp_path):
+    book = write_book(tmp_path)
+    assert open_and_wait(qtbot, window, [book]) == [str(book), 3]
+    panel = window.library_panel
+    assert panel.model.rowCount() == 3
+    assert panel.count_label.text() == "3 tunes"
+    panel.table.selectRow(1)
+    assert "T:The Silver Spear" in window.tune_view.editor.toPlainText()
+    assert window.windowTitle() == "Ceol — The Silver Spear"
+    score = window.tune_view.score
+    if not isinstance(score, QLabel):      # the notation widget is there: it got the tune
+        qtbot.waitUntil(lambda: not score.grab().toImage().isNull())
+    assert window.transport.export_button.isEnabled()
+    # reopening the same book replaces its tunes instead of doubling them
+    open_and_wait(qtbot, window, [book])
+    assert window.library.count(Query(source_kind="file")) == 3
+    assert str(book) in window.settings.get(__import__("app.settings").settings.RECENT_FILES)
+
+
+def test_files_on_the_command_line_open(qtbot, tmp_path):
+    from app.settings import AppPaths, Settings
+    from app.ui.launch import create_window
+
+    book = write_book(tmp_path)
+    _, window = create_window([str(book)], AppPaths(tmp_path / "d", tmp_path / "l"),
+                              Settings(tmp_path / "s.ini"))
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.library.count() == 3, timeout=20000)
+    close_window(window)
+
+
+def drop(window, paths):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("manual.pdf", b"%PDF-1.4\n...", "not an ABC or MIDI file"),
+    ("broken.mid", b"MThd\x00\x00\x00\x06\x00\x01\x00", "MIDI"),
+    ("huge.abc", None, "too large"),
+])
+def test_bad_files_give_a_message_and_keep_the_session(qtbot, window, tmp_path, name, data,
+                                                       message):
+    book = write_book(tmp_path)
+    open_and_wait(qtbot, window, [book])
+    path = tmp_path / name
+    if data is None:
+        with open(path, "wb") as f:      # 200 MB, sparse: refused by size, never read
+            f.truncate(200 * 1024 * 1024)
+    else:
+        path.write_bytes(data)
+    with qtbot.waitSignal(window.load_failed, timeout=20000) as failed:
+        drop(window, [path])
+    assert name in failed.args[0] and message in failed.args[0]
+    assert window.library.count() == 3
+    assert window.statusBar().currentMessage() == failed.args[0]
+    open_and_wait(qtbot, window, [book])     # still works
+
+
+def test_midi_file_is_transcribed_to_abc(qtbot, window, tmp_path):
+    from app.music.abc_midi import abc_to_midi
+
+    midi = tmp_path / "tune.mid"
+    midi.write_bytes(abc_to_midi("X:1\nT:Scale\nM:4/4\nL:1/4\nK:C\nCDEF|GABc|\n"))
+    pytest.importorskip("app.music.midi_to_abc")
+    open_and_wait(qtbot, window, [midi])
+    assert "K:" in window.tune_view.editor.toPlainText()
+
+
+def test_restart_restores_library_layout_and_selection(qtbot, tmp_path):
+    window = make_window(qtbot, tmp_path)
+    open_and_wait(qtbot, window, [write_book(tmp_path)])
+    tune_id = window.library.search(Query(text="Kesh"))[0][0]
+    window.library_panel.select_tune(tune_id)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, window.library_dock)
+    window.demos_dock.hide()
+    window.transport.tempo.setValue(140)
+    close_window(window)
+
+    again = make_window(qtbot, tmp_path)
+    assert again.dockWidgetArea(again.library_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert not again.demos_dock.isVisible()
+    assert again.library.count() == 3
+    assert again.transport.tempo.value() == 140
+    qtbot.waitUntil(lambda: again.windowTitle() == "Ceol — The Kesh")
+    close_window(again)
+
+
+def test_export_every_format(qtbot, window, tmp_path):
+    pytest.importorskip("app.music.convert")
+    open_and_wait(qtbot, window, [write_book(tmp_path)])
+    window.library_panel.table.selectRow(0)
+    out = tmp_path / "out"
+    out.mkdir()
+    for suffix in ("mid", "wav", "abc", "musicxml", "svg", "png"):
+        target = out / f"kesh.{suffix}"
+        with qtbot.waitSignals([window.transport.export_finished], timeout=30000,
+                               raising=False) as done:
+            job = window.transport.export_to(target)
+        assert job.error is None, job.error
+        assert done.signal_triggered and target.stat().st_size > 0, suffix
+    assert "T:The Kesh" in (out / "kesh.abc").read_text()
+
+
+@pytest.mark.qt_no_exception_capture
+def test_an_exception_in_a_slot_shows_one_dialog_and_the_app_goes_on(qtbot, window, tmp_path):
+    def broken_slot():
+        raise RuntimeError("boom")
+
+    with qtbot.waitSignal(window.error_reporter.shown, timeout=5000) as shown:
+        QTimer.singleShot(0, broken_slot)
+        QTimer.singleShot(0, broken_slot)       # a second error while the dialog is open
+    assert shown.args == ["RuntimeError: boom"]
+    assert window.error_reporter.count == 2
+    dialog = window.error_reporter.dialog
+    assert dialog is not None and dialog.isVisible()
+    log_text = (tmp_path / "logs" / "ceol.log").read_text()
+    assert "RuntimeError: boom" in log_text
+    dialog.accept()
+    open_and_wait(qtbot, window, [write_book(tmp_path)])
+
+
+def test_shortcuts_and_tooltips(window):
+    shortcuts = {a.shortcut().toString() for a in window.findChildren(type(window.play_action))}
+    assert {"Space", "Ctrl+G", "Ctrl+O", "Ctrl+E", "Ctrl+F"} <= shortcuts
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit
+
+    controls = [w for cls in (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit)
+                for w in window.findChildren(cls)
+                if not isinstance(w.parent(), (QDockWidget,)) and w.isVisibleTo(window)
+                and w.objectName() not in ("qt_spinbox_lineedit",)
+                and not isinstance(w.parent(), (QAbstractSpinBox, QComboBox))]
+    missing = [f"{type(w).__name__} {getattr(w, 'text', lambda: '')()}" for w in controls
+               if not w.toolTip()]
+    assert not missing
