@@ -1,0 +1,76 @@
+"""Engraving: note heads match the tune, the SVG is flattened for Qt, errors are located."""
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from app.music.errors import MusicError
+from app.music.notation import (check_abc, count_note_heads, engrave, flatten_svg, note_boxes,
+                                page_size, svg_to_png)
+
+TUNE = "X:1\nT:Heads\nM:3/4\nL:1/8\nK:G\nG2 B>c d2|[GB]2 e/f/g d2|]\n"
+HEADS = 4 + 2 + 3 + 1  # G B c d | the chord [GB], e f g, d: counted by hand
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_note_heads_match_the_tune():
+    engraving = engrave(TUNE)
+    assert engraving.note_count == count_note_heads(engraving.pages[0]) == HEADS
+    assert len(note_boxes(engraving.pages[0])) == HEADS
+    assert len(engraving.timeline) == HEADS
+
+
+def test_timeline_finds_the_sounding_note():
+    engraving = engrave(TUNE)
+    first, second = engraving.timeline[0][2], engraving.timeline[1][2]
+    assert engraving.note_at(0.5) == first   # G2 lasts one quarter
+    assert engraving.note_at(1.2) == second  # B> from 1 to 1.75
+    assert engraving.note_at(99) is None
+
+
+def test_flattened_svg_has_no_nested_svg_or_tspan():
+    page = engrave(TUNE).pages[0]
+    assert page.count("<svg") == 2  # verovio nests the page's own <svg>
+    flat = flatten_svg(page)
+    root = ET.fromstring(flat)  # well-formed XML
+    assert flat.count("<svg") == 1 and "<tspan" not in flat
+    assert len(root.findall(f".//{SVG}text")) >= 1  # the title survived as plain text
+    assert any(t.text == "Heads" for t in root.iter(f"{SVG}text"))
+    width, height = page_size(page)
+    assert root.get("viewBox") == f"0 0 {width:g} {height:g}"
+
+
+def test_note_boxes_lie_on_the_page_in_time_order():
+    page = engrave(TUNE).pages[0]
+    width, height = page_size(page)
+    boxes = list(note_boxes(page).values())
+    assert all(0 < x < width and 0 < y < height for x, y, _, _ in boxes)
+    xs = [x for x, *_ in boxes]
+    assert xs[0] < xs[3] < xs[-1]
+
+
+def test_png_is_not_blank():
+    from PySide6.QtGui import QImage
+
+    image = QImage.fromData(svg_to_png(engrave(TUNE).pages[0], zoom=1.0))
+    dark = sum(1 for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)
+               if image.pixelColor(x, y).lightness() < 100)
+    assert dark > 100
+
+
+@pytest.mark.parametrize("abc, where", [
+    ("X:1\nT:t\nK:D\nDFA# d|\n", "line 4, column 4"),
+    ("X:1\nT:t\nK:D\nDFA \"Am d|\n", "line 4, column 5"),
+])
+def test_errors_are_located(abc, where):
+    with pytest.raises(MusicError, match=where):
+        engrave(abc, label="tune.abc")
+
+
+@pytest.mark.parametrize("text", ["hello world, this is not music", "", "X:1\nT:t\nK:D\n"])
+def test_text_that_is_not_a_tune_is_refused_before_verovio(text):
+    # verovio crashes the whole process on some of these; check_abc must stop them first.
+    with pytest.raises(MusicError):
+        check_abc(text)
+    with pytest.raises(MusicError):
+        engrave(text)
