@@ -193,7 +193,10 @@ class MainWindow(QMainWindow):
     def store_generated(self, item) -> None:
         """Keep a generated tune in the library the moment it exists, and show the first."""
         abc, provenance, probabilities = item
-        tune_id = self.library.add_tune(abc, source_kind="generated",
+        title = (f"{provenance.get('model', 'model')} seed {provenance.get('seed', '?')} "
+                 f"#{provenance.get('index', 0) + 1}")
+        tune_id = self.library.add_tune(abc, source_kind="generated", title=title if "\nT:" not in
+                                        "\n" + abc.split("K:", 1)[0] else None,
                                         source=provenance.get("model", ""), provenance=provenance)
         if probabilities:
             self._probabilities[tune_id] = probabilities

@@ -1,0 +1,81 @@
+"""The Generate panel: tunes from the tiny model land in the library, each playable, with
+provenance; bad model files and vanished models give messages instead of crashes."""
+
+import shutil
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.library import Query
+from tests.ui.helpers import close_window, make_window, tiny_model
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    models = tmp_path / "data" / "models"
+    models.mkdir(parents=True)
+    shutil.copy(tiny_model(), models / "tiny-reel.safetensors")
+    w = make_window(qtbot, tmp_path)
+    yield w
+    close_window(w)
+
+
+def test_picker_lists_the_model_with_metadata(window):
+    panel = window.generate_panel
+    names = [panel.model.itemText(i) for i in range(panel.model.count())]
+    assert "tiny-reel" in names
+    tip = panel.model.itemData(names.index("tiny-reel"), 3)
+    assert "lstm 1x32" in tip and "100 steps" in tip
+
+
+def test_three_variations_become_playable_library_entries(qtbot, window):
+    panel = window.generate_panel
+    panel.model.setCurrentIndex(panel.model.findText("tiny-reel"))
+    panel.count.setValue(3)
+    panel.temperature.setValue(0.3)
+    panel.seed.setText("5")
+    panel.key.setCurrentText("D")
+    panel.meter.setCurrentText("4/4")
+    panel.length.setValue(300)
+    with qtbot.waitSignal(panel.generation_finished, timeout=30000) as finished:
+        qtbot.keyClick(window, "g", modifier=Qt.KeyboardModifier.ControlModifier)
+    assert finished.args == [3]
+    rows = window.library.search(Query(source_kind="generated"))
+    assert len(rows) == 3
+    for row in rows:
+        record = window.library.get(row[0])
+        assert record.provenance["model"] == "tiny-reel" and record.provenance["seed"] == 5
+        assert record.provenance["temperature"] == 0.3 and record.key == "D"
+        assert window.transport.playable(record.abc), record.abc
+        assert record.title.startswith("tiny-reel seed 5 #")
+    # the first tune is shown, with its probability heat map available
+    assert window.tune_view.tune_id == rows[0][0]
+    assert window.tune_view.highlighter.has_probabilities()
+    assert window.transport.play_button.isEnabled()
+
+
+def test_not_a_model_is_refused_clearly(qtbot, window, tmp_path):
+    fake = tmp_path / "notes.safetensors"
+    fake.write_bytes(b"definitely not a model")
+    count = window.generate_panel.model.count()
+    from PySide6.QtWidgets import QMessageBox
+
+    qtbot_messages = []
+    original = QMessageBox.warning
+    QMessageBox.warning = staticmethod(lambda *a: qtbot_messages.append(a[2]))
+    try:
+        assert not window.generate_panel.add_model(str(fake))
+    finally:
+        QMessageBox.warning = original
+    assert "notes.safetensors: not a Ceol model file" in qtbot_messages[0]
+    assert window.generate_panel.model.count() == count
+
+
+def test_removed_model_file_gives_a_message(qtbot, window, tmp_path):
+    panel = window.generate_panel
+    panel.model.setCurrentIndex(panel.model.findText("tiny-reel"))
+    (tmp_path / "data" / "models" / "tiny-reel.safetensors").unlink()
+    with qtbot.waitSignal(panel.status, timeout=2000) as status:
+        assert panel.generate() is None
+    assert "the model file is gone" in status.args[0]
+    assert panel.model.findText("tiny-reel") < 0
