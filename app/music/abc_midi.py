@@ -333,9 +333,9 @@ def abc_to_midi(abc: AbcSource, out: str | os.PathLike | BinaryIO | None = None,
     events = score_note_events(score)
     if transpose:
         events = [e._replace(pitch=e.pitch + transpose) for e in events]
-        if any(not 0 <= e.pitch <= 127 for e in events):
-            raise _error(f"transposing by {transpose} semitones leaves the MIDI range", label,
-                         None)
+    if any(not 0 <= e.pitch <= 127 for e in events):
+        shift = f" transposed by {transpose} semitones" if transpose else ""
+        raise _error(f"a note{shift} lies outside the MIDI range 0-127", label, None)
     sharps = transposed_sharps(context["key_sharps"], transpose) if transpose \
         else context["key_sharps"]
     tempos = context["tempos"]
