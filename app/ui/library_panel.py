@@ -359,6 +359,10 @@ class LibraryPanel(QWidget):
             self.reload()
             self.status.emit(f"Restored {len(ids)} tune(s)")
 
+    def shutdown(self) -> None:
+        """Stop pending searches (the library is about to close)."""
+        self._debounce.stop()
+
     # -- state ------------------------------------------------------------------------------
     def save_state(self) -> dict:
         return {"search": self.search.text(), "source": self.source.currentData() or "",

@@ -419,6 +419,8 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Save the layout, stop background work and close the library."""
         self.save_state()
+        self.library_panel.shutdown()
+        self.tune_view.shutdown()
         self.transport.stop()
         for job in list(self._jobs):
             job.cancel()

@@ -161,6 +161,12 @@ class TuneView(QTabWidget):
             return True
         return super().eventFilter(obj, event)
 
+    def shutdown(self) -> None:
+        """Keep a pending edit now rather than after the library has closed."""
+        if self._debounce.isActive():
+            self._debounce.stop()
+            self._text_settled()
+
     def save_state(self) -> dict:
         return {"tab": self.currentIndex()}
 
