@@ -78,7 +78,7 @@ def test_reads_type_0_with_channels_as_tracks():
     assert [n.pitch for n in tune.melody()] == [60, 62, 64]
     assert tune.program == 21
     bass = [t for t in tune.tracks if t.channel == 2][0]
-    assert bass.notes == [NoteEvent(36, F(0), F(3))]   # never switched off: ends with the track
+    assert bass.notes == [NoteEvent(36, F(0), F(3 * 96 + 50, 96))]   # never off: ends with track
 
 
 def test_skyline_keeps_the_highest_note_and_cuts_overlaps():
