@@ -82,6 +82,18 @@ def _midi_to_midi(path: Path, out: Path, options: ConvertOptions) -> None:
                key_signature=None if options.transpose else tune.key_signature)
 
 
+def _abc_to_sound_or_picture(tune, out: Path, options: ConvertOptions) -> None:
+    from app.music.export import convert_tune
+
+    convert_tune(tune, out, options)
+
+
+def _midi_to_wav(path: Path, out: Path, options: ConvertOptions) -> None:
+    from app.music.export import convert_midi_to_wav
+
+    convert_midi_to_wav(path, out, options)
+
+
 # (input kind, output extension) -> converter. Extend with register_converter.
 CONVERTERS: dict[tuple[str, str], Converter] = {
     ("abc", ".mid"): _abc_to_midi,
@@ -91,6 +103,10 @@ CONVERTERS: dict[tuple[str, str], Converter] = {
     ("midi", ".abc"): _midi_to_abc,
     ("midi", ".mid"): _midi_to_midi,
     ("midi", ".midi"): _midi_to_midi,
+    ("abc", ".wav"): _abc_to_sound_or_picture,
+    ("abc", ".svg"): _abc_to_sound_or_picture,
+    ("abc", ".png"): _abc_to_sound_or_picture,
+    ("midi", ".wav"): _midi_to_wav,
 }
 
 

@@ -49,6 +49,7 @@ def atomic_write(path: str | os.PathLike, data: bytes | Iterable[bytes]) -> None
             _write_chunks(handle, chunks)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, _file_mode(path))
         os.replace(tmp, path)
     except OSError as err:
         _remove(tmp)
@@ -56,6 +57,16 @@ def atomic_write(path: str | os.PathLike, data: bytes | Iterable[bytes]) -> None
     except BaseException:
         _remove(tmp)
         raise
+
+
+def _file_mode(path: Path) -> int:
+    """The mode a new file gets (mkstemp makes 0600): the old file's, else 0666 less umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
 
 
 def _remove(tmp: str) -> None:
@@ -114,13 +125,13 @@ def _musicxml(abc: str, options: RenderOptions, provenance, label) -> bytes:
 def _svg(abc: str, options: RenderOptions, provenance, label) -> bytes:
     from app.music.notation import engrave
 
-    return engrave(abc, label=label).pages[0].encode("utf-8")
+    return engrave(abc, transpose=options.transpose, label=label).pages[0].encode("utf-8")
 
 
 def _png(abc: str, options: RenderOptions, provenance, label) -> bytes:
     from app.music.notation import engrave, svg_to_png
 
-    return svg_to_png(engrave(abc, label=label).pages[0])
+    return svg_to_png(engrave(abc, transpose=options.transpose, label=label).pages[0])
 
 
 EXPORTERS: dict[str, Callable[..., bytes]] = {
@@ -153,3 +164,35 @@ def export_tune(abc: str, path: str | os.PathLike, options: RenderOptions = Rend
     data = export_bytes(abc, path.suffix, options, provenance, label or str(path))
     atomic_write(path, data)
     return path
+
+
+def convert_tune(tune, out: Path, options) -> None:
+    """Converter for app/music/convert.py: one Tune to .wav, .svg or .png (or any export format).
+
+    `options` is a convert.ConvertOptions: program, tempo_qpm and transpose apply, and its
+    `extra` may carry `swing`, `repeats` and `soundfont`.
+    """
+    extra = options.extra or {}
+    render = RenderOptions(instrument=options.program, tempo_qpm=options.tempo_qpm,
+                           transpose=options.transpose, swing=float(extra.get("swing") or 0.5),
+                           repeats=int(extra.get("repeats") or 1),
+                           soundfont=extra.get("soundfont") or None)
+    export_tune(tune.abc(), out, render, label=getattr(tune, "label", None))
+
+
+def convert_midi_to_wav(path: Path, out: Path, options) -> None:
+    """Converter for app/music/convert.py: render a MIDI file to WAV.
+
+    The file's own programs play unless an instrument other than piano (program 0) was chosen.
+    """
+    from app.music.audio import render_midi, wav_bytes
+
+    extra = options.extra or {}
+    render = RenderOptions(instrument=options.program or None, transpose=options.transpose,
+                           repeats=int(extra.get("repeats") or 1),
+                           soundfont=extra.get("soundfont") or None)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as err:
+        raise MusicError(f"cannot read: {err.strerror or err}", path=str(path)) from None
+    atomic_write(out, wav_bytes(render_midi(data, render, label=str(path))))

@@ -83,8 +83,10 @@ def _get_toolkit():
 
 
 def engrave(abc: str, *, width_px: int = DEFAULT_WIDTH_PX, scale: int = DEFAULT_SCALE,
-            one_page: bool = True, label: str | None = None) -> Engraving:
+            one_page: bool = True, transpose: int = 0, label: str | None = None) -> Engraving:
     """Engrave one ABC tune as SVG, `width_px` wide; one tall page unless one_page is False.
+
+    `transpose` (semitones) engraves the tune in another key, as playback and MIDI export do.
 
     Raises MusicError (with line and column where known) for ABC that is not a tune.
     """
@@ -97,6 +99,8 @@ def engrave(abc: str, *, width_px: int = DEFAULT_WIDTH_PX, scale: int = DEFAULT_
                "pageMarginBottom": 50, "breaks": "auto"}
     if one_page:
         options["pageHeight"] = 60000
+    if transpose:
+        options["transpose"] = str(int(transpose))
     with _lock:
         toolkit = _get_toolkit()
         toolkit.resetOptions()

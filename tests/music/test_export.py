@@ -133,3 +133,21 @@ def test_full_disk_keeps_the_earlier_file(tmp_path, monkeypatch):
     assert "t.wav" in str(err.value)
     assert target.read_bytes() == b"the earlier export"
     assert [p.name for p in tmp_path.iterdir()] == ["t.wav"]  # no temp file left behind
+
+
+def test_convert_command_writes_wav_svg_png_with_options(tmp_path):
+    from app.music.audio import read_wav
+    from app.music.convert import convert
+
+    book = tmp_path / "book.abc"
+    book.write_text(TUNE)
+    convert(book, tmp_path / "t.wav", program="flute", tempo_qpm=60, transpose=2)
+    assert read_wav(tmp_path / "t.wav").duration == pytest.approx(6 + 0.5, abs=0.05)
+    convert(book, tmp_path / "t.svg", transpose=2)
+    svg = (tmp_path / "t.svg").read_text()
+    assert svg.count('class="keyAccid"') == 3  # G major up a tone: A major
+    convert(book, tmp_path / "t.png")
+    assert (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG"
+    export_tune(TUNE, tmp_path / "t.mid")
+    convert(tmp_path / "t.mid", tmp_path / "from-midi.wav", program="harp")
+    assert read_wav(tmp_path / "from-midi.wav").duration == pytest.approx(3 + 0.5, abs=0.05)
