@@ -43,7 +43,8 @@ _METER = re.compile(r"(?:C\|?|none|[1-9]\d*(?:\+[1-9]\d*)*/(?:1|2|4|8|16|32|64))
 _UNIT = re.compile(r"([1-9]\d*)/(1|2|4|8|16|32|64)$")
 _MODES = ("", "m", "maj", "major", "min", "minor", "ion", "ionian", "dor", "dorian", "phr",
           "phrygian", "lyd", "lydian", "mix", "mixolydian", "aeo", "aeolian", "loc", "locrian")
-_KEY = re.compile(r"(?:(?P<tonic>[A-G][#b]?)[ \t]*(?P<mode>[A-Za-z]*)|HP|Hp|none)(?P<rest>.*)$")
+_KEY = re.compile(r"(?:(?P<tonic>[A-G][#b]?)[ \t]*(?P<mode>(?i:%s)(?![A-Za-z=])|)|HP|Hp|none)"
+                  r"(?P<rest>.*)$" % "|".join(sorted(_MODES[1:], key=len, reverse=True)))
 _KEY_EXTRA = re.compile(
     r"(?:[_^=][a-gA-G]|(?:clef|middle|transpose|octave|stafflines|staffscale|m)=\S+"
     r"|(?:treble|bass|alto|tenor|baritone|perc|none)(?:[+-]8)?\d?)$")
@@ -74,9 +75,6 @@ def is_valid_key(value: str) -> bool:
     m = _KEY.match(value.strip())
     if not m:
         return False
-    if m.group("tonic") is not None and m.group("mode").lower() not in _MODES:
-        # "Amix clef=bass": the mode regex ate letters of a clef name; retry on its own.
-        return False
     return all(_KEY_EXTRA.match(part) for part in m.group("rest").split())
 
 
@@ -90,6 +88,7 @@ class _Bar:
     line: int
     column: int
     expected: Fraction | None
+    meter_text: str = ""
     duration: Fraction = Fraction(0)
     events: int = 0
     multi_rest: int = 0
@@ -105,6 +104,7 @@ class _Bar:
 @dataclass
 class _State:
     meter: Fraction | None = None
+    meter_text: str = ""
     compound: bool = False
     unit: Fraction = Fraction(1, 8)
     problems: list[Problem] = field(default_factory=list)
@@ -182,6 +182,7 @@ def _check_header(tune: T.TuneTokens, state: _State) -> None:
             state.add("bad-header", f"malformed meter M:{fields['M'].value[1]}", fields["M"])
         else:
             state.meter, state.compound = meter
+            state.meter_text = fields["M"].value[1]
     state.unit = default_unit_length(state.meter)
     if "L" not in fields:
         state.add("missing-header", "missing L: (unit note length) field", where)
@@ -239,7 +240,7 @@ class _Walker:
     # -- bars --------------------------------------------------------------------------
     def _current_bar(self, tok: T.Token) -> _Bar:
         if self.bar is None:
-            self.bar = _Bar(tok.line, tok.column, self.s.meter,
+            self.bar = _Bar(tok.line, tok.column, self.s.meter, self.s.meter_text,
                             start_boundary=self.boundary_before)
         return self.bar
 
@@ -388,8 +389,9 @@ class _Walker:
                 self.s.add("bad-field", f"malformed meter M:{value}", tok)
                 return
             self.s.meter, self.s.compound = meter
+            self.s.meter_text = value
             if self.bar is not None and not self.bar.events:
-                self.bar.expected = self.s.meter
+                self.bar.expected, self.bar.meter_text = self.s.meter, value
         elif letter == "L":
             unit = parse_unit_length(value)
             if unit is None:
@@ -504,9 +506,11 @@ class _Walker:
     }
 
 
-def _fmt(duration: Fraction, meter: Fraction) -> str:
-    """Write a duration in the meter's denominator: 7/8 in 6/8, 5/4 in 4/4."""
-    for denominator in (meter.denominator, 4, 8, 16, 32, 64):
+def _fmt(duration: Fraction, meter_text: str) -> str:
+    """Write a duration over the meter's denominator: 7/8 for 6/8, 5/4 for 4/4."""
+    written = meter_text.partition("/")[2]
+    first = int(written) if written.isdigit() else 4 if meter_text == "C" else 2
+    for denominator in (first, 4, 8, 16, 32, 64):
         count = duration * denominator
         if count.denominator == 1:
             return f"{count.numerator}/{denominator}"
@@ -565,11 +569,9 @@ def _check_bar_lengths(bars: list[_Bar], state: _State) -> dict[int, str]:
         if kind == "multi":
             state.add("bad-bar", f"bar {i + 1} mixes a multi-bar rest Z with notes", tok)
             continue
-        have, need = _fmt(bar.duration, bar.expected), _fmt(bar.expected, bar.expected)
+        have, meter = _fmt(bar.duration, bar.meter_text), bar.meter_text
         if kind == "long":
-            state.add("bar-too-long", f"bar {i + 1} is too long: {have} where the meter "
-                      f"needs {need}", tok)
+            state.add("bar-too-long", f"bar {i + 1} is too long: {have} in M:{meter}", tok)
         else:
-            state.add("bar-too-short", f"bar {i + 1} is too short: {have} where the meter "
-                      f"needs {need}", tok)
+            state.add("bar-too-short", f"bar {i + 1} is too short: {have} in M:{meter}", tok)
     return faults
