@@ -59,7 +59,7 @@ class MidiTune:
     title: str = ""
     tempos: list[tuple[Fraction, float]] = field(default_factory=list)  # (onset, qpm)
     time_signature: tuple[int, int] | None = None  # the meter, (numerator, denominator)
-    pickup: Fraction | None = None  # a declared anacrusis (see write_midi), None when not shown
+    pickup: Fraction | None = None  # where the first bar line falls; None without a meter
     key_signature: str | None = None  # the first one, mido spelling: "G", "Em", "Bb"
     texts: list[str] = field(default_factory=list)
     provenance: dict[str, str] = field(default_factory=dict)
@@ -340,14 +340,17 @@ def _collect(midi, path: str | None) -> MidiTune:
 
 
 def _set_meter(tune: MidiTune, meters: list[tuple[int, tuple[int, int]]]) -> None:
-    """Take the meter; a first signature lasting exactly one short bar marks a pickup."""
+    """Take the meter and where bars start: at the first time signature, as MIDI defines bars,
+    except that a first signature lasting exactly one short bar marks a pickup."""
     if not meters:
         return
-    tune.time_signature = meters[0][1]
-    if len(meters) > 1 and meters[0][0] == 0:
-        (num, den), (tick, meter) = meters[0][1], meters[1]
-        bar = Fraction(4 * num, den)
-        if Fraction(tick, tune.ticks_per_beat) == bar and bar < Fraction(4 * meter[0], meter[1]):
+    tpb = tune.ticks_per_beat
+    first_tick, tune.time_signature = meters[0]
+    bar = Fraction(4 * tune.time_signature[0], tune.time_signature[1])
+    tune.pickup = Fraction(first_tick, tpb) % bar
+    if len(meters) > 1 and first_tick == 0:
+        tick, meter = meters[1]
+        if Fraction(tick, tpb) == bar and bar < Fraction(4 * meter[0], meter[1]):
             tune.time_signature, tune.pickup = meter, bar
 
 

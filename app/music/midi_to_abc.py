@@ -107,9 +107,11 @@ def midi_to_abc(source: MidiSource, title: str | None = None, *, transpose: int 
         raise MusicError("the MIDI file has no notes longer than the grid", path=tune.path)
     if title is None:
         title = tune.title or (Path(tune.path).stem if tune.path else "")
-    meter = _usable_meter(tune.time_signature) or estimate_meter(notes)
+    meter = _usable_meter(tune.time_signature)
+    # Bars start where the file's time signature says; only without one are they guessed.
+    pickup = tune.pickup if meter else None
+    meter = meter or estimate_meter(notes)
     key = _key_for(tune, notes, transpose)
-    pickup = tune.pickup if tune.time_signature == meter else None
     return notes_to_abc(notes, meter=meter, key=key, title=title, tempo_qpm=tune.tempo_qpm,
                         pickup=pickup)
 
