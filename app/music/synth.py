@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 DEFAULT_SAMPLE_RATE = 44100
 MAX_RELEASE_S = 1.5  # longer release tails are cut: inaudible under the next notes anyway
 MASTER_GAIN = 1.5
+ENVELOPE_STEP = 32  # frames between envelope values (0.7 ms at 44.1 kHz)
 
 _PHDR = np.dtype([("name", "S20"), ("preset", "<u2"), ("bank", "<u2"), ("bag", "<u2"),
                   ("library", "<u4"), ("genre", "<u4"), ("morphology", "<u4")])
@@ -290,6 +291,7 @@ class Renderer:
         self.sample_rate = sample_rate
         self.notes = sorted(notes, key=lambda n: n.start)
         self._cache: dict[tuple, np.ndarray] = {}
+        self._raw: dict[tuple, tuple[np.ndarray, bool]] = {}
         self._starts = np.array([round(n.start * sample_rate) for n in self.notes], dtype=np.int64)
         self._waves: list[list[np.ndarray] | None] = [None] * len(self.notes)
         tail = max((n.start + n.duration for n in self.notes), default=0.0)
@@ -334,42 +336,68 @@ class Renderer:
 
     def _voice(self, r: Region, pitch: int, velocity: int, n_on: int) -> np.ndarray:
         """Render one zone for one key: resampled sample times envelope, shape (frames,)."""
-        rate = self.sample_rate
-        n = n_on + int(r.release * rate)
+        n = n_on + int(r.release * self.sample_rate)
+        wave = self._resampled(r, pitch, n)
+        n = len(wave)
+        gain = MASTER_GAIN * 10.0 ** (-r.attenuation_cb / 200.0) * (velocity / 127.0) ** 2
+        env = self._envelope(r, n, n_on)
+        env *= np.float32(gain)
+        return wave * env
+
+    def _resampled(self, r: Region, pitch: int, n: int) -> np.ndarray:
+        """The zone's sample played at this key for n frames (fewer when an unlooped sample ends).
+
+        Cached per (zone, key) and shared by notes of any length: only the envelope differs.
+        """
+        key = (id(r), pitch)
+        cached = self._raw.get(key)
+        if cached is not None and (len(cached[0]) >= n or cached[1]):
+            return cached[0][:n]
+        n = max(n, 2 * len(cached[0]) if cached is not None else n)
         cents = (pitch - r.root_key) * r.scale_tuning + r.tune_cents
-        step = 2.0 ** (cents / 1200.0) * r.sample_rate / rate
+        step = 2.0 ** (cents / 1200.0) * r.sample_rate / self.sample_rate
         pos = np.arange(n, dtype=np.float64) * step
+        complete = False
         if r.looped:
             loop_from = r.loop_start - r.start
             loop_len = r.loop_end - r.loop_start
             over = pos >= loop_from + loop_len
             pos[over] = loop_from + np.mod(pos[over] - loop_from, loop_len)
         else:
-            n = min(n, int((r.end - r.start - 1) / step))
-            pos = pos[:n]
+            last = int((r.end - r.start - 1) / step)
+            complete = n >= last
+            pos = pos[:min(n, last)]
         idx = pos.astype(np.int64)
         frac = (pos - idx).astype(np.float32)
         data = self.soundfont.samples[r.start:r.end + 1]
-        wave = data[idx] + (data[np.minimum(idx + 1, len(data) - 1)] - data[idx]) * frac
-        gain = MASTER_GAIN * 10.0 ** (-r.attenuation_cb / 200.0) * (velocity / 127.0) ** 2
-        return (wave * self._envelope(r, n, n_on) * gain).astype(np.float32)
+        left = data[idx]
+        wave = left + (data[np.minimum(idx + 1, len(data) - 1)] - left) * frac
+        self._raw[key] = (wave, complete)
+        return wave[:n]
 
     def _envelope(self, r: Region, n: int, n_on: int) -> np.ndarray:
-        """SF2 volume envelope: linear attack, then decay/release linear in decibels."""
-        t = np.arange(n, dtype=np.float32) / self.sample_rate
-        t_on = n_on / self.sample_rate
+        """SF2 volume envelope: linear attack, then decay/release linear in decibels.
+
+        Computed every ENVELOPE_STEP frames and held in between (steps of well under 1 dB),
+        except the attack ramp, which is per frame so note starts do not click.
+        """
+        rate = self.sample_rate
+        blocks = -(-n // ENVELOPE_STEP)
+        t = np.arange(blocks, dtype=np.float32) * (ENVELOPE_STEP / rate)
+        t_on = n_on / rate
         peak = r.delay + r.attack + r.hold
+        knots = [0.0, peak, peak + r.decay * (r.sustain_cb / 1000.0)]
         sustain_db = -r.sustain_cb / 10.0
-        db = np.interp(t, [0.0, peak, peak + r.decay * (r.sustain_cb / 1000.0)],
-                       [0.0, 0.0, sustain_db]).astype(np.float32)
+        db = np.interp(t, knots, [0.0, 0.0, sustain_db]).astype(np.float32)
         released = t > t_on
         if np.any(released):
-            db_off = float(np.interp(t_on, [0.0, peak, peak + r.decay * r.sustain_cb / 1000.0],
-                                     [0.0, 0.0, sustain_db]))
+            db_off = float(np.interp(t_on, knots, [0.0, 0.0, sustain_db]))
             db[released] = db_off - 100.0 * (t[released] - t_on) / max(r.release, 1e-3)
-        env = np.power(10.0, db / 20.0, dtype=np.float32)
+        env = np.repeat(np.power(np.float32(10.0), db / 20.0), ENVELOPE_STEP)[:n]
+        ramp = int((r.delay + r.attack) * rate) + 1
         if r.attack > 1e-3 or r.delay > 1e-3:
-            env *= np.clip((t - r.delay) / max(r.attack, 1e-3), 0.0, 1.0)
+            ta = np.arange(min(n, ramp), dtype=np.float32) / rate
+            env[:len(ta)] *= np.clip((ta - r.delay) / max(r.attack, 1e-3), 0.0, 1.0)
         return env
 
 
