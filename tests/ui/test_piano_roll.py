@@ -87,3 +87,19 @@ def test_bad_abc_says_why(qtbot):
     with qtbot.waitSignal(widget.failed, timeout=3000) as signal:
         widget.show_abc_now("X:1\nK:D\nDF#A|\n")
     assert "line 3" in signal.args[0] and "line 3" in widget.error_text()
+
+
+def test_a_real_tune_with_repeats(qtbot):
+    from tests.ui.test_score_view import KESH, KESH_NOTES
+
+    widget = PianoRoll()
+    widget.resize(900, 330)
+    qtbot.addWidget(widget)
+    widget.show()
+    with qtbot.waitSignal(widget.laidOut, timeout=5000) as signal:
+        widget.show_abc_now(KESH)
+    assert signal.args == [2 * KESH_NOTES]  # |: ... :| is heard twice
+    widget.set_zoom(22)
+    widget.set_quarter_position(5.2)
+    widget.select_note(12)
+    widget.grab().save(str(SHOTS / "piano_roll_kesh.png"))
