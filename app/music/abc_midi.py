@@ -226,6 +226,8 @@ def parse_abc(source: AbcSource, label: str | None = None, *, expand_repeats: bo
         if index is not None and index < len(origin):
             line = origin[index] + 1 if tune is None else _file_line(tune, abc, origin[index])
         problem = str(exc).split(". tPrev")[0].split("\n")[0][:200] or type(exc).__name__
+        if isinstance(exc, ZeroDivisionError):
+            problem = "a note length divides by zero (like A/0)"
         raise _error(f"music21 cannot read this ABC: {problem}", label, line) from None
     if not score.recurse().notes.first():
         raise _error("the tune has no notes", label, None)
