@@ -492,6 +492,9 @@ class _Walker:
         if self.tie is not None:
             self.s.add("dangling-tie", "tie - at the end of the tune ties to nothing", self.tie,
                        WARNING)
+        if self.decoration is not None:
+            self.s.add("dangling-decoration", f"decoration {self.decoration.text} at the end "
+                       "of the tune decorates nothing", self.decoration, WARNING)
         if not self.any_note:
             self.s.problems.append(Problem("empty-tune", "the tune has no notes", 1, 1))
         self.faults = _check_bar_lengths(self.bars, self.s)

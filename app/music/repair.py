@@ -60,10 +60,10 @@ def repair_tune(abc: str, *, defaults: dict[str, str] | None = None) -> RepairRe
     first = analyse_tune(text)
     if not first.problems:
         return RepairResult(text, abc, [], [], True)
-    text = _guarded(_fix_tokens, text, repairs)
-    text = _guarded(_drop_dangling_tail, text, repairs)
-    text = _guarded(_balance, text, repairs)
     text = _fix_header(text, defaults, repairs)
+    text = _guarded(_fix_tokens, text, repairs)
+    text = _guarded(_drop_dangling_tail, text, repairs, must_improve=False)
+    text = _guarded(_balance, text, repairs)
     text = _guarded(_close_repeat, text, repairs)
     text = _guarded(_fix_middle_bars, text, repairs)
     text = _guarded(_fix_last_bar, text, repairs)
@@ -76,11 +76,13 @@ def _errors(text: str) -> int:
     return sum(p.severity == ERROR for p in analyse_tune(text).problems)
 
 
-def _guarded(step, text: str, repairs: list[str]) -> str:
-    """Run one repair pass; keep its result only if it leaves fewer errors than before."""
+def _guarded(step, text: str, repairs: list[str], *, must_improve: bool = True) -> str:
+    """Run one repair pass; keep its result only if it leaves fewer errors than before (or,
+    for a pass that only tidies, no more errors)."""
     notes: list[str] = []
     new = step(text, notes)
-    if new == text or _errors(new) >= _errors(text):
+    before, after = _errors(text), _errors(new)
+    if new == text or after > before or (must_improve and after == before):
         return text
     repairs.extend(notes)
     return new
@@ -177,33 +179,30 @@ def _balance(text: str, repairs: list[str]) -> str:
     edit = _Edit(text)
     body = edit.body
     chord: int | None = None
-    chord_last: int | None = None
+    chord_notes: list[int] = []
     grace: int | None = None
-    grace_last: int | None = None
+    grace_notes: list[int] = []
     slurs: list[int] = []
     tuplet: int | None = None
     tuplet_left = 0
     broken: int | None = None
     last_event: int | None = None
 
+    groups: list[tuple[int, str, list[int]]] = []   # (opening, closer, where it may close)
+
     def close_groups() -> None:
         nonlocal chord, grace
-        if chord is not None:
-            if chord_last is None:
-                edit.drop(chord)
-                repairs.append(f"{_where(body[chord])}: removed an empty chord [")
+        for opening, notes, closer, name in ((chord, chord_notes, "]", "chord ["),
+                                             (grace, grace_notes, "}", "grace notes {")):
+            if opening is None:
+                continue
+            if not notes:
+                edit.drop(opening)
+                repairs.append(f"{_where(body[opening])}: removed an empty {name}")
             else:
-                edit.insert_after(chord_last, "]")
-                repairs.append(f"{_where(body[chord])}: closed the chord [ with ]")
-            chord = None
-        if grace is not None:
-            if grace_last is None:
-                edit.drop(grace)
-                repairs.append(f"{_where(body[grace])}: removed empty grace notes {{")
-            else:
-                edit.insert_after(grace_last, "}")
-                repairs.append(f"{_where(body[grace])}: closed the grace notes {{ with }}")
-            grace = None
+                groups.append((opening, closer, _closing_candidates(body, opening, notes)))
+                repairs.append(f"{_where(body[opening])}: closed the {name} with {closer}")
+        chord = grace = None
 
     def close_bar() -> None:
         nonlocal tuplet, broken
@@ -223,9 +222,9 @@ def _balance(text: str, repairs: list[str]) -> str:
         kind = tok.kind
         if kind == T.NOTE:
             if grace is not None:
-                grace_last = i
+                grace_notes.append(i)
             elif chord is not None:
-                chord_last = i
+                chord_notes.append(i)
             else:
                 last_event, broken = i, None
                 if tuplet is not None:
@@ -238,12 +237,12 @@ def _balance(text: str, repairs: list[str]) -> str:
                 tuplet = None if tuplet_left == 0 else tuplet
         elif kind == T.CHORD_OPEN:
             close_groups() if chord is not None else None
-            chord, chord_last = i, None
+            chord, chord_notes = i, []
         elif kind == T.CHORD_CLOSE:
             if chord is None:
                 edit.drop(i)
                 repairs.append(f"{_where(tok)}: removed {tok.text} without an opening [")
-            elif chord_last is None:
+            elif not chord_notes:
                 edit.drop(chord)
                 edit.drop(i)
                 repairs.append(f"{_where(body[chord])}: removed an empty chord []")
@@ -255,7 +254,7 @@ def _balance(text: str, repairs: list[str]) -> str:
                     tuplet = None if tuplet_left == 0 else tuplet
         elif kind == T.GRACE_OPEN:
             close_groups() if grace is not None else None
-            grace, grace_last = i, None
+            grace, grace_notes = i, []
         elif kind == T.GRACE_CLOSE:
             if grace is None:
                 edit.drop(i)
@@ -281,6 +280,8 @@ def _balance(text: str, repairs: list[str]) -> str:
         elif kind == T.NEWLINE:
             close_groups()
     close_bar()
+    for _, closer, candidates in groups:
+        _close_where_the_bar_fits(edit, closer, candidates)
     if slurs and last_event is not None:
         for index in slurs:
             edit.insert_after(last_event, ")")
@@ -289,6 +290,30 @@ def _balance(text: str, repairs: list[str]) -> str:
         for index in slurs:
             edit.drop(index)
     return edit.text()
+
+
+def _closing_candidates(body: list[T.Token], opening: int, notes: list[int]) -> list[int]:
+    """Return where an unclosed chord or grace group may end, the likeliest first: after its
+    last note before a space, else after its last note, then after each other note."""
+    if body[opening].kind == T.GRACE_OPEN:
+        return list(notes)  # grace groups are short: the fewer notes, the likelier
+    first_space = next((i for i in range(opening, notes[-1]) if body[i].kind == T.SPACE), None)
+    before_space = [n for n in notes if first_space is None or n < first_space]
+    likeliest = before_space[-1] if before_space else notes[-1]
+    return [likeliest] + [n for n in notes if n != likeliest]
+
+
+def _close_where_the_bar_fits(edit: _Edit, closer: str, candidates: list[int]) -> None:
+    """Insert the closer at the candidate that leaves the fewest errors (first one on ties)."""
+    best, best_errors = candidates[0], None
+    for index in candidates:
+        trial = _Edit.__new__(_Edit)
+        trial.__dict__.update(edit.__dict__, replace=dict(edit.replace), after=dict(edit.after))
+        trial.insert_after(index, closer)
+        errors = _errors(trial.text())
+        if best_errors is None or errors < best_errors:
+            best, best_errors = index, errors
+    edit.insert_after(best, closer)
 
 
 # -- pass 4: header ---------------------------------------------------------------------------
@@ -315,26 +340,22 @@ def _fix_header(text: str, defaults: dict[str, str], repairs: list[str]) -> str:
     if x is None or not x.isdigit():
         _set(fields, "X", "1")
         repairs.append("added X:1" if x is None else f"replaced X:{x} with X:1")
-    meter = _get(fields, "M")
-    if meter is None or parse_meter(meter) is None:
-        new = defaults.get("M")
-        if new is None or parse_meter(new) is None:
-            new = _guess_meter(fields, body_text, defaults)
-            how = "the meter that fits most bars"
-        else:
-            how = "the generation settings"
-        _set(fields, "M", new)
-        repairs.append(f"{'added' if meter is None else f'replaced M:{meter} with'} M:{new} "
-                       f"(from {how})")
-    unit = _get(fields, "L")
-    if unit is None or parse_unit_length(unit) is None:
-        new = defaults.get("L")
-        if new is None or parse_unit_length(new) is None:
-            meter_value = parse_meter(_get(fields, "M") or "")
-            length = default_unit_length(meter_value[0] if meter_value else None)
-            new = f"{length.numerator}/{length.denominator}"
-        _set(fields, "L", new)
-        repairs.append(f"{'added' if unit is None else f'replaced L:{unit} with'} L:{new}")
+    meter, unit = _get(fields, "M"), _get(fields, "L")
+    meter_ok = meter is not None and parse_meter(meter) is not None
+    unit_ok = unit is not None and parse_unit_length(unit) is not None
+    if not (meter_ok and unit_ok):
+        meters = [meter] if meter_ok else _choices(defaults.get("M"), parse_meter, _METER_GUESSES)
+        units = [unit] if unit_ok else _choices(defaults.get("L"), parse_unit_length, None)
+        new_meter, new_unit = _best_fit(meters, units, body_text)
+        how = "the generation settings" if len(meters) == 1 else "the meter that fits most bars"
+        if not meter_ok:
+            _set(fields, "M", new_meter)
+            repairs.append(f"{'added' if meter is None else f'replaced M:{meter} with'} "
+                           f"M:{new_meter} (from {how})")
+        if not unit_ok:
+            _set(fields, "L", new_unit)
+            repairs.append(f"{'added' if unit is None else f'replaced L:{unit} with'} "
+                           f"L:{new_unit}")
     key = _get(fields, "K")
     if key is None or not is_valid_key(key):
         new = defaults.get("K")
@@ -369,15 +390,26 @@ def _set(fields: list[list[str]], letter: str, value: str) -> None:
     fields.append([letter, value])
 
 
-def _guess_meter(fields: list[list[str]], body: str, defaults: dict[str, str]) -> str:
-    unit = _get(fields, "L")
-    if unit is None or parse_unit_length(unit) is None:
-        unit = defaults.get("L", "1/8")
-    best, best_faults = _METER_GUESSES[0], None
-    for meter in _METER_GUESSES:
-        analysis = analyse_tune(f"X:1\nM:{meter}\nL:{unit}\nK:C\n{body}")
-        if best_faults is None or len(analysis.faults) < best_faults:
-            best, best_faults = meter, len(analysis.faults)
+def _choices(default: str | None, valid, guesses: tuple[str, ...] | None) -> list[str | None]:
+    """The values to try for a missing field: the setting if valid, else the guesses (for L:
+    1/8, then ABC's default for the meter (None), then 1/16 and 1/4)."""
+    if default is not None and valid(default) is not None:
+        return [default]
+    return list(guesses) if guesses else ["1/8", None, "1/16", "1/4"]
+
+
+def _best_fit(meters: list, units: list, body: str) -> tuple[str, str]:
+    """Return the (M, L) pair under which the fewest bars have the wrong length."""
+    best, best_faults = None, None
+    for unit in units:
+        for meter in meters:
+            if unit is None:
+                value = parse_meter(meter)
+                length = default_unit_length(value[0] if value else None)
+                unit = f"{length.numerator}/{length.denominator}"
+            faults = len(analyse_tune(f"X:1\nM:{meter}\nL:{unit}\nK:C\n{body}").faults)
+            if best_faults is None or faults < best_faults:
+                best, best_faults = (meter, unit), faults
     return best
 
 
