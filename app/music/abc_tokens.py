@@ -63,7 +63,7 @@ _BODY = re.compile(r"""
 | (?P<tuplet>\((?P<tp>[2-9])(?::(?P<tq>\d?)(?::(?P<tr>\d?))?)?)
 | (?P<slur_open>\()
 | (?P<slur_close>\))
-| (?P<broken>[<>]{1,3})
+| (?P<broken>>{1,3}|<{1,3})
 | (?P<tie>-)
 | (?P<note>(?P<acc>\^\^|\^|__|_|=)?[A-Ga-g][,']*(?P<note_len>\d*/*\d*))
 | (?P<accidental>\^\^|\^|__|_|=)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import NamedTuple
 
 from app.music import abc_tokens as T
 
@@ -83,6 +84,16 @@ def default_unit_length(meter: Fraction | None) -> Fraction:
     return Fraction(1, 16) if meter is not None and meter < Fraction(3, 4) else Fraction(1, 8)
 
 
+class Span(NamedTuple):
+    """Where one note, rest or chord is in the body tokens, and how long it lasts."""
+
+    start: int                # index of its first token (a chord's "[")
+    end: int                  # index of its last token
+    duration: Fraction        # in whole notes
+    plain: bool               # its written length alone sets it (no tuplet, no broken rhythm)
+    tuplet: int | None        # index of the tuplet token it belongs to
+
+
 @dataclass
 class _Bar:
     line: int
@@ -95,9 +106,7 @@ class _Bar:
     start_boundary: bool = False
     end_boundary: bool = False
     section_first: int = 0
-    # (first token index, last token index, duration, plain?) of each note, rest or chord;
-    # plain: its written length alone sets its duration (no tuplet, no broken rhythm).
-    spans: list[tuple[int, int, Fraction, bool]] = field(default_factory=list)
+    spans: list[Span] = field(default_factory=list)
     bar_line: int | None = None  # index of the bar-line token that closes it
 
 
@@ -234,6 +243,7 @@ class _Walker:
         self.notes_at_repeat = 0
         self.index = 0
         self.chord_index = 0
+        self.tuplet_index = 0
         self.open_repeat_index: int | None = None
         self.faults: dict[int, str] = {}
 
@@ -246,6 +256,7 @@ class _Walker:
 
     def _close_bar(self, end_boundary: bool, bar_line: int | None = None) -> None:
         bar, self.bar = self.bar, None
+        self.last_duration = None
         if bar is not None and (bar.events or bar.multi_rest):
             bar.end_boundary = end_boundary
             bar.bar_line = bar_line
@@ -257,6 +268,7 @@ class _Walker:
             self.s.add("zero-length", f"{tok.text} has zero length", tok)
         duration = self.s.unit * multiplier
         plain = self.tuplet is None and self.broken is None
+        tuplet = self.tuplet_index if self.tuplet is not None else None
         if self.tuplet is not None:
             duration *= self.tuplet_factor
             self.tuplet_left -= 1
@@ -268,7 +280,8 @@ class _Walker:
         bar = self._current_bar(tok)
         bar.duration += duration
         bar.events += 1
-        bar.spans.append((self.index if start is None else start, self.index, duration, plain))
+        bar.spans.append(Span(self.index if start is None else start, self.index, duration,
+                              plain, tuplet))
         self.last_duration = duration
         self.tie = self.decoration = None
         self.any_note = True
@@ -360,17 +373,18 @@ class _Walker:
         p, q, r = tok.value
         if q is None:
             q = 3 if p in (2, 4, 8) else 2 if p in (3, 6) else (3 if self.s.compound else 2)
-        self.tuplet, self.tuplet_left = tok, r or p
+        self.tuplet, self.tuplet_left, self.tuplet_index = tok, r or p, self.index
         self.tuplet_factor = Fraction(q, p)
 
     def _broken(self, tok: T.Token) -> None:
-        if self.last_duration is None or self.bar is None or self.chord or self.grace:
+        if self.last_duration is None or self.bar is None or not self.bar.spans \
+                or self.chord or self.grace:
             self.s.add("dangling-broken-rhythm", f"broken rhythm {tok.text} without a note "
                        "before it in the bar", tok)
             return
         self.bar.duration += self.last_duration * (tok.value - 1)
-        start, end, duration, _ = self.bar.spans[-1]
-        self.bar.spans[-1] = (start, end, duration * tok.value, False)
+        span = self.bar.spans[-1]
+        self.bar.spans[-1] = span._replace(duration=span.duration * tok.value, plain=False)
         self.broken, self.broken_next = tok, 2 - tok.value
 
     def _tie(self, tok: T.Token) -> None:
@@ -434,6 +448,10 @@ class _Walker:
         repeat_end = text.startswith(":")
         repeat_start = text.endswith(":")
         boundary = repeat_end or repeat_start or text in _BOUNDARIES
+        empty = self.bar is None or not (self.bar.events or self.bar.multi_rest)
+        if empty and boundary and self.bars and self.bars[-1].bar_line is not None:
+            # "|\n||": a boundary right after a bar line still ends the bar before it.
+            self.bars[-1].end_boundary = True
         self._close_bar(boundary, self.index)
         self.last_duration = None
         if repeat_end:
@@ -450,7 +468,8 @@ class _Walker:
             self.previous_section_first = self.section_first
             self.section_first = len(self.bars)
         self.after_repeat_end = repeat_end
-        self.boundary_before = boundary
+        # "||\n|": the empty bar between keeps the boundary for the next bar.
+        self.boundary_before = boundary or (empty and self.boundary_before)
 
     def _ending(self, tok: T.Token) -> None:
         numbers = tok.value

@@ -5,18 +5,19 @@ middle of a note, forgets to close a slur or a repeat, or writes one bar too man
 works on the checker's tokens and bars (`checker.analyse_tune`), in small passes, each of which
 re-checks the tune:
 
-1. text the grammar rejects: stray characters go, `+trill+` becomes `!trill!`, `H` before a
+1. missing or malformed header fields come from the generation settings (`defaults`) or
+   sensible defaults (the meter and unit length that make the most bars fit), K: goes last;
+2. text the grammar rejects: stray characters go, `+trill+` becomes `!trill!`, `H` before a
    note becomes `!fermata!`, the invisible rest `x` becomes `z`;
-2. a dangling tail goes (a tie, an accidental, a broken-rhythm sign, an unfinished inline
+3. a dangling tail goes (a tie, an accidental, a broken-rhythm sign, an unfinished inline
    field or quote, an opening bracket at the very end);
-3. what is left open is closed (chords, grace groups, slurs, repeats) and closers without
-   an opener go; tuplets with too few notes lose their marker;
-4. missing or malformed header fields come from the generation settings (`defaults`) or
-   sensible defaults (the meter that makes the most bars fit), and K: goes last;
+4. what is left open is closed (chords and grace groups where the bar then fits, slurs,
+   repeats) and closers without an opener go; tuplets with too few notes lose their marker;
 5. a middle bar is changed only when it is clearly safe (a missing or misplaced bar line);
    the last bar is completed (a longer last note, or a rest) or trimmed.
 
-The original text is kept; every change is listed; a tune that still has errors comes back
+A pass is kept only if it leaves fewer errors. The original text is kept; every change is
+listed (positions are lines of the repaired text); a tune that still has errors comes back
 with `ok=False` and its remaining problems, never dropped.
 """
 
@@ -27,8 +28,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from app.music import abc_tokens as T
-from app.music.checker import (ERROR, Analysis, Problem, analyse_tune, default_unit_length,
-                               is_valid_key, parse_meter, parse_unit_length)
+from app.music.checker import (ERROR, Analysis, Problem, Span, analyse_tune,
+                               default_unit_length, is_valid_key, parse_meter, parse_unit_length)
 
 # Meters tried, in this order, when a tune has no usable M: and no default is given.
 _METER_GUESSES = ("4/4", "6/8", "3/4", "2/4", "9/8", "12/8", "3/8", "2/2")
@@ -318,6 +319,13 @@ def _close_where_the_bar_fits(edit: _Edit, closer: str, candidates: list[int]) -
 
 # -- pass 4: header ---------------------------------------------------------------------------
 def _fix_header(text: str, defaults: dict[str, str], repairs: list[str]) -> str:
+    """Add or replace missing and malformed X, M, L, K; leave a sound header untouched."""
+    before = len(repairs)
+    fixed = _rebuild_header(text, defaults, repairs)
+    return fixed if len(repairs) > before else text
+
+
+def _rebuild_header(text: str, defaults: dict[str, str], repairs: list[str]) -> str:
     tune = T.tokenize_tune(text)
     fields = [[tok.value[0], tok.value[1]] for tok in tune.header]
     body = list(tune.body)
@@ -502,13 +510,14 @@ def _move_bar_line(edit: _Edit, bars: list, j: int, last: int, changed: set[int]
     return True
 
 
-def _cuts(spans: list[tuple[int, int, Fraction, bool]], exp: Fraction) -> list[int]:
-    """Return the token indices after which the running duration is a multiple of exp."""
+def _cuts(spans: list[Span], exp: Fraction) -> list[int]:
+    """Return the token indices after which the running duration is a multiple of exp (never
+    inside a tuplet)."""
     total, cuts = Fraction(0), []
-    for _, end, duration, _ in spans[:-1]:
-        total += duration
-        if total % exp == 0:
-            cuts.append(end)
+    for span, after in zip(spans, spans[1:]):
+        total += span.duration
+        if total % exp == 0 and (span.tuplet is None or after.tuplet != span.tuplet):
+            cuts.append(span.end)
     return cuts
 
 
@@ -530,15 +539,15 @@ def _fix_last_bar(text: str, repairs: list[str]) -> str:
     duration = bar.duration
     removed = 0
     while duration > exp and len(spans) > 1:
-        start, end, span_duration, _ = spans.pop()
-        while start > 0 and edit.body[start - 1].kind in (T.DECORATION, T.QUOTE):
-            start -= 1
-        while end + 1 < len(edit.body) and edit.body[end + 1].kind in (T.TIE, T.BROKEN):
-            end += 1
-        for i in range(start, end + 1):
-            edit.drop(i)
-        duration -= span_duration
+        span = spans.pop()
+        duration -= _drop_span(edit, span)
         removed += 1
+        if span.tuplet is not None:
+            # A tuplet goes as a whole, its marker with it.
+            while len(spans) > 1 and spans[-1].tuplet == span.tuplet:
+                duration -= _drop_span(edit, spans.pop())
+                removed += 1
+            edit.drop(span.tuplet)
     if removed:
         repairs.append(f"last bar: removed {removed} note(s) that made it too long")
     if duration > exp:
@@ -550,9 +559,21 @@ def _fix_last_bar(text: str, repairs: list[str]) -> str:
     return edit.text()
 
 
-def _extend(edit: _Edit, span: tuple[int, int, Fraction, bool], missing: Fraction,
-            analysis: Analysis, repairs: list[str]) -> None:
-    start, end, duration, plain = span
+def _drop_span(edit: _Edit, span: Span) -> Fraction:
+    """Drop one note, rest or chord with its decorations and a tie or > after it."""
+    start, end = span.start, span.end
+    while start > 0 and edit.body[start - 1].kind in (T.DECORATION, T.QUOTE):
+        start -= 1
+    while end + 1 < len(edit.body) and edit.body[end + 1].kind in (T.TIE, T.BROKEN):
+        end += 1
+    for i in range(start, end + 1):
+        edit.drop(i)
+    return span.duration
+
+
+def _extend(edit: _Edit, span: Span, missing: Fraction, analysis: Analysis,
+            repairs: list[str]) -> None:
+    start, end, duration, plain, _ = span
     tok = edit.body[end]
     if plain and tok.kind in (T.NOTE, T.CHORD_CLOSE) and tok.value:
         multiplier = tok.value * (duration + missing) / duration
