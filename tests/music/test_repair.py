@@ -168,3 +168,40 @@ def test_repaired_tunes_convert_to_midi_in_music21():
         assert result.ok
         score = music21.converter.parse(result.text, format="abc")
         assert translate.music21ObjectToMidiFile(score).writestr()
+
+
+def test_random_text_never_breaks_the_checker_or_the_repair():
+    import random
+
+    from app.music.checker import check_tune
+
+    rng = random.Random(3)
+    alphabet = "ABCDEFGabcdefgz,'/23|:[]()<>{}-~^=_\"!.+ \n%HxZ\\MLKX#&"
+    for _ in range(150):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
+        for abc in (text, HEAD + text):
+            check_tune(abc)
+            result = repair_tune(abc, defaults={"M": "6/8", "L": "1/8", "K": "D"})
+            assert result.original == abc
+            assert not result.ok or is_clean(result.text)
+
+
+def test_clean_corpus_tunes_cut_short_like_a_generation_are_repaired():
+    """The generator's main fault: a tune cut off anywhere in its body."""
+    import random
+
+    from app.music.corpus import builtin_corpus_files
+    from app.music.tunebook import read_tune_book
+
+    rng = random.Random(5)
+    tunes = [t.abc() for path in builtin_corpus_files("celtic")[:2]
+             for t in read_tune_book(path).tunes]
+    clean = [t for t in tunes if is_clean(t)][:40]
+    repaired_ok = 0
+    for abc in clean:
+        body_start = abc.index("\nK:") + 4
+        cut = abc[:rng.randint(body_start + 5, len(abc) - 1)]
+        result = repair_tune(cut)
+        repaired_ok += result.ok
+        assert not result.ok or is_clean(result.text)
+    assert len(clean) == 40 and repaired_ok >= 38
