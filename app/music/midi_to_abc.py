@@ -211,24 +211,28 @@ def _metric_score(notes: Sequence[Sound], meter: tuple[int, int], pickup: Fracti
     return score / max(total, 1e-9) - expected
 
 
-def choose_pickup(notes: Sequence[Sound], meter: tuple[int, int]) -> Fraction:
-    """Return the length of the pickup before the first bar line (0 for none)."""
+def _pickup_scores(notes: Sequence[Sound], meter: tuple[int, int]) -> dict[Fraction, float]:
     bar = _bar_length(meter)
     step = Fraction(1, 2) if meter[1] <= 8 else Fraction(1, 4)
-    fine = min((n.onset % step for n in notes if n.onset % step), default=None)
-    if fine:
+    if any(n.onset % step for n in notes):
         step = Fraction(1, 4)
-    candidates = [step * i for i in range(int(bar / step))]
-    best = max(candidates, key=lambda p: (round(_metric_score(notes, meter, p), 9), p == 0))
-    return best
+    return {step * i: _metric_score(notes, meter, step * i) for i in range(int(bar / step))}
+
+
+def choose_pickup(notes: Sequence[Sound], meter: tuple[int, int]) -> Fraction:
+    """Return the length of the pickup before the first bar line (0 for none)."""
+    scores = _pickup_scores(notes, meter)
+    return max(scores, key=lambda p: (round(scores[p], 9), p == 0))
 
 
 def estimate_meter(notes: Sequence[Sound]) -> tuple[int, int]:
-    """Guess a meter from where long notes fall (ties go to the earlier, commoner meter)."""
+    """Guess a meter: the one whose best bar alignment stands out most from its other
+    alignments (ties go to the earlier, commoner meter)."""
     scored = []
     for order, meter in enumerate(CANDIDATE_METERS):
-        pickup = choose_pickup(notes, meter)
-        scored.append((round(_metric_score(notes, meter, pickup), 6), -order, meter))
+        scores = list(_pickup_scores(notes, meter).values())
+        contrast = max(scores) - sum(scores) / len(scores)
+        scored.append((round(contrast, 6), -order, meter))
     return max(scored)[2]
 
 
