@@ -62,6 +62,7 @@ BAD_INPUTS = {
     "not MIDI at all": ("text.mid", b"X:1\nK:C\nABC|\n", "not a MIDI file"),
     "unknown extension": ("tune.xyz", b"X:1\nK:C\nABC|\n", "unknown input type '.xyz'"),
     "missing file": ("missing.abc", "absent", "no such file"),
+    "folder": ("folder.abc", "folder", "is a folder"),
 }
 
 
@@ -71,7 +72,9 @@ def test_bad_input_is_one_line_naming_the_file_and_exit_2(tmp_path, capsys, case
     source = tmp_path / name
     if content is None:
         content = _midi_bytes()[:-9]
-    if content != "absent":
+    if content == "folder":
+        source.mkdir()
+    elif content != "absent":
         source.write_bytes(content)
     target = tmp_path / ("out.abc" if name.endswith(".mid") else "out.mid")
     status, out, err = run(capsys, source, target)
