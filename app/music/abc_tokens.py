@@ -23,7 +23,7 @@ INLINE_FIELD = "inline"      # "[M:3/4]"; value (letter, text)
 COMMENT = "comment"
 SPACE = "space"              # blanks, backquotes, "y" spacers, line continuations
 NEWLINE = "newline"
-BAR = "bar"                  # "|", "||", "|]", "[|", "|:", ":|", "::", ":|:", ":||:"
+BAR = "bar"                  # "|", "||", "|]", "[|", "[|]", "|:", ":|", "::", ":|:", ":||:"
 ENDING = "ending"            # "[1", "[2", "1" right after a bar line; value: the numbers
 NOTE = "note"                # value: length multiplier (Fraction)
 REST = "rest"                # "z"; value: length multiplier
@@ -54,7 +54,7 @@ _BODY = re.compile(r"""
 | (?P<bang>!)
 | (?P<inline>\[[A-Za-z]:[^\]]*\])
 | (?P<inline_open>\[[A-Za-z]:.*)
-| (?P<bar_all>(?P<bar>\[\|:*|:*\|[|\]]?:*|::+)(?P<bar_ending>\d+(?:[,-]\d+)*)?)
+| (?P<bar_all>(?P<bar>\[\|\]|\[\|:*|:*\|[|\]]?:*|::+)(?P<bar_ending>\d+(?:[,-]\d+)*)?)
 | (?P<ending>\[\d+(?:[,-]\d+)*)
 | (?P<chord_open>\[)
 | (?P<chord_close>\](?P<chord_len>\d*/*\d*))
