@@ -91,9 +91,9 @@ class _LSTMStepper:
             if k == 0:  # one row of input gates per character: (V, 4H)
                 w_in = torch.addmm(bias, emb, w_ih.T)
             else:
-                w_in = (w_ih.T.contiguous(), bias)
-            self.layers.append((w_in, w_hh.T.contiguous()))
-        self.head_w, self.head_b = model.head.weight.T.contiguous(), model.head.bias
+                w_in = (w_ih.T, bias)
+            self.layers.append((w_in, w_hh.T))  # transposed views: BLAS reads them in place
+        self.head_w, self.head_b = model.head.weight.T, model.head.bias
 
     def __call__(self, ids: Tensor, state: tuple[Tensor, Tensor]) -> Tensor:
         """ids (B,) -> logits (B, V); state (h, c) each (L, B, H) is updated in place."""
@@ -110,6 +110,16 @@ class _LSTMStepper:
             torch.mul(o.sigmoid_(), torch.tanh(c), out=h)
             x = h
         return torch.addmm(self.head_b, x, self.head_w)
+
+
+def _stepper(model: MusicLM) -> _LSTMStepper:
+    """Return the model's cached stepper, rebuilt when any weight changed since."""
+    versions = tuple(p._version for p in model.parameters())
+    cached = getattr(model, "_ceol_stepper", None)
+    if cached is None or cached[0] != versions or cached[1] != id(model.head):
+        cached = (versions, id(model.head), _LSTMStepper(model))
+        model._ceol_stepper = cached
+    return cached[2]
 
 
 def _filter(logits: Tensor, config: SampleConfig) -> Tensor:
@@ -129,38 +139,65 @@ def _filter(logits: Tensor, config: SampleConfig) -> Tensor:
     return probs
 
 
-@torch.inference_mode()
 def generate(model: MusicLM, vocab: Vocab, config: SampleConfig | None = None,
              prime: str = "X:1\n", *, title: str | None = None,
              extra_settings: dict[str, Any] | None = None) -> list[GeneratedTune]:
     """Sample `config.count` continuations of `prime` together; return one result per variation.
 
     `title` (if given and not already in the prime) is written into each tune's header after
-    sampling. Raises ModelError for bad settings.
+    sampling. Runs on the CPU with one thread (batch sampling is latency-bound: a thread pool's
+    wake-ups cost more than they save). Raises ModelError for bad settings.
     """
     config = config or SampleConfig()
     config.check()
     seed = config.seed if config.seed is not None else secrets.randbelow(2 ** 31)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.inference_mode():
+            ids, probs, ends = _sample(model.to("cpu").eval(), vocab, config, prime or "X:1\n",
+                                       seed)
+    finally:
+        torch.set_num_threads(threads)
+    settings = {"temperature": config.temperature, "top_k": config.top_k, "top_p": config.top_p,
+                "seed": seed, "max_chars": config.max_chars, "count": config.count,
+                "prime_unknown_chars": sorted(vocab.unknown_chars(prime or "X:1\n"))}
+    settings.update(extra_settings or {})
+    results = []
+    for b in range(config.count):
+        end = ends[b]
+        finished = end is not None
+        n = end if finished else len(ids[b])  # drop the blank line's second newline
+        generated = vocab.decode(ids[b][:n])
+        text = _with_title((prime or "X:1\n") + generated, title)
+        if not text.endswith("\n"):
+            text += "\n"
+        results.append(GeneratedTune(text, prime or "X:1\n", generated,
+                                     [round(p, 5) for p in probs[b][:n]], finished,
+                                     dict(settings, variation=b + 1)))
+    return results
+
+
+def _sample(model: MusicLM, vocab: Vocab, config: SampleConfig, prime: str, seed: int):
+    """Run the batch; return per-row chosen ids, their model probabilities, and end indices."""
     gen = torch.Generator().manual_seed(seed)
-    model = model.to("cpu").eval()
-    prime = prime or "X:1\n"
+    count, cfg = config.count, model.config
     prime_ids = vocab.encode(prime)
-    count = config.count
     if len(prime_ids) > 1:  # read all but the last prime character; the loop feeds that one
         _, state = model(torch.tensor([prime_ids[:-1]]), None)
     else:
-        zeros = torch.zeros(model.config.num_layers, 1, model.config.hidden_size)
-        state = (zeros, zeros.clone()) if model.config.cell == "lstm" else zeros
+        zeros = torch.zeros(cfg.num_layers, 1, cfg.hidden_size)
+        state = (zeros, zeros.clone()) if cfg.cell == "lstm" else zeros
     state = tuple(s.repeat(1, count, 1).contiguous() for s in state) \
         if isinstance(state, tuple) else state.repeat(1, count, 1).contiguous()
-    step = _LSTMStepper(model) if model.config.cell == "lstm" else None
+    step = _stepper(model) if cfg.cell == "lstm" else None
     newline = vocab.index.get("\n", -1)
+    plain = config.temperature == 1.0 and not config.top_k and config.top_p >= 1.0
     current = torch.full((count,), prime_ids[-1], dtype=torch.long)
-    previous_newline = [prime.endswith("\n")] * count
-    chosen: list[list[int]] = [[] for _ in range(count)]
-    probs_out: list[list[float]] = [[] for _ in range(count)]
-    done = [False] * count
-    for _ in range(config.max_chars):
+    previous_newline = torch.full((count,), prime.endswith("\n"))
+    done = torch.zeros(count, dtype=torch.bool)
+    chosen, picked = [], []
+    for t in range(config.max_chars):
         if step is not None:
             logits = step(current, state)  # (B, V)
         else:
@@ -168,37 +205,30 @@ def generate(model: MusicLM, vocab: Vocab, config: SampleConfig | None = None,
             logits = out[:, -1]
         logits[:, 0] = float("-inf")  # never emit the unknown symbol
         model_p = torch.softmax(logits, dim=-1)
-        plain = config.temperature == 1.0 and not config.top_k and config.top_p >= 1.0
         sample_p = model_p if plain else _filter(logits, config)
         current = torch.multinomial(sample_p, 1, generator=gen)[:, 0]  # (B,)
-        picked = model_p.gather(1, current[:, None])[:, 0].tolist()
-        for b, idx in enumerate(current.tolist()):
-            if done[b]:
-                continue
-            chosen[b].append(idx)
-            probs_out[b].append(round(picked[b], 5))
-            is_newline = idx == newline
-            if is_newline and previous_newline[b]:
-                done[b] = True
-            previous_newline[b] = is_newline
-        if all(done):
+        chosen.append(current)
+        picked.append(model_p.gather(1, current[:, None])[:, 0])
+        is_newline = current == newline
+        done |= is_newline & previous_newline
+        previous_newline = is_newline
+        if t % 8 == 7 and bool(done.all()):  # one sync every few steps
             break
-    settings = {"temperature": config.temperature, "top_k": config.top_k, "top_p": config.top_p,
-                "seed": seed, "max_chars": config.max_chars, "count": count,
-                "prime_unknown_chars": sorted(vocab.unknown_chars(prime))}
-    settings.update(extra_settings or {})
-    results = []
-    for b in range(count):
-        text_ids, p = chosen[b], probs_out[b]
-        if done[b]:  # drop the blank line that ended the tune from the text, keep one "\n"
-            text_ids, p = text_ids[:-1], p[:-1]
-        generated = vocab.decode(text_ids)
-        text = _with_title(prime + generated, title)
-        if not text.endswith("\n"):
-            text += "\n"
-        results.append(GeneratedTune(text, prime, generated, p, done[b],
-                                     dict(settings, variation=b + 1)))
-    return results
+    ids = torch.stack(chosen, 1).tolist()  # (B, steps)
+    probs = torch.stack(picked, 1).tolist()
+    ends = [_blank_line_end(row, newline, prime.endswith("\n")) for row in ids]
+    return ids, probs, ends
+
+
+def _blank_line_end(row: list[int], newline: int, after_newline: bool) -> int | None:
+    """Index of the second newline of the first blank line in `row`, or None."""
+    previous = after_newline
+    for i, idx in enumerate(row):
+        is_newline = idx == newline
+        if is_newline and previous:
+            return i
+        previous = is_newline
+    return None
 
 
 def _with_title(text: str, title: str | None) -> str:
