@@ -131,19 +131,26 @@ def _fits(times: Sequence[Fraction], grid: int, tolerance: Fraction) -> bool:
 def choose_grid(notes: Sequence[Sound], ticks_per_beat: int) -> int:
     """Return the grid as divisions of a quarter note that the notes fit best.
 
-    The coarsest grid that every onset and end fits within a tick; else 4 (sixteenths), or 12
-    (sixteenths and eighth-note triplets) when that halves the timing error.
+    The coarsest grid that every onset and end fits within a tick (a grid of at least 4 ticks);
+    else 4 (sixteenths), or 12 (sixteenths and eighth-note triplets) when many more onsets
+    fall near thirds of a beat than near odd sixteenths.
     """
     times = [n.onset for n in notes] + [n.onset + n.duration for n in notes]
     tolerance = Fraction(1, ticks_per_beat)
-    for grid in sorted(EXACT_GRIDS):
+    # A grid within 4 ticks of the file's resolution fits any playing: it is no evidence.
+    for grid in sorted(g for g in EXACT_GRIDS if 4 * g <= ticks_per_beat):
         if _fits(times, grid, tolerance):
             return grid
 
-    def error(grid: int) -> Fraction:
-        return sum((abs(t * grid - round(t * grid)) / grid for t in times), Fraction(0))
+    def near(targets: tuple[Fraction, ...]) -> int:
+        margin = Fraction(1, 24)
+        return sum(1 for n in notes
+                   if any(abs(n.onset % 1 - target) < margin for target in targets))
 
-    return 12 if error(12) * 2 < error(4) else 4
+    # Triplets when clearly more onsets sit near thirds of a beat than near odd sixteenths.
+    thirds = near((Fraction(1, 3), Fraction(2, 3)))
+    sixteenths = near((Fraction(1, 4), Fraction(3, 4)))
+    return 12 if thirds > 2 * sixteenths and thirds * 5 >= len(notes) else 4
 
 
 def quantise(notes: Sequence[Sound], ticks_per_beat: int) -> list[Sound]:

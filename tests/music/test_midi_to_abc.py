@@ -73,6 +73,13 @@ def test_quantises_human_timing_to_sixteenths():
     assert all(s.duration == F(1, 2) for s in quantised)
 
 
+def test_played_triplets_get_a_triplet_grid_and_a_low_resolution_file_is_still_quantised():
+    triplets = [N(60 + i % 5, F(i * 32 + (-1) ** i * 3 + 96, 96), F(30, 96)) for i in range(24)]
+    assert choose_grid(triplets, 96) == 12
+    shifted = [N(60, F(i * 48 + (-1) ** i * 4 + 10, 96), F(44, 96)) for i in range(24)]
+    assert choose_grid(shifted, 96) == 4   # 96 ticks fit every tick: that is no evidence
+
+
 def test_exact_files_keep_their_grid():
     assert choose_grid([N(60, F(0), F(1, 3)), N(62, F(1, 3), F(1, 8))], 480) == 24
     assert choose_grid([N(60, F(0), F(1, 2))], 480) == 2
