@@ -8,6 +8,7 @@ the window is up.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 
@@ -27,6 +28,35 @@ def apply_theme(theme: str) -> None:
         hints.setColorScheme(scheme)
 
 
+class GarbageCollector:
+    """Run Python's cyclic garbage collector on the GUI thread only.
+
+    Left automatic, a collection can start in a worker thread (training, sampling) and free
+    Qt objects caught in reference cycles there, which Qt does not allow (a crash). So the
+    automatic collector is off and a timer on the GUI thread collects each generation when
+    its allocation count passes the usual threshold.
+    """
+
+    def __init__(self, app, interval_ms: int = 500) -> None:
+        import gc
+
+        from PySide6.QtCore import QTimer
+
+        self._gc = gc
+        gc.disable()
+        self.timer = QTimer(app)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.check)
+        self.timer.start()
+
+    def check(self) -> None:
+        counts, thresholds = self._gc.get_count(), self._gc.get_threshold()
+        for generation in (2, 1, 0):
+            if counts[generation] > thresholds[generation]:
+                self._gc.collect(generation)
+                break
+
+
 def create_window(argv: list[str], paths=None, settings=None):
     """Create the QApplication (if needed) and the main window; return (app, window)."""
     from PySide6.QtGui import QIcon
@@ -41,6 +71,8 @@ def create_window(argv: list[str], paths=None, settings=None):
     app.setApplicationName("Ceol")
     app.setOrganizationName("Ceol")
     app.setWindowIcon(QIcon(str(ICON_PATH)))
+    if not hasattr(app, "_ceol_gc"):
+        app._ceol_gc = GarbageCollector(app)
     paths = paths or AppPaths.default()
     settings = settings or Settings()
     log_path = setup_logging(paths.log_dir)
@@ -66,4 +98,11 @@ def run_gui(argv: list[str]) -> int:
         return 2
     window.show()
     log.info("window shown %.3f s after start", time.perf_counter() - _T0)
+    if os.environ.get("CEOL_QUIT_AFTER_SHOW"):   # for benchmarks/bench_app.py
+        from PySide6.QtCore import QTimer
+
+        app.processEvents()
+        print(f"ceol: window visible, torch loaded: {'torch' in sys.modules}", file=sys.stderr,
+              flush=True)
+        QTimer.singleShot(0, window.close)
     return app.exec()

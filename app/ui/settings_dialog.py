@@ -41,6 +41,7 @@ class SettingsDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Ceol settings")
+        self.setMinimumWidth(480)
         self.settings = settings
         form = QFormLayout(self)
 
