@@ -131,12 +131,12 @@ def _fits(times: Sequence[Fraction], grid: int, tolerance: Fraction) -> bool:
 def choose_grid(notes: Sequence[Sound], ticks_per_beat: int) -> int:
     """Return the grid as divisions of a quarter note that the notes fit best.
 
-    The coarsest grid that every onset and end fits within a tick (a grid of at least 4 ticks);
+    The coarsest grid that every onset and end fits to the tick (a grid of at least 4 ticks);
     else 4 (sixteenths), or 12 (sixteenths and eighth-note triplets) when many more onsets
     fall near thirds of a beat than near odd sixteenths.
     """
     times = [n.onset for n in notes] + [n.onset + n.duration for n in notes]
-    tolerance = Fraction(1, ticks_per_beat)
+    tolerance = Fraction(1, 2 * ticks_per_beat)   # a written file rounds to the nearest tick
     # A grid within 4 ticks of the file's resolution fits any playing: it is no evidence.
     for grid in sorted(g for g in EXACT_GRIDS if 4 * g <= ticks_per_beat):
         if _fits(times, grid, tolerance):
