@@ -63,5 +63,5 @@ def test_train_pause_resume_stop_and_the_model_appears(qtbot, window, tmp_path):
     assert time.perf_counter() - pressed < 1.0
     picker = window.generate_panel.model
     assert picker.findData(saved.args[0]) >= 0
-    assert panel.state == "idle" or qtbot.waitUntil(lambda: panel.state == "idle")
+    qtbot.waitUntil(lambda: panel.state == "idle")
     assert window.library.count(Query(source_kind="file")) == 24
