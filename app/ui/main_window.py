@@ -156,6 +156,7 @@ class MainWindow(QMainWindow):
             self.generate_panel.selected_abc = self.selected_abc
             self.train_panel.status.connect(self.show_status)
             self.train_panel.model_saved.connect(self.generate_panel.refresh_models)
+            self.train_panel.sample_ready.connect(self.store_training_sample)
             self.train_panel.selected_tunes = self.selected_tunes
             self.train_panel.opened_files = self.opened_files
 
@@ -203,6 +204,17 @@ class MainWindow(QMainWindow):
         self.library_panel.show_source("generated", "")
         if provenance.get("index", 0) == 0:
             self.library_panel.select_tune(tune_id)
+
+    @Slot(str)
+    def store_training_sample(self, abc: str) -> None:
+        """Keep the tune the model wrote during training, and show it (playable at once)."""
+        panel = self.train_panel
+        provenance = {"model": panel.run_name, "training_step": panel.last_step}
+        tune_id = self.library.add_tune(abc, source_kind="generated", source=panel.run_name,
+                                        provenance=provenance,
+                                        title=f"{panel.run_name} step {panel.last_step}")
+        self.library_panel.show_source("generated", "")
+        self.library_panel.select_tune(tune_id)
 
     # -- opening --------------------------------------------------------------------------
     @Slot()

@@ -62,6 +62,8 @@ class TrainPanel(QWidget):
         self._last_sample = 0.0
         self._stop_pressed_at = 0.0
         self.stop_latency: float | None = None
+        self._request: dict = {}
+        self._resume_after_prepare = False
         self._build()
         self._update_buttons()
 
@@ -216,14 +218,20 @@ class TrainPanel(QWidget):
         from model.config import preset
 
         seq_len = preset(self.preset_name()).train.seq_len
+        self._request = {"sources": sources, "abcs": abcs, "name": name,
+                         "base_model": self.base_model_path(), "seq_len": seq_len}
         self.plot.clear()
         self.sample.clear()
         self.last_step = 0
         self.run_name = f"{name.replace(' ', '-')}-{time.strftime('%Y%m%d-%H%M%S')}"
         self._set_state("preparing")
         self.summary.setText("Reading the tunes…")
-        self.job = Job(jobs.prepare_training_data, sources, abcs, name, self.base_model_path(),
-                       seq_len, name="prepare")
+        return self._prepare()
+
+    def _prepare(self) -> Job:
+        r = self._request
+        self.job = Job(jobs.prepare_training_data, r["sources"], r["abcs"], r["name"],
+                       r["base_model"], r["seq_len"], name="prepare")
         self.job.done.connect(self._data_ready)
         self.job.failed.connect(self._failed)
         self.job.finished.connect(self._job_finished)
@@ -259,7 +267,7 @@ class TrainPanel(QWidget):
             minutes = self.budget_value.value()
         else:
             steps = int(self.budget_value.value())
-        if resume and self.last_progress is not None and steps is None:
+        if resume and self.last_progress is not None and minutes is not None:
             minutes = max(minutes - self.last_progress.elapsed / 60, 0.05)
         self._set_state("training")
         self.job = Job(jobs.run_training, self.data, self.preset_name(), self.base_model_path(),
@@ -282,8 +290,12 @@ class TrainPanel(QWidget):
 
     @Slot()
     def resume(self) -> Job | None:
-        if self.state != "paused" or self.data is None:
+        if self.state != "paused":
             return None
+        if self.data is None:          # paused in an earlier session: read the tunes again
+            self._resume_after_prepare = True
+            self._set_state("preparing")
+            return self._prepare()
         return self._start_training(resume=True)
 
     @Slot()
@@ -304,7 +316,10 @@ class TrainPanel(QWidget):
                 self.job.thread.wait(timeout_ms)
         _, checkpoint = self._paths()
         if Path(checkpoint).exists():
-            self.settings.set_state("train_resume", {"checkpoint": checkpoint})
+            self.settings.set_state("train_resume", {
+                "run_name": self.run_name, "request": self._request,
+                "preset": self.preset_name(), "finetune": self.finetune.isChecked(),
+                "step": self.last_step})
 
     def _finish_paused_run(self) -> None:
         """Stop while paused: the checkpoint already holds the model; publish it."""
@@ -384,7 +399,8 @@ class TrainPanel(QWidget):
             job.thread.wait(2000)
         if job is not None and job.name == "prepare" and not job.error and self.data is not None \
                 and self.state == "preparing":
-            self._start_training(resume=False)
+            resume, self._resume_after_prepare = self._resume_after_prepare, False
+            self._start_training(resume=resume)
             return
         if job is not None and job.name == "prepare" and self.state == "stopping":
             self._set_state("idle")
@@ -417,3 +433,18 @@ class TrainPanel(QWidget):
         if state.get("budget"):
             self.budget_value.setValue(float(state["budget"]))
         self.finetune.setChecked(bool(state.get("finetune")) and self.base_model.count() > 0)
+        self._restore_paused_run(self.settings.state("train_resume"))
+
+    def _restore_paused_run(self, saved: dict) -> None:
+        """Offer Resume for a run that was stopped when the window closed."""
+        if not saved.get("run_name") or not saved.get("request"):
+            return
+        self.run_name, self._request = saved["run_name"], saved["request"]
+        if not Path(self._paths()[1]).exists():
+            return
+        self.preset.setCurrentText(saved.get("preset", "laptop"))
+        self.last_step = int(saved.get("step", 0))
+        self._set_state("paused")
+        self.summary.setText(f"Training of {self._request.get('name', 'your tunes')} was paused "
+                             f"at step {self.last_step} when Ceol closed: press Resume to carry on.")
+        self.settings.set_state("train_resume", {})

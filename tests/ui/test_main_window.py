@@ -179,3 +179,26 @@ def test_shortcuts_and_tooltips(window):
     missing = [f"{type(w).__name__} {getattr(w, 'text', lambda: '')()}" for w in controls
                if not w.toolTip()]
     assert not missing
+
+
+def test_editing_the_abc_is_kept_and_problems_are_underlined(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, [write_book(tmp_path)])
+    window.library_panel.table.selectRow(0)
+    view = window.tune_view
+    tune_id = view.tune_id
+    text = view.editor.toPlainText().replace("K:G", "K:Gxyz")
+    with qtbot.waitSignal(view.problems_changed, timeout=5000) as problems:
+        view.editor.setPlainText(text)
+    assert problems.args[0] >= 1 and view.highlighter.problem_count() == problems.args[0]
+    key_line = text.splitlines().index("K:Gxyz")
+    assert any(view.highlighter.problem_at(key_line, c) for c in range(8))   # the tooltip text
+    assert window.library.get(tune_id).abc == text
+
+
+def test_about_box_names_the_versions(window):
+    from app.ui.about import library_versions
+
+    box = window.show_about()
+    assert set(library_versions()) >= {"Ceol", "Qt", "torch", "music21"}
+    assert "music21" in box.text() and "torch" in box.text()
+    box.close()

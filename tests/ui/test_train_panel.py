@@ -65,3 +65,35 @@ def test_train_pause_resume_stop_and_the_model_appears(qtbot, window, tmp_path):
     assert picker.findData(saved.args[0]) >= 0
     qtbot.waitUntil(lambda: panel.state == "idle")
     assert window.library.count(Query(source_kind="file")) == 24
+
+
+def test_closing_during_training_keeps_a_checkpoint_to_resume(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    window = make_window(qtbot, tmp_path)
+    load_selection(qtbot, window, tmp_path)
+    panel = window.train_panel
+    panel.data_choice.setCurrentIndex(panel.data_choice.findData("selected"))
+    panel.preset.setCurrentText("tiny")
+    panel.budget_unit.setCurrentText("steps")
+    panel.budget_value.setValue(100000)
+    panel.start()
+    qtbot.waitUntil(lambda: panel.last_step >= 30, timeout=30000)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        staticmethod(lambda *a: asked.append(a[1]) or QMessageBox.StandardButton.Yes))
+    window.error_reporter.uninstall()
+    assert window.close()
+    assert asked == ["Training is running"]
+    stopped_at = panel.last_step
+
+    again = make_window(qtbot, tmp_path)
+    resumed = again.train_panel
+    assert resumed.state == "paused" and resumed.resume_button.isEnabled()
+    assert f"step {stopped_at}" in resumed.summary.text()
+    resumed.resume_button.click()
+    qtbot.waitUntil(lambda: resumed.plot.point_count() > 0, timeout=30000)
+    assert resumed.plot.train[0][0] > stopped_at       # carried on, not from step 1
+    with qtbot.waitSignal(resumed.model_saved, timeout=10000):
+        resumed.stop()
+    close_window(again)
