@@ -125,16 +125,34 @@ def _probabilities_over(text: str, generated: str, probabilities: list[float]) -
     return [1.0] * start + list(probabilities) + [1.0] * max(tail, 0)
 
 
+_loaded_models: dict[tuple, object] = {}
+
+
+def cached_model(model_path: str):
+    """Load a model file once; a changed or replaced file (new size or time) is read again."""
+    from model.checkpoint import load_model
+
+    stat = Path(model_path).stat()
+    key = (model_path, stat.st_mtime_ns, stat.st_size)
+    if key not in _loaded_models:
+        _loaded_models.clear()          # keep one model in memory
+        _loaded_models[key] = load_model(model_path)
+    return _loaded_models[key]
+
+
 def generate_tunes(ctx, model_path: str, options: dict, headers: dict, prime: str) -> int:
     """Sample tunes; hand each to ctx.result as (abc, provenance, probabilities)."""
     from datetime import datetime, timezone
 
-    from model.checkpoint import load_model
     from model.config import SampleConfig
+    from model.errors import ModelError
     from model.sample import build_prime, generate
 
     ctx.progress((0, options["count"]))
-    model_file = load_model(model_path)
+    try:
+        model_file = cached_model(model_path)
+    except FileNotFoundError:
+        raise ModelError(f"{model_path}: the model file is gone") from None
     if ctx.cancelled:
         return 0
     config = SampleConfig(**options)
