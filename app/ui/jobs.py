@@ -125,6 +125,15 @@ def _probabilities_over(text: str, generated: str, probabilities: list[float]) -
     return [1.0] * start + list(probabilities) + [1.0] * max(tail, 0)
 
 
+def send_to_midi_port(ctx, abc: str, port: str, program: int, tempo: float | None,
+                      transpose: int) -> int:
+    """Play a tune on a system MIDI port in real time until it ends or ctx.stop is set."""
+    from app.music.midi_out import send_abc
+
+    return send_abc(abc, port, program=program, tempo_qpm=tempo, transpose=transpose,
+                    stop=ctx.stop)
+
+
 _loaded_models: dict[tuple, object] = {}
 
 

@@ -46,7 +46,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tune_view)
         self.library_panel = LibraryPanel(self.library)
         self.transport = Transport()
-        self.transport.soundfont = settings.get(S.SOUNDFONT)
+        self.transport.apply_settings(settings.get(S.SOUNDFONT), settings.get(S.AUDIO_DEVICE),
+                                      settings.get(S.MIDI_PORT))
         self.library_dock = self._dock("Library", self.library_panel,
                                        Qt.DockWidgetArea.LeftDockWidgetArea)
         self.transport_dock = self._dock("Transport", self.transport,
@@ -361,7 +362,9 @@ class MainWindow(QMainWindow):
         from app.ui.launch import apply_theme
 
         apply_theme(self.settings.get(S.THEME))
-        self.transport.soundfont = self.settings.get(S.SOUNDFONT)
+        self.transport.apply_settings(self.settings.get(S.SOUNDFONT),
+                                      self.settings.get(S.AUDIO_DEVICE),
+                                      self.settings.get(S.MIDI_PORT))
         if self.generate_panel:
             self.generate_panel.refresh_models()
         self.show_status("Settings saved")

@@ -27,11 +27,10 @@ def audio_devices() -> list[str]:
 def midi_ports() -> list[str]:
     """Names of the system's MIDI outputs (empty without mido/rtmidi or ports)."""
     try:
-        import mido
-
-        return list(mido.get_output_names())
-    except Exception:  # no backend installed or no MIDI system: simply no ports
+        from app.music.midi_out import output_ports
+    except ImportError:
         return []
+    return output_ports()
 
 
 class SettingsDialog(QDialog):

@@ -38,12 +38,26 @@ class Transport(QWidget):
         self.title = ""
         self.provenance: dict = {}
         self.soundfont = ""
+        self.audio_device = ""
+        self.midi_port = ""
+        self.midi_job: Job | None = None
         self._jobs: set[Job] = set()
         self.player = self._make_player()
         self._build()
         self.set_tune("", "")
 
-    def _make_player(self):
+    def apply_settings(self, soundfont: str, audio_device: str, midi_port: str) -> None:
+        """Use this SoundFont, audio output (by name; "" = default) and MIDI port ("" = none)."""
+        self.soundfont, self.midi_port = soundfont, midi_port
+        if audio_device != self.audio_device:
+            self.audio_device = audio_device
+            self.stop()
+            old, self.player = self.player, self._make_player(audio_device)
+            if old is not None:
+                old.deleteLater()
+            self.set_tune(self.abc, self.title, self.provenance)
+
+    def _make_player(self, device_name: str = ""):
         module = optional(PLAYER_MODULE)
         cls = None
         for name in ("AudioPlayer", "Player", "TunePlayer"):
@@ -52,8 +66,9 @@ class Transport(QWidget):
             self._player_reason = ("Playback is not available yet: "
                                    + (missing_reason(PLAYER_MODULE) or "no player class"))
             return None
+        sink = self._sink_for(module, device_name)
         try:
-            player = cls(self)
+            player = cls(self, sink=sink) if sink is not None else cls(self)
         except TypeError:
             player = cls()
         except Exception as exc:
@@ -70,6 +85,20 @@ class Transport(QWidget):
             if signal is not None and hasattr(signal, "connect"):
                 signal.connect(slot)
         return player
+
+    def _sink_for(self, module, device_name: str):
+        """An audio sink on the named output, or None for the system default."""
+        if not device_name or not hasattr(module, "QtAudioSink"):
+            return None
+        try:
+            from PySide6.QtMultimedia import QMediaDevices
+        except ImportError:
+            return None
+        for device in QMediaDevices.audioOutputs():
+            if device.description() == device_name:
+                return module.QtAudioSink(device)
+        self.status.emit(f"Audio device {device_name!r} is not there; using the default")
+        return None
 
     def _build(self) -> None:
         style = self.style()
@@ -172,16 +201,43 @@ class Transport(QWidget):
             if on:
                 opts = self.options()
                 call_first(self.player, ("play_abc", "play"), self.abc, **opts)
+                self._start_midi_out()
             else:
                 call_first(self.player, ("pause",))
+                self._stop_midi_out()
         except Exception as exc:
             self.play_button.blockSignals(True)
             self.play_button.setChecked(False)
             self.play_button.blockSignals(False)
             self.status.emit(f"Cannot play {self.title or 'this tune'}: {exc}")
 
+    def _start_midi_out(self) -> None:
+        """Also play the tune on the chosen MIDI port (from the start), when there is one."""
+        if not self.midi_port or self.midi_job is not None:
+            return
+        from app.music.instruments import program_for
+
+        opts = self.options()
+        self.midi_job = Job(jobs.send_to_midi_port, self.abc, self.midi_port,
+                            program_for(opts["instrument"]), opts["tempo"], opts["transpose"],
+                            name="midi out")
+        self.midi_job.failed.connect(self._player_error)
+        self.midi_job.finished.connect(self._midi_finished)
+        start_job(self.midi_job)
+
+    def _stop_midi_out(self) -> None:
+        if self.midi_job is not None:
+            self.midi_job.cancel()
+
+    @Slot()
+    def _midi_finished(self) -> None:
+        job, self.midi_job = self.midi_job, None
+        if job is not None and job.thread is not None:
+            job.thread.wait(1000)
+
     @Slot()
     def stop(self) -> None:
+        self._stop_midi_out()
         if self.player is not None:
             try:
                 call_first(self.player, ("stop",))

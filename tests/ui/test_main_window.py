@@ -202,3 +202,16 @@ def test_about_box_names_the_versions(window):
     assert set(library_versions()) >= {"Ceol", "Qt", "torch", "music21"}
     assert "music21" in box.text() and "torch" in box.text()
     box.close()
+
+
+def test_a_missing_midi_port_gives_a_message_and_playback_goes_on(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, [write_book(tmp_path)])
+    window.library_panel.table.selectRow(0)
+    transport = window.transport
+    transport.apply_settings("", "", "No Such Synth")
+    with qtbot.waitSignal(transport.status, timeout=10000,
+                          check_params_cb=lambda m: "MIDI" in m) as status:
+        transport.toggle_play()
+    assert "no MIDI output ports" in status.args[0] or "No Such Synth" in status.args[0]
+    transport.stop()
+    assert not transport.is_playing() and transport.play_button.isEnabled()
