@@ -45,14 +45,49 @@ def _mps_available() -> bool:
 
 
 def set_threads(threads: int = 0) -> int:
-    """Set torch's intra-op CPU threads (0 = one per available core); return the number set."""
+    """Set torch's intra-op CPU threads; return the number set.
+
+    0 means one per idle core: the cores this process may use (shared among torchrun's local
+    processes) less the current load average. On a busy machine a thread pool whose threads
+    wait for a core is several times slower than one thread, so this matters more than it seems.
+    """
     if threads <= 0:
         try:
-            threads = len(os.sched_getaffinity(0))
+            cores = len(os.sched_getaffinity(0))
         except AttributeError:
-            threads = os.cpu_count() or 1
+            cores = os.cpu_count() or 1
         world = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
-        threads = max(1, threads // max(1, world))
+        cores = max(1, cores // max(1, world))
+        try:
+            load = os.getloadavg()[0] / max(1, world)
+        except (AttributeError, OSError):
+            load = 0.0
+        threads = max(1, min(cores, round(cores - load)))
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     return threads
+
+
+def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
+    """Return the autocast dtype for `precision` on `device` (None = plain fp32)."""
+    if precision == "fp32":
+        return None
+    if precision == "bf16":
+        return torch.bfloat16
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+    if device.type == "cpu" and _cpu_has_native_bf16():
+        return torch.bfloat16
+    return None
+
+
+def _cpu_has_native_bf16() -> bool:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return False

@@ -27,7 +27,7 @@ from model.checkpoint import ModelFile, load_model, save_model
 from model.config import DEFAULT_PRESET, ModelConfig, Preset, TrainConfig, preset, to_dict
 from model.data import TrainData, as_train_data, check_trainable, encode, random_windows, \
     validation_windows
-from model.device import resolve_device, set_threads
+from model.device import resolve_device, resolve_precision, set_threads
 from model.errors import ModelError
 from model.lm import MusicLM
 from model.vocab import Vocab
@@ -206,6 +206,9 @@ def _train(config: TrainConfig, model_config: ModelConfig, data: TrainData, on_p
                "fine_tuned_from": getattr(base, "path", None)
                if base else (resumed.training.get("fine_tuned_from") if resumed else None)}
 
+    autocast = resolve_precision(config.precision, device)
+    summary["precision"] = "bf16" if autocast is not None else "fp32"
+    summary["threads"] = torch.get_num_threads() if device.type == "cpu" else None
     chars_per_step = config.batch_size * config.seq_len * world.size
     t0 = time.perf_counter()
     train_time, steps_here, step, val_loss, stopped = 0.0, 0, start_step, None, False
@@ -226,8 +229,11 @@ def _train(config: TrainConfig, model_config: ModelConfig, data: TrainData, on_p
         for group in optimizer.param_groups:
             group["lr"] = lr
         x, y = random_windows(train_ids, config.batch_size, config.seq_len, data_gen)
-        logits, _ = net(x.to(device, non_blocking=True))
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+        with torch.autocast(device.type, dtype=autocast or torch.float32,
+                            enabled=autocast is not None):
+            logits, _ = net(x.to(device, non_blocking=True))
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(),
+                               y.to(device).reshape(-1))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if config.grad_clip is not None:
@@ -259,6 +265,13 @@ def _train(config: TrainConfig, model_config: ModelConfig, data: TrainData, on_p
                                  time.perf_counter() - t0,
                                  _eta(config, step, steps_here, t0, train_time), evaluated))
 
+    if world.is_main and not stopped and steps_here and (not history or history[-1]["step"] != step):
+        val_loss = validation_loss(model, valid, stop=stop)  # the time limit ended the run
+        history.append({"step": step, "train_loss": round(recent_losses[-1], 5),
+                        "val_loss": None if val_loss is None else round(val_loss, 5)})
+        if val_loss is not None and (best_val is None or val_loss < best_val):
+            best_val, best_step = val_loss, step
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     seconds = time.perf_counter() - t0
     cps = chars_per_step * steps_here / train_time if train_time else 0.0
     if world.is_main and config.checkpoint_path:

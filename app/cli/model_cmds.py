@@ -56,7 +56,9 @@ def _register_train(subparsers) -> None:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"],
                    help="where to train (default auto: CUDA, then MPS, then CPU)")
     p.add_argument("--seed", type=int, help="random seed (default the preset's, 0)")
-    p.add_argument("--threads", type=int, help="CPU threads (default: one per core)")
+    p.add_argument("--threads", type=int, help="CPU threads (default: one per idle core)")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16"],
+                   help="override the preset's arithmetic (auto: bf16 where native)")
     p.add_argument("--checkpoint-every", type=int, metavar="N",
                    help="write a resumable checkpoint MODEL.ckpt.safetensors every N steps")
     p.add_argument("--valid-fraction", type=float, default=0.1, metavar="F",
@@ -140,7 +142,7 @@ def _train_configs(args):
     checkpoint = str(checkpoint_path_for(args.out)) if args.checkpoint_every else None
     config = updated(chosen.train, seq_len=args.seq_len, batch_size=args.batch_size,
                      learning_rate=args.lr, seed=args.seed, device=args.device,
-                     threads=args.threads, checkpoint_interval=args.checkpoint_every,
+                     threads=args.threads, precision=args.precision, checkpoint_interval=args.checkpoint_every,
                      checkpoint_path=checkpoint, out_path=args.out)
     from dataclasses import replace
 
