@@ -44,25 +44,23 @@ def _mps_available() -> bool:
     return bool(backend and backend.is_available())
 
 
-def set_threads(threads: int = 0) -> int:
-    """Set torch's intra-op CPU threads; return the number set.
+def usable_cores() -> int:
+    """Return the cores this process may use, shared among torchrun's local processes."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return max(1, cores // max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1"))))
 
-    0 means one per idle core: the cores this process may use (shared among torchrun's local
-    processes) less the current load average. On a busy machine a thread pool whose threads
-    wait for a core is several times slower than one thread, so this matters more than it seems.
+
+def set_threads(threads: int = 0) -> int:
+    """Set torch's intra-op CPU threads (0 = every usable core); return the number set.
+
+    Training with threads=0 then times both choices on the real model (see train.py), because
+    on a shared machine a thread pool waiting for a busy core is slower than one thread.
     """
     if threads <= 0:
-        try:
-            cores = len(os.sched_getaffinity(0))
-        except AttributeError:
-            cores = os.cpu_count() or 1
-        world = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
-        cores = max(1, cores // max(1, world))
-        try:
-            load = os.getloadavg()[0] / max(1, world)
-        except (AttributeError, OSError):
-            load = 0.0
-        threads = max(1, min(cores, round(cores - load)))
+        threads = usable_cores()
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     return threads
