@@ -368,8 +368,11 @@ def _save_checkpoint(config, model, vocab, optimizer, data_gen, step, history, b
     resume = {"step": step, "history": history, "best_val": best_val, "best_step": best_step,
               "recent_losses": recent_losses, "param_groups": opt["param_groups"],
               "optim_scalars": state_meta}
+    mean = sum(recent_losses) / len(recent_losses) if recent_losses else None
     save_model(config.checkpoint_path, model, vocab, train_config=config,
-               training=dict(summary, steps=step), resume=resume, extra_tensors=extra)
+               training=dict(summary, steps=step, train_loss=_round(mean), history=history,
+                             date=datetime.now(timezone.utc).isoformat(timespec="seconds")),
+               resume=resume, extra_tensors=extra)
 
 
 def _restore(resumed: ModelFile, optimizer, data_gen, device):
