@@ -289,6 +289,7 @@ class _Walker:
 
     # -- token handlers ----------------------------------------------------------------
     def run(self, body: list[T.Token]) -> None:
+        self.body = body
         for index, tok in enumerate(body):
             handler = self._handlers.get(tok.kind)
             if handler is not None:
@@ -449,6 +450,9 @@ class _Walker:
         repeat_start = text.endswith(":")
         boundary = repeat_end or repeat_start or text in _BOUNDARIES
         empty = self.bar is None or not (self.bar.events or self.bar.multi_rest)
+        if repeat_end and empty and self.bars and self.bars[-1].bar_line is not None:
+            self.s.add("empty-bar", f"empty bar before {text} (music21 cannot expand the "
+                       "repeat)", tok)
         if empty and boundary and self.bars and self.bars[-1].bar_line is not None:
             # "|\n||": a boundary right after a bar line still ends the bar before it.
             self.bars[-1].end_boundary = True
@@ -477,6 +481,11 @@ class _Walker:
             self.s.add("bad-ending", f"ending {tok.text} is not supported (music21 reads only "
                        "single numbers like [1 and [2)", tok)
             return
+        previous = self.body[self.index - 1] if self.index else None
+        if not tok.text.startswith("[") and previous is not None and previous.kind == T.BAR \
+                and previous.text not in ("|", ":|"):
+            self.s.add("bad-ending", f"ending {previous.text}{tok.text} is not read by music21; "
+                       f"write {previous.text}[{tok.text}", tok)
         self._close_bar(True)
         self.boundary_before = True
         if numbers == "1":

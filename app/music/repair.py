@@ -65,6 +65,7 @@ def repair_tune(abc: str, *, defaults: dict[str, str] | None = None) -> RepairRe
     text = _guarded(_fix_tokens, text, repairs)
     text = _guarded(_drop_dangling_tail, text, repairs, must_improve=False)
     text = _guarded(_balance, text, repairs)
+    text = _guarded(_drop_empty_bars, text, repairs)
     text = _guarded(_close_repeat, text, repairs)
     text = _guarded(_fix_middle_bars, text, repairs)
     text = _guarded(_fix_last_bar, text, repairs)
@@ -137,6 +138,11 @@ def _fix_tokens(text: str, repairs: list[str]) -> str:
         if tok.kind == T.REST and tok.text.startswith("x"):
             edit.replace[i] = "z" + tok.text[1:]
             repairs.append(f"{_where(tok)}: invisible rest {tok.text} written as z")
+        if tok.kind == T.ENDING and not tok.text.startswith("[") and i \
+                and body[i - 1].kind == T.BAR and body[i - 1].text not in ("|", ":|"):
+            edit.replace[i] = "[" + tok.text
+            repairs.append(f"{_where(tok)}: ending {body[i - 1].text}{tok.text} written as "
+                           f"{body[i - 1].text}[{tok.text}")
         if tok.kind != T.ERROR:
             continue
         code = tok.value[0]
@@ -419,6 +425,23 @@ def _best_fit(meters: list, units: list, body: str) -> tuple[str, str]:
             if best_faults is None or faults < best_faults:
                 best, best_faults = (meter, unit), faults
     return best
+
+
+def _drop_empty_bars(text: str, repairs: list[str]) -> str:
+    """Drop the bar line before an empty bar that a repeat sign closes: "G2F[|]:|"."""
+    edit = _Edit(text)
+    body = edit.body
+    previous_bar: int | None = None
+    for i, tok in enumerate(body):
+        if tok.kind == T.BAR:
+            if tok.text.startswith(":") and previous_bar is not None:
+                edit.drop(previous_bar)
+                repairs.append(f"{_where(body[previous_bar])}: removed the bar line "
+                               f"{body[previous_bar].text} before {tok.text} (an empty bar)")
+            previous_bar = i
+        elif tok.kind in (T.NOTE, T.REST, T.MULTI_REST, T.CHORD_CLOSE):
+            previous_bar = None
+    return edit.text()
 
 
 # -- pass 5: repeats --------------------------------------------------------------------------

@@ -155,12 +155,18 @@ def test_two_repeat_starts_report_the_first():
     assert problem.column == 1
 
 
+def test_an_empty_bar_closed_by_a_repeat_sign_is_an_error():
+    problem = only(tune("|:dAF DFA|dAF G2F| :|"), "empty-bar")
+    assert problem.column == 20
+
+
 def test_first_and_second_endings():
     assert is_clean(tune("|:dAF DFA|dAF G2F|1 EFG ABc:|2 EFG Adc||"))
     assert is_clean(tune("|:dAF DFA|dAF G2F|[1 EFG ABc:|[2 EFG Adc|]"))
     assert only(tune("|:dAF DFA|dAF G2F|1 EFG ABc|2 EFG Adc||"), "bad-ending").column == 29
     assert only(tune("dAF DFA|dAF G2F|2 EFG Adc||"), "bad-ending").column == 17
     assert only(tune("|:dAF DFA|[1,2 dAF G2F:|[3 EFG ABc|]"), "bad-ending").column == 11
+    assert only(tune("dAF DFA:|EFG ABc||1 d6:|2 d6|]"), "bad-ending").column == 19
 
 
 # -- bar lengths --------------------------------------------------------------------------

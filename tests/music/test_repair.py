@@ -40,6 +40,7 @@ def test_a_clean_tune_is_left_alone():
     ("|:dAF DFA|dAF G2F|EFG ABc|d6|", "|:dAF DFA|dAF G2F|EFG ABc|d6:|", "closed the repeat"),
     ("|:dAF DFA|dAF G2F|EFG ABc|d6", "|:dAF DFA|dAF G2F|EFG ABc|d6 :|", "closed the repeat"),
     ("|:dAF DFA|dAF G2F|:EFG ABc|d6:|", "|:dAF DFA|dAF G2F:||:EFG ABc|d6:|", "closed the repeat"),
+    ("|:dAF DFA|dAF G2F[|]:|", "|:dAF DFA|dAF G2F:|", "empty bar"),
 ])
 def test_what_is_left_open_is_closed(body, fixed, words):
     result = repaired(body)
@@ -120,6 +121,7 @@ def test_fields_after_k_move_into_the_header():
     ("dAF DF x|dAF G2F|", "dAF DF z|dAF G2F|"),
     ("dAF +trill+D2A|dAF G2F|", "dAF !trill!D2A|dAF G2F|"),
     ("+D3F3+ DFA|dAF G2F|", "[D3F3] DFA|dAF G2F|"),
+    ("dAF DFA:|EFG ABc||1 d6:|2 d6|]", "dAF DFA:|EFG ABc||[1 d6:|2 d6|]"),
 ])
 def test_unsupported_text_is_rewritten(body, fixed):
     assert body_of(repaired(body)) == fixed
