@@ -114,3 +114,19 @@ def test_bad_input_is_one_line_and_exit_2(argv, message, book, trained, tmp_path
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_without_model_the_newest_user_model_is_used(trained, tmp_path, monkeypatch, capsys):
+    import shutil
+
+    import model.paths as paths
+
+    monkeypatch.setattr(paths, "BUNDLED_MODEL", tmp_path / "absent.safetensors")
+    monkeypatch.setattr(paths, "user_models_dir", lambda: tmp_path / "models")
+    assert main(["generate", "--seed", "1", "--max-chars", "20"]) == 2
+    assert "no model given and none found" in capsys.readouterr().err
+    (tmp_path / "models").mkdir()
+    shutil.copy(trained, tmp_path / "models" / "mine.safetensors")
+    assert main(["generate", "--seed", "1", "--max-chars", "20", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)[0]
+    assert result["settings"]["model"].endswith("mine.safetensors")
