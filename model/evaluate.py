@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import torch
 import torch.nn.functional as F
 
+from model.device import fastest_threads
 from model.lm import MusicLM
 from model.vocab import UNKNOWN, Vocab
 
@@ -40,6 +41,17 @@ def evaluate(model: MusicLM, vocab: Vocab, blocks: Iterable[str], batch_chars: i
         if len(ids) >= 2:
             seqs.append(ids)
     seqs.sort(key=len)
+    threads = torch.get_num_threads()
+    if device.type == "cpu" and seqs:
+        probe = torch.tensor([seq[:256] for seq in seqs[-4:]][:1] * 4)  # (4, <=256)
+        fastest_threads(lambda: model(probe))
+    try:
+        return _score(model, seqs, unknown, batch_chars, stop, device)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _score(model, seqs, unknown, batch_chars, stop, device) -> dict[str, float | int]:
     total_nats, scored, i = 0.0, 0, 0
     while i < len(seqs):
         if stop is not None and stop.is_set():

@@ -27,7 +27,7 @@ from model.checkpoint import ModelFile, load_model, save_model
 from model.config import DEFAULT_PRESET, ModelConfig, Preset, TrainConfig, preset, to_dict
 from model.data import TrainData, as_train_data, check_trainable, encode, random_windows, \
     validation_windows
-from model.device import resolve_device, resolve_precision, set_threads, usable_cores
+from model.device import fastest_threads, resolve_device, resolve_precision, set_threads
 from model.errors import ModelError
 from model.lm import MusicLM
 from model.vocab import Vocab
@@ -313,32 +313,24 @@ def _train(config: TrainConfig, model_config: ModelConfig, data: TrainData, on_p
     return result
 
 
-def _autotune_threads(net, ids, config: TrainConfig, autocast) -> int:
-    """Time one training pass with all cores and with one; keep the faster thread count.
+def _autotune_threads(model, ids, config: TrainConfig, autocast) -> int:
+    """Pick the faster CPU thread count by timing a training pass on a throwaway batch.
 
-    On a shared machine a thread pool that waits for a busy core can be several times slower
-    than one thread; on an idle one, all cores win. The passes use a throwaway batch, leave
-    the weights alone and put the random generators back, so seeded runs stay reproducible.
+    The passes leave the weights alone and put the random generators back, so seeded runs
+    stay reproducible.
     """
-    cores = usable_cores()
-    if cores <= 1:
-        return torch.get_num_threads()
     rng = torch.get_rng_state()
-    gen = torch.Generator().manual_seed(0)
-    x, y = random_windows(ids, config.batch_size, config.seq_len, gen)
-    timings = {}
-    for threads in (cores, 1, cores):
-        torch.set_num_threads(threads)
-        t = time.perf_counter()
+    x, y = random_windows(ids, config.batch_size, config.seq_len, torch.Generator().manual_seed(0))
+
+    def one_pass():
         with torch.autocast("cpu", dtype=autocast or torch.float32, enabled=autocast is not None):
-            logits, _ = net(x)
+            logits, _ = model(x)
         F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), y.reshape(-1)).backward()
-        timings[threads] = min(timings.get(threads, float("inf")), time.perf_counter() - t)
-    net.zero_grad(set_to_none=True)
+
+    best = fastest_threads(one_pass)
+    model.zero_grad(set_to_none=True)
     torch.set_rng_state(rng)
-    best = min(timings, key=timings.get)
-    torch.set_num_threads(best)
-    log.info("threads: %s seconds per pass -> %d", timings, best)
+    log.info("training on %d CPU thread(s)", best)
     return best
 
 
