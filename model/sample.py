@@ -54,7 +54,8 @@ def build_prime(*, meter: str | None = None, key: str | None = None,
 
     A `prime` that starts with "X:" is used as it is (with trailing blank lines removed); other
     prime text is appended to the header as the first bars. Without a meter, the rhythm's typical
-    meter is used; a key or unit length without either gets 4/4. L: is 1/8 unless given.
+    meter is used; a key or unit length without either gets 4/4. L: is 1/8 unless given. Bars
+    without a key get K:C (ABC's own default), since the body must follow a K: line.
     """
     prime = (prime or "").replace("\r\n", "\n")
     if prime.lstrip().startswith("X:"):
@@ -71,10 +72,10 @@ def build_prime(*, meter: str | None = None, key: str | None = None,
     if meter:
         lines.append(f"M:{meter}")
         lines.append(f"L:{(unit_length or '1/8').strip()}")
-    if key:
-        lines.append(f"K:{key.strip()}")
-    header = "\n".join(lines) + "\n"
     body = prime.strip("\n")
+    if key or body:
+        lines.append(f"K:{(key or 'C').strip()}")
+    header = "\n".join(lines) + "\n"
     return header + (_strip_blank_end(body) if body else "")
 
 

@@ -26,6 +26,7 @@ def test_build_prime_puts_the_header_in_canonical_order():
     assert build_prime() == "X:1\n"
     assert build_prime(key="D", prime="|:ABcd|") == "X:1\nM:4/4\nL:1/8\nK:D\n|:ABcd|\n"
     assert build_prime(prime="X:5\nK:G\nGABc|\n\n\n", key="D") == "X:5\nK:G\nGABc|\n"
+    assert build_prime(prime="|:GABc|") == "X:1\nM:4/4\nL:1/8\nK:C\n|:GABc|\n"
 
 
 def test_variations_stop_at_the_blank_line_and_carry_settings(trained):
