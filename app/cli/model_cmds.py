@@ -100,6 +100,17 @@ def _register_generate(subparsers) -> None:
     p.add_argument("--rhythm", metavar="R", help="reel, jig, slip jig, hornpipe, polka, waltz...")
     p.add_argument("--title", metavar="T", help="title written into each tune")
     p.add_argument("--prime", metavar="TEXT|FILE", help="ABC text or file to continue")
+    p.add_argument("--bars", type=int, metavar="N",
+                   help="length in bars (1-256): the tune is closed after bar N")
+    p.add_argument("--parts", type=int, metavar="N",
+                   help="AABB form: N repeated parts of --part-bars bars (default 8)")
+    p.add_argument("--part-bars", type=int, default=8, metavar="N", help="bars per part")
+    p.add_argument("--continue", dest="continue_file", metavar="FILE",
+                   help="continue the first tune of this ABC file from its first bars")
+    p.add_argument("--continue-bars", type=int, default=4, metavar="N",
+                   help="bars of the --continue tune to keep (default 4)")
+    p.add_argument("--raw", action="store_true",
+                   help="print what the model wrote, unrepaired (default: repaired tunes)")
     p.add_argument("--max-chars", type=int, default=d.max_chars, metavar="N",
                    help=f"length cap per tune in characters (default {d.max_chars})")
     p.add_argument("--out", metavar="DIR", help="write one .abc file per tune into DIR")
@@ -267,30 +278,44 @@ def _load(path: str | None):
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    """Sample tunes and print them (or write them into --out DIR)."""
-    from model.errors import ModelError
-    from model.sample import build_prime, generate
+    """Sample tunes with app.generation and print them repaired (or write them into --out DIR).
 
-    config = SampleConfig(count=args.count, temperature=args.temperature, top_k=args.top_k,
-                          top_p=args.top_p, max_chars=args.max_chars, seed=args.seed)
-    config.check()
+    Repairs and warnings go to stderr, one line per tune, so stdout stays clean ABC.
+    """
+    from app.generation import GenerationControls, generate_tunes
+    from model.errors import ModelError
+
     prime_text = args.prime
     if prime_text and len(prime_text) < 4096 and os.path.isfile(prime_text):
         prime_text = Path(prime_text).read_text(encoding="utf-8", errors="replace")
+    continue_from = None
+    if args.continue_file:
+        continue_from = Path(args.continue_file).read_text(encoding="utf-8", errors="replace")
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         raise ModelError(f"{args.out}: exists and is not a folder")
+    controls = GenerationControls(
+        key=args.key, meter=args.meter, unit_length=args.unit_length, rhythm=args.rhythm,
+        title=args.title, bars=args.bars, parts=args.parts, bars_per_part=args.part_bars,
+        continue_from=continue_from, continue_bars=args.continue_bars, prime=prime_text,
+        count=args.count, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+        seed=args.seed, max_chars=args.max_chars)
+    SampleConfig(count=args.count, temperature=args.temperature, top_k=args.top_k,
+                 top_p=args.top_p, max_chars=args.max_chars, seed=args.seed).check()
     loaded = _load(args.model)
-    titles = bool(loaded.training.get("titles"))
-    prime = build_prime(meter=args.meter, key=args.key, unit_length=args.unit_length,
-                        rhythm=args.rhythm, title=args.title, prime=prime_text,
-                        title_in_prime=titles)
-    unknown = sorted(loaded.vocab.unknown_chars(prime))
-    if unknown:
-        print(f"ceol generate: the model never saw {''.join(unknown)!r} in the prime; "
-              "read as its unknown symbol", file=sys.stderr)
-    tunes = generate(loaded.model, loaded.vocab, config, prime, title=args.title,
-                     extra_settings={"model": loaded.path})
-    texts = [_numbered(t.text, i + 1) for i, t in enumerate(tunes)]
+    try:
+        tunes = generate_tunes(loaded, controls)
+    except ValueError as exc:
+        raise ModelError(f"{args.continue_file}: {exc}" if args.continue_file
+                         and "continue" in str(exc) else str(exc)) from None
+    for warning in tunes[0].warnings if tunes else []:
+        print(f"ceol generate: {warning}", file=sys.stderr)
+    texts = [_numbered(t.original if args.raw else t.text, i + 1) for i, t in enumerate(tunes)]
+    for i, t in enumerate(tunes):
+        if not args.raw and (t.repairs or not t.ok):
+            state = "repaired" if t.ok else "NOT clean after repair"
+            what = "; ".join(t.repairs) or "no repair found"
+            left = f" (left: {t.problems_left[0].message})" if not t.ok and t.problems_left else ""
+            print(f"ceol generate: tune {i + 1} {state}: {what}{left}", file=sys.stderr)
     if args.out:
         from model.checkpoint import write_atomic
 
@@ -302,8 +327,12 @@ def run_generate(args: argparse.Namespace) -> int:
             write_atomic(path, text.encode("utf-8"))
             print(path)
     elif args.json:
-        print(json.dumps([{"text": text, "prime": t.prime, "generated": t.generated, "finished": t.finished,
-                           "settings": t.settings, "probabilities": t.probabilities}
+        print(json.dumps([{"text": text, "original": t.original, "prime": t.prime,
+                           "generated": t.generated, "finished": t.finished,
+                           "repairs": t.repairs, "ok": t.ok, "bars": t.bars,
+                           "problems_left": [p.message for p in t.problems_left],
+                           "warnings": t.warnings, "settings": t.settings,
+                           "probabilities": t.probabilities}
                           for text, t in zip(texts, tunes)], ensure_ascii=False))
     else:
         print("\n".join(texts), end="")

@@ -1,0 +1,477 @@
+"""Generating tunes with musical controls: the one service the CLI and the GUI both call.
+
+`generate_tunes(model, controls)` turns `GenerationControls` (key, meter, unit length, rhythm,
+title, length in bars or in AABB parts, continue-from, count, temperature/top-k/top-p, seed,
+length cap) into a prime, samples the variations as one batch and returns one
+`GeneratedResult` per variation: the text the model wrote (`original`), the repaired text
+(`text`), the repairs made, the problems left, the per-character probabilities and the settings
+for provenance.
+
+How the controls take effect:
+- key, meter, unit length, rhythm and title are written into the header of the prime, so the
+  model writes only the body under them (the header is never sampled).
+- length: while the body has fewer bars than asked, the blank line that ends a tune is masked
+  out; sampling of a variation stops at the bar line that closes its last bar, and that bar line
+  becomes a final bar line (`|]`, or `:|` for parts). A bar is counted at each bar line that
+  follows a note or rest (outside strings, chords symbols, comments and inline fields), so a
+  pickup counts as a bar and first/second endings count as bars of their own.
+- parts (AABB): `parts` sections of `bars_per_part` bars; the bar line closing each section is
+  made a repeat (`:|`), and the next section opens with `|:`; these edits are listed as repairs.
+- continue-from: the given tune's header (normalised) and its first N bars are the prime; its
+  header wins over the key/meter controls (a warning says so).
+Contradictory or unusual controls (a 6/8 reel, a rhythm the corpus does not name) are a
+documented best effort: the explicit meter wins and a warning is listed. Bad values (0 or
+10,000 bars, a meter like 7/0, a prime that is not ABC) raise ValueError with one clear line.
+Generation always ends: every variation stops at the length cap (`max_chars`, raised to fit the
+bars asked for) at the latest.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+MAX_BARS = 256
+MAX_PARTS = 16
+CHARS_PER_BAR = 48          # cap per bar asked for (generous: corpus bars average ~14 chars)
+
+
+@dataclass
+class GenerationControls:
+    """What the user asks for; everything optional except the sampling defaults."""
+
+    key: str | None = None            # "D", "Ador", "E minor", "Gmix"...
+    meter: str | None = None          # "6/8"; default: the rhythm's usual meter
+    unit_length: str | None = None    # "1/8" unless given
+    rhythm: str | None = None         # reel, jig, slip jig, hornpipe, polka, waltz...
+    title: str | None = None
+    bars: int | None = None           # total length in bars, 1..MAX_BARS
+    parts: int | None = None          # AABB: this many repeated parts of bars_per_part bars
+    bars_per_part: int = 8
+    continue_from: str | None = None  # an ABC tune whose first continue_bars bars are the prime
+    continue_bars: int = 4
+    prime: str | None = None          # raw prime text (as model.sample.build_prime takes it)
+    count: int = 1
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    seed: int | None = None
+    max_chars: int = 1500
+
+    def target_bars(self) -> int | None:
+        """Bars to generate in total (the continued bars included), or None: the model decides."""
+        if self.parts:
+            return self.parts * self.bars_per_part
+        return self.bars
+
+
+@dataclass
+class GeneratedResult:
+    """One variation: the model's text, its repaired form, and how it was made."""
+
+    text: str                     # repaired ABC (what to show and play)
+    original: str                 # prime + what the model wrote, unchanged
+    prime: str
+    generated: str                # what the model wrote
+    probabilities: list[float]    # one per character of `generated`
+    finished: bool                # ended at a blank line or at the bars asked for
+    repairs: list[str] = field(default_factory=list)
+    problems_left: list = field(default_factory=list)   # app.music.checker.Problem
+    ok: bool = False
+    bars: int = 0                 # bars in the body of `text`
+    settings: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------ controls -> prime
+
+
+def check_controls(controls: GenerationControls) -> tuple[dict[str, str], list[str]]:
+    """Validate the controls; return the header values to use and warnings. ValueError if bad."""
+    from app.music.checker import is_valid_key, parse_meter, parse_unit_length
+    from app.music.normalize import RHYTHM_METERS, canonical_key, canonical_rhythm
+
+    warnings: list[str] = []
+    header: dict[str, str] = {}
+    if controls.bars is not None and controls.parts is not None:
+        raise ValueError("give the length in bars or in parts, not both")
+    if controls.bars is not None and not 1 <= controls.bars <= MAX_BARS:
+        raise ValueError(f"bars must be 1..{MAX_BARS}, got {controls.bars}")
+    if controls.parts is not None and not 1 <= controls.parts <= MAX_PARTS:
+        raise ValueError(f"parts must be 1..{MAX_PARTS}, got {controls.parts}")
+    if not 1 <= controls.bars_per_part <= 64:
+        raise ValueError(f"bars per part must be 1..64, got {controls.bars_per_part}")
+    if controls.continue_from is not None and not 1 <= controls.continue_bars <= MAX_BARS:
+        raise ValueError(f"continue bars must be 1..{MAX_BARS}, got {controls.continue_bars}")
+    if controls.key and controls.key.strip():
+        key = canonical_key(controls.key.strip())
+        if not is_valid_key(key):
+            raise ValueError(f"not a key: {controls.key!r} (e.g. D, Em, Ador, Gmix)")
+        header["K"] = key
+    if controls.meter and controls.meter.strip():
+        meter = controls.meter.replace(" ", "")
+        if parse_meter(meter) is None:
+            raise ValueError(f"not a meter: {controls.meter!r} (e.g. 4/4, 6/8, C)")
+        header["M"] = meter
+    if controls.unit_length and controls.unit_length.strip():
+        unit = controls.unit_length.replace(" ", "")
+        if parse_unit_length(unit) is None:
+            raise ValueError(f"not a unit note length: {controls.unit_length!r} (e.g. 1/8)")
+        header["L"] = unit
+    if controls.rhythm and controls.rhythm.strip():
+        rhythm = canonical_rhythm(controls.rhythm)
+        meters = RHYTHM_METERS.get(rhythm)
+        if meters is None:
+            warnings.append(f"rhythm {rhythm!r} is not one the corpus names; "
+                            "the model may ignore it")
+        elif "M" in header and meters and header["M"] not in meters:
+            warnings.append(f"a {rhythm} is usually in {' or '.join(sorted(meters))}, not "
+                            f"{header['M']}: the meter you gave wins")
+        header["R"] = rhythm
+        if "M" not in header:
+            header["M"] = _usual_meter(rhythm)
+    if controls.title and controls.title.strip():
+        header["T"] = " ".join(controls.title.split())
+    return header, warnings
+
+
+_USUAL = {"reel": "4/4", "jig": "6/8", "slip jig": "9/8", "hornpipe": "4/4", "polka": "2/4",
+          "waltz": "3/4", "march": "2/4", "strathspey": "4/4", "slide": "12/8",
+          "mazurka": "3/4", "highland fling": "4/4", "clog": "4/4", "schottische": "4/4",
+          "barndance": "4/4", "minuet": "3/4", "gavotte": "4/4"}
+
+
+def _usual_meter(rhythm: str) -> str | None:
+    return _USUAL.get(rhythm)
+
+
+def continuation_prime(abc: str, bars: int) -> str:
+    """Return the tune's normalised header and its first `bars` bars (ValueError if not ABC)."""
+    from app.music.errors import MusicError
+    from app.music.normalize import training_text
+    from app.music.tunebook import parse_tune_book
+
+    text = abc.replace("\r\n", "\n")
+    if not text.lstrip().startswith("X:"):
+        text = "X:1\n" + text.lstrip()
+    try:
+        book = parse_tune_book(text)
+    except MusicError as exc:
+        raise ValueError(f"the tune to continue is not ABC: {exc}") from None
+    if not book.tunes:
+        raise ValueError("the tune to continue is not ABC: no tune found")
+    tune = book.tunes[0]
+    if not tune.key or not tune.body.strip():
+        raise ValueError("the tune to continue is not ABC: it needs a K: line and some bars")
+    normal = training_text(tune)
+    head, body = _split_header(normal)
+    cut = bar_end_index(body, bars)
+    if cut is None:
+        raise ValueError(f"the tune to continue has fewer than {bars} bars")
+    return head + body[:cut]
+
+
+def _split_header(text: str) -> tuple[str, str]:
+    """Split a tune at the end of its K: line."""
+    match = re.search(r"^K:.*(\n|$)", text, re.MULTILINE)
+    if match:
+        return text[:match.end()], text[match.end():]
+    end = 0  # no K: line: the header is the leading field lines
+    for line in text.splitlines(keepends=True):
+        if not re.match(r"[A-Za-z]:", line):
+            break
+        end += len(line)
+    return text[:end], text[end:]
+
+
+# ------------------------------------------------------------------ bar counting
+
+
+class BarCounter:
+    """Count bars in body text fed character by character (strings, comments, fields skipped)."""
+
+    def __init__(self) -> None:
+        self.bars = 0
+        self.music = False        # a note or rest since the last bar line
+        self.mode = ""            # '"' string, '%' comment or field line, '!' decoration,
+        self.column = 0           # '[' inline field
+        self.prev = ""
+
+    def feed(self, ch: str) -> bool:
+        """Read one character; return True when it closes a bar."""
+        closed = False
+        if self.mode == '"':
+            self.mode = "" if ch in '"\n' else self.mode
+        elif self.mode == "%":
+            self.mode = "" if ch == "\n" else self.mode
+        elif self.mode == "!":
+            self.mode = "" if ch in "!\n" else self.mode
+        elif self.mode == "[":
+            self.mode = "" if ch in "]\n" else self.mode
+        elif ch in '"%!':
+            self.mode = ch
+        elif ch == ":" and self.column == 1 and self.prev.isalpha():
+            self.mode = "%"        # a field line such as "K:G" inside the body
+        elif ch == ":" and self.prev.isalpha() and self.before == "[":
+            self.mode = "["        # an inline field such as [K:G]
+        elif ch == "|":
+            if self.music:
+                self.bars += 1
+                closed = True
+            self.music = False
+        elif ch in "ABCDEFGabcdefgzx":
+            self.music = True
+        self.column = 0 if ch == "\n" else self.column + 1
+        self.before, self.prev = self.prev, ch
+        return closed
+
+    before = ""
+
+
+def count_bars(body: str) -> int:
+    """Bars in a tune body: bar lines that follow a note or rest."""
+    counter = BarCounter()
+    for ch in body:
+        counter.feed(ch)
+    return counter.bars
+
+
+def bar_end_index(body: str, bars: int) -> int | None:
+    """Index just past the bar line (and its ':'/'|'/']' partners) closing bar `bars`, or None."""
+    counter = BarCounter()
+    for i, ch in enumerate(body):
+        if counter.feed(ch) and counter.bars == bars:
+            end = i + 1
+            while end < len(body) and body[end] in "|]" and body[end - 1] == "|":
+                end += 1
+            return end
+    return None
+
+
+def body_bars(abc: str) -> int:
+    """Bars in the body of a whole tune (after its K: line)."""
+    return count_bars(_split_header(abc)[1])
+
+
+# ------------------------------------------------------------------ the service
+
+
+def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None = None,
+                   stop=None) -> list[GeneratedResult]:
+    """Generate `controls.count` tunes; `model` is a model file path or a loaded ModelFile.
+
+    `on_tune(result)` is called for each result in order; `stop` (an Event-like object with
+    `is_set()`) ends sampling early (the tunes so far are returned, unfinished). Raises ValueError
+    for bad controls and ModelError for a bad model file or sampling settings.
+    """
+    from app.music.repair import repair_tune
+    from model.config import SampleConfig
+    from model.sample import build_prime
+
+    header, warnings = check_controls(controls)
+    loaded = _loaded(model)
+    target = controls.target_bars()
+    titles = bool(loaded.training.get("titles"))
+    if controls.continue_from is not None:
+        prime = continuation_prime(controls.continue_from, controls.continue_bars)
+        given = [k for k in ("K", "M", "L", "R") if k in header]
+        if given:
+            warnings.append("continuing a tune: its own header is kept; "
+                            f"{', '.join(given)} from the controls are ignored")
+        if "T" in header and titles:
+            prime = re.sub(r"^X:1\n", f"X:1\nT:{header['T']}\n", prime)
+        if target is not None and target <= controls.continue_bars:
+            raise ValueError(f"asked for {target} bars but the continued tune already gives "
+                             f"{controls.continue_bars}")
+    else:
+        prime = build_prime(meter=header.get("M"), key=header.get("K"),
+                            unit_length=header.get("L"), rhythm=header.get("R"),
+                            title=header.get("T"), prime=controls.prime,
+                            title_in_prime=titles)
+        if controls.prime and not _looks_like_abc(controls.prime):
+            raise ValueError("the prime is not ABC: expected a tune (X: ... K:) or bars of "
+                             "notes such as |:ABcd efga|")
+    unknown = sorted(loaded.vocab.unknown_chars(prime))
+    if unknown:
+        warnings.append(f"the model never saw {''.join(unknown)!r}; read as its unknown symbol "
+                        "(best effort)")
+    max_chars = controls.max_chars
+    if target is not None:
+        max_chars = max(max_chars, CHARS_PER_BAR * target)
+    config = SampleConfig(count=controls.count, temperature=controls.temperature,
+                          top_k=controls.top_k, top_p=controls.top_p, max_chars=max_chars,
+                          seed=controls.seed)
+    config.check()
+    rows, seed = _sample(loaded, config, prime, target, stop)
+    name = Path(loaded.path).name.removesuffix(".safetensors") if loaded.path else "model"
+    settings = {"model": str(loaded.path or name), "model_name": name, "seed": seed,
+                "temperature": config.temperature, "top_k": config.top_k, "top_p": config.top_p,
+                "max_chars": max_chars, "count": config.count}
+    settings.update({f"header_{k}": v for k, v in header.items()})
+    if target is not None:
+        settings["bars"] = target
+    if controls.parts:
+        settings["parts"] = controls.parts
+    if controls.continue_from is not None:
+        settings["continued_bars"] = controls.continue_bars
+    defaults = {k: v for k, v in header.items() if k in "MLK"}
+    defaults.setdefault("L", "1/8")
+    results = []
+    for b, (generated, probs, finished) in enumerate(rows):
+        original = prime + generated
+        if not original.endswith("\n"):
+            original += "\n"
+        structured, edits = _shape(original, prime, controls, target, finished)
+        if controls.title and not titles and "\nT:" not in "\n" + _split_header(structured)[0]:
+            structured = structured.replace("X:1\n", f"X:1\nT:{header.get('T', '')}\n", 1)
+        repaired = repair_tune(structured, defaults=defaults)
+        tune_warnings = list(warnings)
+        if not finished:
+            tune_warnings.append("stopped at the length cap before the tune ended")
+        result = GeneratedResult(
+            text=repaired.text, original=original, prime=prime, generated=generated,
+            probabilities=[round(p, 5) for p in probs], finished=finished,
+            repairs=edits + repaired.repairs, problems_left=repaired.problems_left,
+            ok=repaired.ok, bars=body_bars(repaired.text),
+            settings=dict(settings, variation=b + 1), warnings=tune_warnings)
+        results.append(result)
+        if on_tune is not None:
+            on_tune(result)
+    return results
+
+
+def _looks_like_abc(prime: str) -> bool:
+    """A prime is ABC if it is a tune, or bars with at least one note and a bar line."""
+    text = prime.strip()
+    if text.startswith("X:"):
+        return "\nK:" in text or text.count("\n") < 8
+    letters = sum(ch in "ABCDEFGabcdefgz" for ch in text)
+    junk = sum(ch.isalpha() and ch not in "ABCDEFGabcdefgzxmK" for ch in text)
+    return letters > 0 and junk <= letters // 2
+
+
+def _loaded(model):
+    from model.checkpoint import ModelFile, load_model
+
+    if isinstance(model, ModelFile):
+        return model
+    return load_model(model)
+
+
+def _sample(loaded, config, prime: str, target: int | None, stop):
+    """Sample all variations; return [(generated text, probabilities, finished)], seed."""
+    import secrets
+
+    import torch
+
+    from model.sample import _filter, _stepper, use_int8
+
+    model, vocab = loaded.model.to("cpu").eval(), loaded.vocab
+    seed = config.seed if config.seed is not None else secrets.randbelow(2 ** 31)
+    count, cfg = config.count, model.config
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.inference_mode():
+            gen = torch.Generator().manual_seed(seed)
+            prime_ids = vocab.encode(prime)
+            if len(prime_ids) > 1:
+                _, state = model(torch.tensor([prime_ids[:-1]]), None)
+            else:
+                zeros = torch.zeros(cfg.num_layers, 1, cfg.hidden_size)
+                state = (zeros, zeros.clone()) if cfg.cell == "lstm" else zeros
+            state = tuple(s.repeat(1, count, 1).contiguous() for s in state) \
+                if isinstance(state, tuple) else state.repeat(1, count, 1).contiguous()
+            step = _stepper(model, use_int8(model, config)) if cfg.cell == "lstm" else None
+            newline = vocab.index.get("\n", -1)
+            plain = config.temperature == 1.0 and not config.top_k and config.top_p >= 1.0
+            current = torch.full((count,), prime_ids[-1], dtype=torch.long)
+            counters = [BarCounter() for _ in range(count)]
+            body_prime = _split_header(prime)[1]
+            for c in counters:
+                for ch in body_prime:
+                    c.feed(ch)
+            texts: list[list[str]] = [[] for _ in range(count)]
+            probs: list[list[float]] = [[] for _ in range(count)]
+            done = [False] * count
+            finished = [False] * count
+            prev_newline = [prime.endswith("\n")] * count
+            chars = vocab.chars
+            for _ in range(config.max_chars):
+                if stop is not None and stop.is_set():
+                    break
+                if step is not None:
+                    logits = step(current, state)
+                else:
+                    out, state = model(current[:, None], state)
+                    logits = out[:, -1]
+                logits[:, 0] = float("-inf")
+                if target is not None and newline >= 0:
+                    for b in range(count):  # no blank line (end of tune) before the bars asked
+                        if prev_newline[b] and counters[b].bars < target:
+                            logits[b, newline] = float("-inf")
+                model_p = torch.softmax(logits, dim=-1)
+                sample_p = model_p if plain else _filter(logits, config)
+                current = torch.multinomial(sample_p, 1, generator=gen)[:, 0]
+                picked = model_p.gather(1, current[:, None])[:, 0].tolist()
+                ids = current.tolist()
+                for b in range(count):
+                    if done[b]:
+                        continue
+                    ch = chars[ids[b]]
+                    if ch == "\n" and prev_newline[b]:
+                        done[b] = finished[b] = True   # blank line: the tune ended
+                        continue
+                    texts[b].append(ch)
+                    probs[b].append(picked[b])
+                    prev_newline[b] = ch == "\n"
+                    if counters[b].feed(ch) and target is not None and counters[b].bars >= target:
+                        done[b] = finished[b] = True
+                if all(done):
+                    break
+    finally:
+        torch.set_num_threads(threads)
+    return [("".join(t), p, f) for t, p, f in zip(texts, probs, finished)], seed
+
+
+def _shape(text: str, prime: str, controls: GenerationControls, target: int | None,
+           finished: bool) -> tuple[str, list[str]]:
+    """Close the tune at the bars asked for and mark the AABB repeats; return text and edits."""
+    edits: list[str] = []
+    if target is None:
+        return text, edits
+    head, body = _split_header(text)
+    cut = bar_end_index(body, target)
+    if cut is None:
+        return text, edits
+    if body[cut:].strip():
+        edits.append(f"cut the tune after bar {target}")
+    body = body[:cut].rstrip()
+    if controls.parts:
+        ends = [bar_end_index(body, controls.bars_per_part * k)
+                for k in range(1, controls.parts + 1)]
+        for k in reversed(range(len(ends))):
+            end = ends[k]
+            if end is None:
+                continue
+            start = end - 1
+            while start > 0 and body[start - 1] in "|:[]":
+                start -= 1
+            token = body[start:end]
+            last = k == len(ends) - 1
+            if ":|" not in token and "||" not in token and token != "|]":
+                new = ":|" if last else ":|\n|:"
+                body = body[:start] + new + body[end:]
+                edits.append(f"made bar {controls.bars_per_part * (k + 1)} the end of a "
+                             f"repeated part ({new.replace(chr(10), ' ')})")
+    else:
+        start = len(body) - 1
+        while start > 0 and body[start - 1] in "|:[]":
+            start -= 1
+        token = body[start:]
+        if token == "|":
+            body = body[:start] + "|]"
+            edits.append(f"closed bar {target} with a final bar line |]")
+    return head + body + "\n", edits
