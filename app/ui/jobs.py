@@ -150,12 +150,14 @@ def cached_model(model_path: str):
 
 
 def generate_tunes(ctx, model_path: str, options: dict, headers: dict, prime: str) -> int:
-    """Sample tunes; hand each to ctx.result as (abc, provenance, probabilities)."""
+    """Sample tunes with app.generation; hand each to ctx.result as (abc, provenance, probs).
+
+    The abc is the repaired tune; the provenance lists the repairs made.
+    """
     from datetime import datetime, timezone
 
-    from model.config import SampleConfig
+    from app.generation import GenerationControls, generate_tunes as generate
     from model.errors import ModelError
-    from model.sample import build_prime, generate
 
     ctx.progress((0, options["count"]))
     try:
@@ -164,20 +166,28 @@ def generate_tunes(ctx, model_path: str, options: dict, headers: dict, prime: st
         raise ModelError(f"{model_path}: the model file is gone") from None
     if ctx.cancelled:
         return 0
-    config = SampleConfig(**options)
-    prime_text = build_prime(meter=headers.get("meter") or None, key=headers.get("key") or None,
-                             rhythm=headers.get("rhythm") or None, prime=prime or None)
-    results = generate(model_file.model, model_file.vocab, config, prime_text)
+    known = {"count", "temperature", "top_k", "top_p", "seed", "max_chars"}
+    controls = GenerationControls(
+        meter=headers.get("meter") or None, key=headers.get("key") or None,
+        rhythm=headers.get("rhythm") or None, prime=prime or None,
+        **{k: v for k, v in options.items() if k in known})
+    try:
+        results = generate(model_file, controls)
+    except ValueError as exc:
+        raise ModelError(str(exc)) from None
     date = datetime.now(timezone.utc).isoformat(timespec="seconds")
     name = Path(model_path).name.removesuffix(".safetensors")
     for i, tune in enumerate(results):
         if ctx.cancelled:
             break
-        provenance = {"model": name, "model_path": model_path, "date": date, "index": i,
+        provenance = {"date": date, "index": i,
                       **{k: v for k, v in tune.settings.items() if not isinstance(v, list)},
+                      "model": name, "model_path": model_path,
                       **{k: v for k, v in headers.items() if v}}
         if prime:
             provenance["continued"] = True
+        if tune.repairs:
+            provenance["repairs"] = "; ".join(tune.repairs)
         text = tune.text
         ctx.result((text, provenance,
                     _probabilities_over(text, tune.generated, tune.probabilities)))
