@@ -214,6 +214,8 @@ class BarCounter:
             self.mode = ch
         elif ch == ":" and self.column == 1 and self.prev.isalpha():
             self.mode = "%"        # a field line such as "K:G" inside the body
+            if self.prev == "K" and not self.bars:
+                self.music = False  # letters before the first K: line were header text
         elif ch == ":" and self.prev.isalpha() and self.before == "[":
             self.mode = "["        # an inline field such as [K:G]
         elif ch == "|":
@@ -462,7 +464,8 @@ def _shape(text: str, prime: str, controls: GenerationControls, target: int | No
             token = body[start:end]
             last = k == len(ends) - 1
             if ":|" not in token and "||" not in token and token != "|]":
-                new = ":|" if last else ":|\n|:"
+                opens = body[end:].lstrip(" \n").startswith("|:")
+                new = ":|" if last or opens else ":|\n|:"
                 body = body[:start] + new + body[end:]
                 edits.append(f"made bar {controls.bars_per_part * (k + 1)} the end of a "
                              f"repeated part ({new.replace(chr(10), ' ')})")
