@@ -10,6 +10,9 @@ for provenance.
 How the controls take effect:
 - key, meter, unit length, rhythm and title are written into the header of the prime, so the
   model writes only the body under them (the header is never sampled).
+- attempts (default 3): a variation that is not clean after repair is sampled again (another
+  seed, recorded as `attempt` and `sample_seed` in its settings) up to `attempts` times in all;
+  the first clean one is kept, else the first try is returned with its problems listed.
 - length: while the body has fewer bars than asked, the blank line that ends a tune is masked
   out; sampling of a variation stops at the bar line that closes its last bar, and that bar line
   becomes a final bar line (`|]`, or `:|` for parts). A bar is counted at each bar line that
@@ -29,7 +32,7 @@ bars asked for) at the latest.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -59,6 +62,8 @@ class GenerationControls:
     top_p: float = 1.0
     seed: int | None = None
     max_chars: int = 1500
+    attempts: int = 3                 # a variation not clean after repair is sampled again,
+                                      # up to this many times in all (1: no resampling)
 
     def target_bars(self) -> int | None:
         """Bars to generate in total (the continued bars included), or None: the model decides."""
@@ -101,6 +106,8 @@ def check_controls(controls: GenerationControls) -> tuple[dict[str, str], list[s
         raise ValueError(f"bars must be 1..{MAX_BARS}, got {controls.bars}")
     if controls.parts is not None and not 1 <= controls.parts <= MAX_PARTS:
         raise ValueError(f"parts must be 1..{MAX_PARTS}, got {controls.parts}")
+    if not 1 <= controls.attempts <= 20:
+        raise ValueError(f"attempts must be 1..20, got {controls.attempts}")
     if not 1 <= controls.bars_per_part <= 64:
         raise ValueError(f"bars per part must be 1..64, got {controls.bars_per_part}")
     if controls.continue_from is not None and not 1 <= controls.continue_bars <= MAX_BARS:
@@ -320,8 +327,9 @@ def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None
         settings["continued_bars"] = controls.continue_bars
     defaults = {k: v for k, v in header.items() if k in "MLK"}
     defaults.setdefault("L", "1/8")
-    results = []
-    for b, (generated, probs, finished) in enumerate(rows):
+
+    def build(row, variation: int, attempt: int, sample_seed: int) -> GeneratedResult:
+        generated, probs, finished = row
         original = prime + generated
         if not original.endswith("\n"):
             original += "\n"
@@ -332,13 +340,30 @@ def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None
         tune_warnings = list(warnings)
         if not finished:
             tune_warnings.append("stopped at the length cap before the tune ended")
-        result = GeneratedResult(
+        return GeneratedResult(
             text=repaired.text, original=original, prime=prime, generated=generated,
             probabilities=[round(p, 5) for p in probs], finished=finished,
             repairs=edits + repaired.repairs, problems_left=repaired.problems_left,
             ok=repaired.ok, bars=body_bars(repaired.text),
-            settings=dict(settings, variation=b + 1), warnings=tune_warnings)
-        results.append(result)
+            settings=dict(settings, variation=variation, attempt=attempt,
+                          sample_seed=sample_seed), warnings=tune_warnings)
+
+    results = [build(row, b + 1, 1, seed) for b, row in enumerate(rows)]
+    for attempt in range(2, controls.attempts + 1):
+        bad = [i for i, r in enumerate(results) if not r.ok]
+        if not bad or (stop is not None and stop.is_set()):
+            break
+        retry_seed = (seed + 7919 * (attempt - 1)) % 2 ** 31
+        retry = replace(config, count=len(bad), seed=retry_seed)
+        rows, _ = _sample(loaded, retry, prime, target, stop)
+        for i, row in zip(bad, rows):
+            result = build(row, i + 1, attempt, retry_seed)
+            if result.ok:
+                results[i] = result
+    for result in results:
+        if not result.ok:
+            result.warnings.append(f"no clean tune in {controls.attempts} attempt(s); "
+                                   "the repaired text still has errors")
         if on_tune is not None:
             on_tune(result)
     return results

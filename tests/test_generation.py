@@ -134,7 +134,21 @@ def test_default_tunes_are_repaired_clean(model):
     assert sum(t.ok for t in tunes) >= 3
 
 
+def test_attempts_resample_tunes_that_are_not_clean(loaded):
+    once = generate_tunes(loaded, GenerationControls(count=12, seed=9, attempts=1))
+    thrice = generate_tunes(loaded, GenerationControls(count=12, seed=9, attempts=3))
+    assert sum(t.ok for t in thrice) >= sum(t.ok for t in once)
+    for a, b in zip(once, thrice):
+        if a.ok:
+            assert a.original == b.original and b.settings["attempt"] == 1
+        elif b.settings["attempt"] > 1:
+            assert b.ok and b.settings["sample_seed"] != 9
+        else:
+            assert any("no clean tune in 3 attempt(s)" in w for w in b.warnings)
+
+
 @pytest.mark.parametrize("controls, message", [
+    (GenerationControls(attempts=0), "attempts must be"),
     (GenerationControls(bars=0), "bars must be 1..256"),
     (GenerationControls(bars=10_000), "bars must be 1..256"),
     (GenerationControls(parts=0), "parts must be"),

@@ -109,6 +109,9 @@ def _register_generate(subparsers) -> None:
                    help="continue the first tune of this ABC file from its first bars")
     p.add_argument("--continue-bars", type=int, default=4, metavar="N",
                    help="bars of the --continue tune to keep (default 4)")
+    p.add_argument("--attempts", type=int, default=3, metavar="N",
+                   help="sample a tune again when it is not clean after repair, up to N "
+                   "tries in all (default 3; 1: keep the first sample)")
     p.add_argument("--raw", action="store_true",
                    help="print what the model wrote, unrepaired (default: repaired tunes)")
     p.add_argument("--max-chars", type=int, default=d.max_chars, metavar="N",
@@ -298,7 +301,7 @@ def run_generate(args: argparse.Namespace) -> int:
         title=args.title, bars=args.bars, parts=args.parts, bars_per_part=args.part_bars,
         continue_from=continue_from, continue_bars=args.continue_bars, prime=prime_text,
         count=args.count, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-        seed=args.seed, max_chars=args.max_chars)
+        seed=args.seed, max_chars=args.max_chars, attempts=args.attempts)
     SampleConfig(count=args.count, temperature=args.temperature, top_k=args.top_k,
                  top_p=args.top_p, max_chars=args.max_chars, seed=args.seed).check()
     loaded = _load(args.model)
