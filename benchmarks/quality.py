@@ -11,8 +11,10 @@ Both systems' tunes are judged by the same code:
 - clean: the checker finds no error at all; raw, and after Ceol's repair (for the reference
   the raw figure is its own; the repaired one shows what our repair would add);
 - MIDI: the text renders to a MIDI file (abc_to_midi) without error.
-Ceol's tunes are `python main.py generate`'s: GenerationControls() defaults, seeds from --seed,
-raw = what the model wrote, repaired = what the user gets. The reference's tunes come from
+Ceol's tunes are `python main.py generate`'s: GenerationControls() defaults (which resample a
+tune that is not clean after repair, up to 3 tries), seeds from --seed, raw = what the model
+wrote, repaired = what the user gets. A second row, "one sample", turns resampling off
+(attempts 1): the model's own rates. The reference's tunes come from
 `mit_lab.py generate --ckpt REF --length L --seed S` (S = seed, seed+1, ... until --count
 tunes); its text is split at blank lines as the lab does (only blocks closed by a blank line
 count: the lab's extract_song_snippet pattern `(^|\\n\\n)(.*?)\\n\\n`), and blocks are taken in
@@ -54,7 +56,7 @@ LENGTH_BINS = [Fraction(1, 4), Fraction(1, 3), Fraction(1, 2), Fraction(2, 3), F
 # ------------------------------------------------------------------ tunes
 
 
-def ceol_tunes(model: str, count: int, seed: int) -> list[dict]:
+def ceol_tunes(model: str, count: int, seed: int, **controls) -> list[dict]:
     from app.generation import GenerationControls, generate_tunes
     from model.checkpoint import load_model
 
@@ -62,7 +64,8 @@ def ceol_tunes(model: str, count: int, seed: int) -> list[dict]:
     tunes, batch = [], 0
     while len(tunes) < count:
         size = min(50, count - len(tunes))
-        for t in generate_tunes(loaded, GenerationControls(count=size, seed=seed + batch)):
+        for t in generate_tunes(loaded, GenerationControls(count=size, seed=seed + batch,
+                                                                **controls)):
             tunes.append({"raw": t.original, "user": t.text, "repaired": t.text})
         batch += 1
     return tunes
@@ -242,6 +245,10 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--ref-length", type=int, default=3000,
                    help="characters per reference generate run")
+    p.add_argument("--temperature", type=float, help="Ceol's temperature (default: the "
+                   "generate default)")
+    p.add_argument("--no-single", action="store_true",
+                   help="skip the row of Ceol without resampling (attempts 1)")
     p.add_argument("--json-out")
     p.add_argument("--md-out")
     args = p.parse_args()
@@ -250,7 +257,11 @@ def main() -> int:
     train_hist = histograms(train["melodies"], train["lengths"])
     train_windows = set().union(*(windows(m) for m in train["melodies"]))
     systems = {}
-    generated = {"Ceol": ceol_tunes(args.ceol_model, args.count, args.seed)}
+    sampling = {"temperature": args.temperature} if args.temperature is not None else {}
+    generated = {"Ceol": ceol_tunes(args.ceol_model, args.count, args.seed, **sampling)}
+    if not args.no_single:
+        generated["Ceol, one sample (attempts 1)"] = ceol_tunes(
+            args.ceol_model, args.count, args.seed, attempts=1, **sampling)
     if args.ref_ckpt:
         generated["reference (MIT lab)"] = reference_tunes(args.ref_ckpt, args.count, args.seed,
                                                            args.ref_length)
