@@ -82,8 +82,10 @@ def _register_generate(subparsers) -> None:
     p = subparsers.add_parser(
         "generate", help="generate tunes with a model",
         description="Sample tunes from a model and print them as ABC (or write one .abc file per "
-        "tune with --out). Header options go into the prime so the model writes the body; "
-        "characters of --prime the model never saw are read as its unknown symbol.")
+        "tune with --out), repaired by the checker's repair (--raw: as the model wrote them); "
+        "the repairs of each tune are listed on stderr. Header options go into the prime so the "
+        "model writes the body; --bars/--parts end the tune after that many bars; characters of "
+        "--prime the model never saw are read as its unknown symbol.")
     p.add_argument("--model", metavar="MODEL", help="model file (default: the bundled model, "
                    "else your newest trained model)")
     p.add_argument("--count", type=int, default=d.count, metavar="N", help="tunes to generate")
