@@ -9,12 +9,13 @@ for provenance.
 
 How the controls take effect:
 - key, meter, unit length, rhythm and title are written into the header of the prime, so the
-  model writes only the body under them (the header is never sampled).
+  model writes only the body under them (the header is never sampled); a key or meter asked
+  for is kept by masking `K`/`M` at the start of a body line and after `[` (no field change).
 - attempts (default 3): a variation that is not clean after repair is sampled again (another
   seed, recorded as `attempt` and `sample_seed` in its settings) up to `attempts` times in all;
   the first clean one is kept, else the first try is returned with its problems listed.
-- length: while the body has fewer bars than asked, the blank line that ends a tune is masked
-  out; sampling of a variation stops at the bar line that closes its last bar, and that bar line
+- length: while the body has fewer bars than asked, the blank line that ends a tune and the
+  final bar line `|]` are masked out; sampling of a variation stops at the bar line that closes its last bar, and that bar line
   becomes a final bar line (`|]`, or `:|` for parts). A bar is counted at each bar line that
   follows a note or rest (outside strings, chords symbols, comments and inline fields), so a
   pickup counts as a bar and first/second endings count as bars of their own.
@@ -313,7 +314,15 @@ def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None
                           top_k=controls.top_k, top_p=controls.top_p, max_chars=max_chars,
                           seed=controls.seed)
     config.check()
-    rows, seed = _sample(loaded, config, prime, target, stop)
+    bans: dict[str, set[str]] = {}
+    if target is not None:
+        bans["|"] = {"]"}           # no final bar line before the bars asked for
+    if controls.continue_from is None and "\nK:" in "\n" + prime:
+        fixed = {letter for letter in "KM" if letter in header}
+        if fixed:                  # keep the asked key and meter: no K:/M: change in the body
+            bans["\n"] = set(fixed)
+            bans["["] = set(fixed)
+    rows, seed = _sample(loaded, config, prime, target, stop, bans)
     name = Path(loaded.path).name.removesuffix(".safetensors") if loaded.path else "model"
     settings = {"model": str(loaded.path or name), "model_name": name, "seed": seed,
                 "temperature": config.temperature, "top_k": config.top_k, "top_p": config.top_p,
@@ -355,7 +364,7 @@ def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None
             break
         retry_seed = (seed + 7919 * (attempt - 1)) % 2 ** 31
         retry = replace(config, count=len(bad), seed=retry_seed)
-        rows, _ = _sample(loaded, retry, prime, target, stop)
+        rows, _ = _sample(loaded, retry, prime, target, stop, bans)
         for i, row in zip(bad, rows):
             result = build(row, i + 1, attempt, retry_seed)
             if result.ok:
@@ -387,8 +396,13 @@ def _loaded(model):
     return load_model(model)
 
 
-def _sample(loaded, config, prime: str, target: int | None, stop):
-    """Sample all variations; return [(generated text, probabilities, finished)], seed."""
+def _sample(loaded, config, prime: str, target: int | None, stop,
+            bans: dict[str, set[str]] | None = None):
+    """Sample all variations; return [(generated text, probabilities, finished)], seed.
+
+    `bans` maps a character to characters that may not follow it (e.g. "\n" -> {"K"}: no key
+    change at the start of a body line).
+    """
     import secrets
 
     import torch
@@ -426,6 +440,8 @@ def _sample(loaded, config, prime: str, target: int | None, stop):
             finished = [False] * count
             prev_newline = [prime.endswith("\n")] * count
             chars = vocab.chars
+            ban_ids = {prev: [vocab.index[c] for c in banned if c in vocab.index]
+                       for prev, banned in (bans or {}).items()}
             for _ in range(config.max_chars):
                 if stop is not None and stop.is_set():
                     break
@@ -439,6 +455,10 @@ def _sample(loaded, config, prime: str, target: int | None, stop):
                     for b in range(count):  # no blank line (end of tune) before the bars asked
                         if prev_newline[b] and counters[b].bars < target:
                             logits[b, newline] = float("-inf")
+                for b in range(count):
+                    last = texts[b][-1] if texts[b] else prime[-1:]
+                    if last in ban_ids and counters[b].mode == "":
+                        logits[b, ban_ids[last]] = float("-inf")
                 model_p = torch.softmax(logits, dim=-1)
                 sample_p = model_p if plain else _filter(logits, config)
                 current = torch.multinomial(sample_p, 1, generator=gen)[:, 0]
