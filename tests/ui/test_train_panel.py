@@ -60,7 +60,9 @@ def test_train_pause_resume_stop_and_the_model_appears(qtbot, window, tmp_path):
     pressed = time.perf_counter()
     with qtbot.waitSignal(panel.model_saved, timeout=10000) as saved:
         panel.stop_button.click()
-    assert time.perf_counter() - pressed < 1.0
+    # Without the stop flag the run would go on for 100,000 steps; the bound is loose so a busy
+    # CI machine does not fail it (the 1 s figure is measured in benchmarks/bench_app.py).
+    assert time.perf_counter() - pressed < 5.0
     picker = window.generate_panel.model
     assert picker.findData(saved.args[0]) >= 0
     qtbot.waitUntil(lambda: panel.state == "idle")
