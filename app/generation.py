@@ -37,6 +37,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
+from model.config import SampleConfig
+
 MAX_BARS = 256
 MAX_PARTS = 16
 CHARS_PER_BAR = 48          # cap per bar asked for (generous: corpus bars average ~14 chars)
@@ -58,7 +60,7 @@ class GenerationControls:
     continue_bars: int = 4
     prime: str | None = None          # raw prime text (as model.sample.build_prime takes it)
     count: int = 1
-    temperature: float = 1.0
+    temperature: float = SampleConfig.temperature
     top_k: int = 0
     top_p: float = 1.0
     seed: int | None = None

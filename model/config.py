@@ -91,7 +91,9 @@ class SampleConfig:
     """How to sample tunes from a trained model."""
 
     count: int = 1                # variations sampled together as one batch, 1..256
-    temperature: float = 1.0      # divides the logits; <1 safer, >1 wilder; must be > 0
+    # Divides the logits; <1 safer, >1 wilder; must be > 0. 0.8 by default: with the bundled
+    # model, 26 of 40 tunes came out clean after repair at 0.8 against 19 of 40 at 1.0.
+    temperature: float = 0.8
     top_k: int = 0                # keep only the k likeliest characters; 0 = all
     top_p: float = 1.0            # nucleus: smallest set with this much probability, (0, 1]
     max_chars: int = 1500         # length cap per tune (the blank line usually ends it first)

@@ -22,6 +22,7 @@ from app.settings import AppPaths, Settings
 from app.ui import jobs
 from app.ui.model_files import ModelInfo, list_models, read_model_info
 from app.workers import Job, start_job
+from model.config import SampleConfig
 from model.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class GeneratePanel(QWidget):
         row.addWidget(self.model, 1)
         row.addWidget(add)
         form.addRow("Model:", row)
-        self.temperature = self._spin(QDoubleSpinBox(), 0.05, 3.0, 1.0, 0.05,
+        self.temperature = self._spin(QDoubleSpinBox(), 0.05, 3.0, SampleConfig.temperature, 0.05,
                                       "Lower: safer, more typical tunes; higher: wilder ones")
         self.top_k = self._spin(QSpinBox(), 0, 200, 0, 1, "Keep only the k likeliest characters "
                                 "at each step (0 = all)")
