@@ -263,12 +263,8 @@ def main() -> int:
         if args.screenshots:
             screenshots_of_library_and_settings(tmp / "shots")
         model = bench_model(tmp)
-        first = first_variation_seconds(tmp / "gen", model, False)
+        first = first_variation_seconds(tmp / "gen", model, args.screenshots)
         print(f"8 variations with {model.name}: first playable after {first:.3f} s")
-        if args.screenshots:   # a tiny model that learnt one reel: its tunes engrave cleanly
-            from tests.ui.helpers import tiny_model
-
-            first_variation_seconds(tmp / "gen2", tiny_model(), True, 3, 0.3)
         late = training_lateness(tmp / "train", args.train_seconds, args.preset, args.screenshots)
         print("GUI timer lateness while training: " + ", ".join(
             f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}" for k, v in late.items()))
