@@ -11,8 +11,12 @@ pan (output is mono). Rendered note waveforms are cached by (zone, key, velocity
 tune that repeats its notes renders in a few tens of milliseconds.
 
 The default General MIDI SoundFont is TimGM6mb.sf2, which the pure-Python `pretty_midi` wheel
-ships inside its package; any other `.sf2` can be loaded. `.sf3` files (Ogg Vorbis-compressed
-samples) are refused with a clear message: decoding Vorbis needs a library we do not depend on.
+ships inside its package; any other `.sf2` can be loaded, and so can `.sf3` files (MuseScore
+sftools / Polyphone): SF2 whose `smpl` chunk holds one Ogg Vorbis stream per sample. In `shdr` such
+a sample has `sfSampleType & 0x10`, its start/end are byte offsets of the stream within the smpl
+data and its loop points are decoded frames counted from the sample's own start (as FluidSynth reads
+them). They are decoded once at load with `soundfile` (libsndfile, bundled in its wheels), imported
+only when a compressed sample is found, into one float sample pool like an SF2's.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ DEFAULT_SAMPLE_RATE = 44100
 MAX_RELEASE_S = 1.5  # longer release tails are cut: inaudible under the next notes anyway
 MASTER_GAIN = 1.5
 ENVELOPE_STEP = 32  # frames between envelope values (0.7 ms at 44.1 kHz)
+SAMPLE_OGG_VORBIS = 0x10  # sfSampleType flag of an SF3 (Ogg Vorbis-compressed) sample
+SAMPLE_GAP = 46  # zero frames after each decoded sample, as the SF2 specification asks
 
 _PHDR = np.dtype([("name", "S20"), ("preset", "<u2"), ("bank", "<u2"), ("bag", "<u2"),
                   ("library", "<u4"), ("genre", "<u4"), ("morphology", "<u4")])
@@ -133,7 +139,7 @@ class SoundFont:
     def __init__(self, data: bytes, path: str = "<bytes>") -> None:
         self.path = path
         if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"sfbk":
-            raise MusicError("not a SoundFont (.sf2) file", path=path)
+            raise MusicError("not a SoundFont (.sf2/.sf3) file", path=path)
         top = _chunks(data, 12, len(data), path)
         if "LIST:sdta" not in top or "LIST:pdta" not in top:
             raise MusicError("not a usable SoundFont: sample or preset data missing", path=path)
@@ -150,14 +156,15 @@ class SoundFont:
         self._phdr, self._pbag, self._pgen = tables["phdr"], tables["pbag"], tables["pgen"]
         self._inst, self._ibag, self._igen = tables["inst"], tables["ibag"], tables["igen"]
         self._shdr = tables["shdr"]
-        if np.any(self._shdr["type"][:-1] & 0x10):
-            raise MusicError("this is an SF3 SoundFont (Ogg Vorbis-compressed samples), which Ceol "
-                             "cannot decode; choose an uncompressed .sf2 file", path=path)
         if "smpl" not in sdta:
             raise MusicError("not a usable SoundFont: no sample data", path=path)
         offset, size = sdta["smpl"]
-        self.samples = np.frombuffer(data, "<i2", count=size // 2, offset=offset).astype(np.float32)
-        self.samples *= 1.0 / 32768.0
+        if np.any(self._shdr["type"][:-1] & SAMPLE_OGG_VORBIS):
+            self._shdr = self._shdr.copy()  # start/end/loops are rewritten into the decoded pool
+            self.samples = _decode_sf3(data[offset:offset + size], self._shdr, path)
+        else:
+            self.samples = np.frombuffer(data, "<i2", count=size // 2, offset=offset).astype(np.float32)
+            self.samples *= 1.0 / 32768.0
         self._presets = {(int(p["bank"]), int(p["preset"])): i
                          for i, p in enumerate(self._phdr[:-1])}
         self._regions: dict[tuple[int, int], list[Region]] = {}
@@ -166,7 +173,7 @@ class SoundFont:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "SoundFont":
-        """Read a `.sf2` file (the bundled General MIDI one when path is None).
+        """Read a `.sf2` or `.sf3` file (the bundled General MIDI one when path is None).
 
         Raises MusicError naming the file when it is missing, unreadable or not a SoundFont.
         """
@@ -276,6 +283,55 @@ class SoundFont:
 
 def _span(entry: tuple[int, int]) -> tuple[int, int]:
     return entry[0], entry[0] + entry[1]
+
+
+def _decode_sf3(smpl: bytes, shdr: np.ndarray, path: str) -> np.ndarray:
+    """Decode an SF3 smpl chunk into one float32 pool and point shdr (a writable copy) into it.
+
+    Each compressed sample's Ogg Vorbis stream is smpl[start:end] (bytes); an uncompressed one
+    (allowed beside them) is 16-bit words start..end. Every sample is followed by SAMPLE_GAP zero
+    frames, as in an SF2, so interpolation past a sample's end reads silence.
+    """
+    try:
+        import soundfile
+    except ImportError:
+        raise MusicError("this SF3 SoundFont has Ogg Vorbis-compressed samples, which need the "
+                         "'soundfile' package; pip install soundfile, or choose a .sf2 file",
+                         path=path) from None
+    import io
+
+    pieces: list[np.ndarray] = []
+    pos = 0
+    gap = np.zeros(SAMPLE_GAP, dtype=np.float32)
+    for i in range(len(shdr) - 1):
+        h = shdr[i]
+        start, end = int(h["start"]), int(h["end"])
+        name = h["name"].split(b"\0")[0].decode("latin-1", "replace")
+        if int(h["type"]) & SAMPLE_OGG_VORBIS:
+            if not 0 <= start < end <= len(smpl):
+                raise MusicError(f"sample '{name}' points outside the sample data", path=path)
+            try:
+                pcm, _ = soundfile.read(io.BytesIO(smpl[start:end]), dtype="float32",
+                                        always_2d=True)
+            except (RuntimeError, ValueError, TypeError, OSError) as err:
+                # libsndfile's own words, without "Error opening <BytesIO object at ...>: "
+                message = getattr(err, "error_string", None) or str(err) or type(err).__name__
+                raise MusicError(f"cannot decode the Ogg Vorbis data of sample '{name}': {message}",
+                                 path=path) from None
+            wave = np.ascontiguousarray(pcm[:, 0])
+            loop_start, loop_end = int(h["loop_start"]), int(h["loop_end"])
+        else:
+            start, end = max(0, start), max(start, min(end, len(smpl) // 2))
+            wave = np.frombuffer(smpl, "<i2", count=end - start, offset=2 * start)
+            wave = wave.astype(np.float32) * np.float32(1.0 / 32768.0)
+            loop_start, loop_end = int(h["loop_start"]) - start, int(h["loop_end"]) - start
+        shdr["start"][i] = pos
+        shdr["end"][i] = pos + len(wave)
+        shdr["loop_start"][i] = pos + min(max(loop_start, 0), len(wave))
+        shdr["loop_end"][i] = pos + min(max(loop_end, 0), len(wave))
+        pieces += [wave, gap]
+        pos += len(wave) + SAMPLE_GAP
+    return np.concatenate(pieces) if pieces else np.zeros(SAMPLE_GAP, dtype=np.float32)
 
 
 class Renderer:
