@@ -94,6 +94,14 @@ class GeneratePanel(QWidget):
                                  "Most characters per tune (a tune usually ends before)")
         self.count = self._spin(QSpinBox(), 1, 64, 4, 1, "How many variations to generate")
         form.addRow("Length:", self.length)
+        self.bars = self._spin(QSpinBox(), 0, 256, 0, 1, "Length of the tune in bars "
+                               "(free: the model decides where the tune ends)")
+        self.bars.setSpecialValueText("free")
+        self.parts = self._spin(QSpinBox(), 0, 8, 0, 1, "AABB form: this many repeated 8-bar "
+                                "parts (free: no set form); overrides Bars")
+        self.parts.setSpecialValueText("free")
+        form.addRow("Bars:", self.bars)
+        form.addRow("Parts:", self.parts)
         form.addRow("Variations:", self.count)
         self.continue_selected = QCheckBox("Continue the selected tune")
         self.continue_selected.setToolTip("Start from the tune in the ABC tab and let the model "
@@ -200,7 +208,9 @@ class GeneratePanel(QWidget):
         seed = self.seed.text().strip()
         return {"count": self.count.value(), "temperature": self.temperature.value(),
                 "top_k": self.top_k.value(), "top_p": self.top_p.value(),
-                "max_chars": self.length.value(), "seed": int(seed) if seed.isdigit() else None}
+                "max_chars": self.length.value(), "seed": int(seed) if seed.isdigit() else None,
+                "parts": self.parts.value() or None,
+                "bars": None if self.parts.value() else self.bars.value() or None}
 
     def headers(self) -> dict:
         return {"key": self.key.currentText().strip(), "meter": self.meter.currentText().strip(),

@@ -166,7 +166,7 @@ def generate_tunes(ctx, model_path: str, options: dict, headers: dict, prime: st
         raise ModelError(f"{model_path}: the model file is gone") from None
     if ctx.cancelled:
         return 0
-    known = {"count", "temperature", "top_k", "top_p", "seed", "max_chars"}
+    known = {"count", "temperature", "top_k", "top_p", "seed", "max_chars", "bars", "parts"}
     controls = GenerationControls(
         meter=headers.get("meter") or None, key=headers.get("key") or None,
         rhythm=headers.get("rhythm") or None, prime=prime or None,

@@ -54,6 +54,27 @@ def test_three_variations_become_playable_library_entries(qtbot, window):
     assert window.transport.play_button.isEnabled()
 
 
+def test_bars_and_parts_set_the_length_of_generated_tunes(qtbot, window):
+    from app.generation import body_bars
+
+    panel = window.generate_panel
+    panel.model.setCurrentIndex(panel.model.findText("tiny-reel"))
+    panel.count.setValue(2)
+    panel.seed.setText("3")
+    panel.bars.setValue(6)
+    with qtbot.waitSignal(panel.generation_finished, timeout=30000):
+        panel.generate()
+    records = [window.library.get(r[0]) for r in window.library.search(Query(source_kind="generated"))]
+    assert [body_bars(r.abc) for r in records] == [6, 6]
+    panel.parts.setValue(2)
+    with qtbot.waitSignal(panel.generation_finished, timeout=30000):
+        panel.generate()
+    rows = window.library.search(Query(source_kind="generated"))
+    newest = [window.library.get(r[0]).abc for r in rows if window.library.get(r[0]).abc
+              not in {r.abc for r in records}]
+    assert newest and all(abc.count(":|") >= 2 for abc in newest), newest
+
+
 def test_not_a_model_is_refused_clearly(qtbot, window, tmp_path):
     fake = tmp_path / "notes.safetensors"
     fake.write_bytes(b"definitely not a model")
