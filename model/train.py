@@ -132,13 +132,15 @@ def validation_loss(model: MusicLM, windows: tuple[torch.Tensor, torch.Tensor] |
 def train(config: TrainConfig | Preset | str | None, data: TrainData | tuple[str, str] | str,
           on_progress: Callable[[Progress], None] | None = None, stop=None, *,
           model_config: ModelConfig | None = None, init_from: str | ModelFile | None = None,
-          resume_from: str | None = None) -> TrainResult:
+          resume_from: str | None = None, pause=None) -> TrainResult:
     """Train a music model on `data` and return the result (saved to config.out_path if set).
 
     `config` is a TrainConfig, a Preset or a preset name (None = the default preset); with a
     TrainConfig, `model_config` gives the shape (default: the default preset's). `init_from`
     fine-tunes a model file (its vocabulary grows for new characters); `resume_from` continues
     a checkpoint exactly. `stop.is_set()` is checked before every step and during validation.
+    While the Event-like `pause` is set the loop waits between steps (one process only; the
+    waiting counts toward neither the `minutes` budget nor the speed); `stop` still ends it.
     Raises ModelError for bad configs or data.
     """
     config, model_config = _resolve_configs(config, model_config)
@@ -153,7 +155,7 @@ def train(config: TrainConfig | Preset | str | None, data: TrainData | tuple[str
         torch.cuda.set_device(device)
     try:
         return _train(config, model_config, data, on_progress, stop, init_from, resume_from,
-                      device, world)
+                      device, world, pause)
     finally:
         distributed.teardown(world)
 
@@ -167,7 +169,7 @@ def _resolve_configs(config, model_config) -> tuple[TrainConfig, ModelConfig]:
 
 
 def _train(config: TrainConfig, model_config: ModelConfig, data: TrainData, on_progress, stop,
-           init_from, resume_from, device: torch.device, world) -> TrainResult:
+           init_from, resume_from, device: torch.device, world, pause=None) -> TrainResult:
     resumed: ModelFile | None = load_model(resume_from) if resume_from else None
     if resumed is not None and not resumed.resume:
         raise ModelError(f"{resume_from}: not a resumable checkpoint (no optimiser state)")
@@ -225,6 +227,11 @@ def _train(config: TrainConfig, model_config: ModelConfig, data: TrainData, on_p
     train_time, steps_here, step, val_loss, stopped = 0.0, 0, start_step, None, False
     deadline = t0 + config.minutes * 60 if config.minutes else None
     while step < config.steps:
+        if pause is not None and pause.is_set():
+            waited = _wait_while_paused(pause, stop)
+            t0 += waited                 # the pause counts toward neither budget nor ETA
+            if deadline is not None:
+                deadline += waited
         halt = bool(stop is not None and stop.is_set())
         if deadline is not None and time.perf_counter() >= deadline:
             halt = True
@@ -311,6 +318,17 @@ def _train(config: TrainConfig, model_config: ModelConfig, data: TrainData, on_p
                          best_step, stopped, seconds, cps, config.out_path, history, summary)
     result.final_state = final_state  # the last step's weights (the model holds the best)
     return result
+
+
+def _wait_while_paused(pause, stop, slice_s: float = 0.05) -> float:
+    """Block while `pause` is set and `stop` is not; return the seconds spent waiting."""
+    start = time.perf_counter()
+    while pause.is_set() and not (stop is not None and stop.is_set()):
+        if stop is not None and hasattr(stop, "wait"):
+            stop.wait(slice_s)           # wakes at once when stop is set
+        else:
+            time.sleep(slice_s)
+    return time.perf_counter() - start
 
 
 def _autotune_threads(model, ids, config: TrainConfig, autocast) -> int:
