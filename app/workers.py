@@ -4,7 +4,9 @@ The core (training, sampling, corpus loading) knows nothing of Qt: it takes call
 `threading.Event`-like stop flag. A `Job` calls such a function on its own thread, passing a
 `JobContext` whose `progress()` and `result()` emit signals; the GUI connects those signals to
 bound slots of its widgets. Cancel with `job.cancel()` from the GUI thread: it sets the event
-directly, because a queued call would reach a busy worker only after it finished.
+directly, because a queued call would reach a busy worker only after it finished. `job.pause()`
+and `job.resume()` set and clear a second event the same way, for work that can wait in place
+(training waits between steps).
 """
 
 from __future__ import annotations
@@ -29,11 +31,12 @@ def user_error_types() -> tuple[type[BaseException], ...]:
 
 
 class JobContext:
-    """What the function of a Job sees: the stop flag and its two hooks."""
+    """What the function of a Job sees: the stop and pause flags and its two hooks."""
 
     def __init__(self, job: "Job") -> None:
         self._job = job
         self.stop = job.stop_event
+        self.pause = job.pause_event
 
     def progress(self, info: Any) -> None:
         """Report progress (any object); delivered to the GUI thread as `Job.progress`."""
@@ -62,12 +65,21 @@ class Job(QObject):
         self.name = name
         self._fn, self._args, self._kwargs = fn, args, kwargs
         self.stop_event = threading.Event()
+        self.pause_event = threading.Event()
         self.thread: QThread | None = None
         self.error: str | None = None
 
     def cancel(self) -> None:
         """Ask the work to stop; safe to call from the GUI thread at any time."""
         self.stop_event.set()
+
+    def pause(self) -> None:
+        """Ask work that can wait in place (training) to wait; from the GUI thread."""
+        self.pause_event.set()
+
+    def resume(self) -> None:
+        """Let paused work carry on."""
+        self.pause_event.clear()
 
     @Slot()
     def run(self) -> None:

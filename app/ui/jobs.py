@@ -208,6 +208,7 @@ class TrainingData:
 
 
 MIN_TRAIN_CHARS = 20_000       # below this a model learns little beyond the header layout
+MIN_TUNES = 20                 # fewer tunes than this: too little variety to learn from
 
 
 def prepare_training_data(ctx, sources: list[str], abcs: list[str], name: str,
@@ -251,20 +252,26 @@ def prepare_training_data(ctx, sources: list[str], abcs: list[str], name: str,
     if len(train_text) < MIN_TRAIN_CHARS:
         warnings.append(f"only {len(train_text):,} characters: too little to learn much from "
                         f"(aim for {MIN_TRAIN_CHARS:,} or more); the model will mostly memorise")
+    if len(tunes) < MIN_TUNES:
+        warnings.append(f"only {len(tunes)} tunes: too few to learn from (aim for {MIN_TUNES} "
+                        "or more)")
     if not valid_text:
         warnings.append("too few tunes to hold some back, so there is no validation loss")
+    summary["too_small"] = len(train_text) < MIN_TRAIN_CHARS or len(tunes) < MIN_TUNES
     return TrainingData(train_text, valid_text, name, len(tunes), summary, warnings)
 
 
 class _Throttle:
-    """Pass training progress on at most every `interval` s (and always evaluations)."""
+    """Pass training progress on at most every `interval` s (always evaluations, the last
+    step, and the step before a pause, so a paused display shows where the run waits)."""
 
     def __init__(self, ctx, interval: float = 0.1) -> None:
         self.ctx, self.interval, self.last = ctx, interval, 0.0
 
     def __call__(self, progress) -> None:
         now = time.perf_counter()
-        if progress.evaluated or progress.step >= progress.steps or now - self.last >= self.interval:
+        if (progress.evaluated or progress.step >= progress.steps or self.ctx.pause.is_set()
+                or now - self.last >= self.interval):
             self.last = now
             self.ctx.progress(progress)
 
@@ -272,7 +279,10 @@ class _Throttle:
 def run_training(ctx, data: TrainingData, preset_name: str, base_model: str | None,
                  steps: int | None, minutes: float | None, out_path: str, checkpoint_path: str,
                  resume: bool, threads: int):
-    """Train (or resume) a model; returns model.train's TrainResult; pausing = stop + resume."""
+    """Train (or resume a checkpoint); returns model.train's TrainResult.
+
+    `ctx.pause` pauses the run in place between steps; `ctx.stop` ends it (also while paused).
+    """
     from dataclasses import replace
 
     from model.config import preset
@@ -289,7 +299,7 @@ def run_training(ctx, data: TrainingData, preset_name: str, base_model: str | No
         kwargs["resume_from"] = checkpoint_path
     elif base_model:
         kwargs["init_from"] = base_model
-    return train(config, train_data, _Throttle(ctx), ctx.stop, **kwargs)
+    return train(config, train_data, _Throttle(ctx), ctx.stop, pause=ctx.pause, **kwargs)
 
 
 def sample_checkpoint(ctx, checkpoint_path: str, seed: int) -> str:

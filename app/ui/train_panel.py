@@ -1,20 +1,22 @@
 """The Train panel: choose tunes, train from scratch or fine-tune, and watch the model learn.
 
-Start first prepares the data on a worker thread and shows its summary (tunes, characters,
-keys, meters, characters new to the model, a warning when it is too little), then trains with
-`model.train` on another worker. Pause is stop-with-checkpoint and Resume continues from that
-checkpoint, so the step count carries on. Stop keeps the model trained so far, which then
-appears in the Generate panel's picker. A sample tune is written from the latest checkpoint
-at intervals while training continues.
+Start first prepares the data on a worker thread and asks to confirm its summary (tunes,
+characters, keys, meters, characters new to the base model, a warning when it is too little),
+then trains with `model.train` on another worker. Pause makes that worker wait between
+optimiser steps and Resume lets it carry on in place; Stop (paused or not) keeps the model
+trained so far, which then appears in the Generate panel's picker. Closing the window stops
+with a checkpoint that Resume continues in the next session. A sample tune is written from the
+latest checkpoint at intervals while training continues.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout,
                                QHBoxLayout, QLabel, QMessageBox, QPlainTextEdit, QProgressBar,
                                QPushButton, QRadioButton, QSpinBox, QVBoxLayout, QWidget)
@@ -38,6 +40,27 @@ def _duration(seconds: float | None) -> str:
         return "–"
     seconds = int(seconds)
     return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def summary_html(data: jobs.TrainingData, base_name: str | None = None) -> str:
+    """The data summary as rich text: counts, top keys and meters, new characters, warnings."""
+    s = data.summary
+    keys = ", ".join(f"{k} {n}" for k, n in list(s["keys"].items())[:6]) or "–"
+    meters = ", ".join(f"{k} {n}" for k, n in list(s["meters"].items())[:5]) or "–"
+    text = (f"<b>{s['tunes']:,} tunes</b> ({s['train_tunes']:,} train, {s['valid_tunes']:,} "
+            f"validation), {s['characters']:,} characters.<br>Keys: {html.escape(keys)}<br>"
+            f"Meters: {html.escape(meters)}")
+    if "new_characters" in s:
+        new = s["new_characters"]
+        model = f" to {html.escape(base_name)}" if base_name else ""
+        text += (f"<br>New characters{model}: {len(new)} "
+                 f"({html.escape(repr(new[:30]))})" if new else
+                 f"<br>New characters{model}: none, the model knows them all")
+    if s.get("too_small"):
+        text += "<br><b><font color='#b35900'>⚠ Too little data to learn from.</font></b>"
+    for warning in data.warnings:
+        text += f"<br><font color='#b35900'>⚠ {html.escape(warning)}</font>"
+    return text
 
 
 class TrainPanel(QWidget):
@@ -64,6 +87,7 @@ class TrainPanel(QWidget):
         self.stop_latency: float | None = None
         self._request: dict = {}
         self._resume_after_prepare = False
+        self.confirm = self._ask_to_start    # (TrainingData) -> bool; tests replace it
         self._build()
         self._update_buttons()
 
@@ -114,8 +138,8 @@ class TrainPanel(QWidget):
         buttons = QHBoxLayout()
         self.start_button = self._button("Start", "Check the data, then start training",
                                          self.start)
-        self.pause_button = self._button("Pause", "Pause (saves a checkpoint)", self.pause)
-        self.resume_button = self._button("Resume", "Carry on from the last checkpoint",
+        self.pause_button = self._button("Pause", "Pause between training steps", self.pause)
+        self.resume_button = self._button("Resume", "Carry on from the step where it paused",
                                           self.resume)
         self.stop_button = self._button("Stop", "Stop and keep the model trained so far",
                                         self.stop)
@@ -170,7 +194,7 @@ class TrainPanel(QWidget):
 
     @Slot()
     def _update_buttons(self) -> None:
-        busy = self.state in ("preparing", "training", "pausing", "stopping")
+        busy = self.is_training() or self.state == "stopping"
         self.start_button.setEnabled(not busy)
         self.pause_button.setEnabled(self.state == "training")
         self.resume_button.setEnabled(self.state == "paused")
@@ -183,7 +207,9 @@ class TrainPanel(QWidget):
         self.play_sample.setEnabled(bool(self.sample.toPlainText()))
 
     def is_training(self) -> bool:
-        return self.state in ("preparing", "training", "pausing")
+        """True while a run is alive, paused in place included."""
+        return self.state in ("preparing", "training", "pausing") or (
+            self.state == "paused" and self.job is not None)
 
     # -- data -------------------------------------------------------------------------------
     def _data_request(self) -> tuple[list[str], list[str], str]:
@@ -222,7 +248,7 @@ class TrainPanel(QWidget):
                          "base_model": self.base_model_path(), "seq_len": seq_len}
         self.plot.clear()
         self.sample.clear()
-        self.last_step = 0
+        self.last_step, self.last_progress = 0, None
         self.run_name = f"{name.replace(' ', '-')}-{time.strftime('%Y%m%d-%H%M%S')}"
         self._set_state("preparing")
         self.summary.setText("Reading the tunes…")
@@ -241,18 +267,33 @@ class TrainPanel(QWidget):
     @Slot(object)
     def _data_ready(self, data: jobs.TrainingData) -> None:
         self.data = data
-        s = data.summary
-        keys = ", ".join(f"{k} {n}" for k, n in list(s["keys"].items())[:6])
-        meters = ", ".join(f"{k} {n}" for k, n in list(s["meters"].items())[:5])
-        text = (f"<b>{s['tunes']:,} tunes</b> ({s['train_tunes']:,} train, {s['valid_tunes']:,} "
-                f"validation), {s['characters']:,} characters.<br>Keys: {keys}<br>"
-                f"Meters: {meters}")
-        if "new_characters" in s:
-            text += f"<br>New characters: {len(s['new_characters'])}"
-        for warning in data.warnings:
-            text += f"<br><font color='#b35900'>⚠ {warning}</font>"
-        self.summary.setText(text)
-        self.summary_ready.emit(dict(s, warnings=data.warnings))
+        self.summary.setText(summary_html(data, self._base_name()))
+        self.summary_ready.emit(dict(data.summary, warnings=data.warnings))
+
+    def _base_name(self) -> str | None:
+        return self.base_model.currentText() if self.finetune.isChecked() else None
+
+    def summary_box(self, data: jobs.TrainingData) -> QMessageBox:
+        """The confirmation shown before training: the data summary, Start training / Cancel."""
+        base = self._base_name()
+        budget = f"{self.budget_value.value():g} {self.budget_unit.currentText()}"
+        plan = (f"Fine-tune {html.escape(base)}" if base else
+                f"Train a new '{self.preset_name()}' model") + f" for {budget} on:"
+        box = QMessageBox(QMessageBox.Icon.Warning if data.summary.get("too_small")
+                          else QMessageBox.Icon.Question, "Start training?", "", parent=self)
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(f"{plan}<br><br>{summary_html(data, base)}")
+        start = box.addButton("Start training", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(start)
+        return box
+
+    def _ask_to_start(self, data: jobs.TrainingData) -> bool:
+        box = self.summary_box(data)
+        box.exec()
+        accepted = box.buttonRole(box.clickedButton()) == QMessageBox.ButtonRole.AcceptRole
+        box.deleteLater()
+        return accepted
 
     def _paths(self) -> tuple[str, str]:
         self.paths.models_dir.mkdir(parents=True, exist_ok=True)
@@ -284,14 +325,22 @@ class TrainPanel(QWidget):
     # -- controls ---------------------------------------------------------------------------
     @Slot()
     def pause(self) -> None:
+        """Hold the run between steps; it stays in memory, so Resume is instant."""
         if self.state == "training" and self.job is not None:
-            self._set_state("pausing")
-            self.job.cancel()
+            self.job.pause()
+            self._set_state("paused")
+            self._show_progress()
+            self.status.emit(f"Training paused at step {self.last_step}; Resume carries on")
 
     @Slot()
     def resume(self) -> Job | None:
         if self.state != "paused":
             return None
+        if self.job is not None:       # paused in place: let the worker carry on
+            self.job.resume()
+            self._set_state("training")
+            self._show_progress()
+            return self.job
         if self.data is None:          # paused in an earlier session: read the tunes again
             self._resume_after_prepare = True
             self._set_state("preparing")
@@ -301,7 +350,7 @@ class TrainPanel(QWidget):
     @Slot()
     def stop(self) -> None:
         self._stop_pressed_at = time.perf_counter()
-        if self.state == "paused":
+        if self.state == "paused" and self.job is None:
             self._finish_paused_run()
         elif self.job is not None:
             self._set_state("stopping")
@@ -322,7 +371,7 @@ class TrainPanel(QWidget):
                 "step": self.last_step})
 
     def _finish_paused_run(self) -> None:
-        """Stop while paused: the checkpoint already holds the model; publish it."""
+        """Stop a run paused in an earlier session: its checkpoint holds the model."""
         out_path, checkpoint = self._paths()
         if Path(out_path).exists():
             self.model_saved.emit(out_path)
@@ -334,20 +383,29 @@ class TrainPanel(QWidget):
         self.last_progress = p
         self.last_step = p.step
         self.plot.add_point(p.step, p.train_loss, p.val_loss if p.evaluated else None)
+        self._show_progress()
+        if p.evaluated and time.monotonic() - self._last_sample > SAMPLE_EVERY_S:
+            self._sample_now()
+
+    def _show_progress(self) -> None:
+        """Draw the bar and the figures from the latest report, marked while paused."""
+        p, paused = self.last_progress, "paused at " if self.state == "paused" else ""
+        if p is None:
+            self.progress.setFormat(f"{paused}step {self.last_step}" if paused else "%p%")
+            return
         if self.budget_unit.currentText() == "minutes":
             total = p.elapsed + (p.eta or 0)
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(1000 * p.elapsed / total) if total else 0)
-            self.progress.setFormat(f"step {p.step}")
+            self.progress.setFormat(f"{paused}step {p.step}")
         else:
             self.progress.setRange(0, p.steps)
             self.progress.setValue(p.step)
-            self.progress.setFormat(f"step {p.step} of {p.steps}")
+            self.progress.setFormat(f"{paused}step {p.step} of {p.steps}")
         val = f" · validation {p.val_loss:.3f}" if p.val_loss is not None else ""
-        self.stats.setText(f"step {p.step} · loss {p.train_loss:.3f}{val} · "
-                           f"{p.chars_per_second:,.0f} chars/s · ETA {_duration(p.eta)}")
-        if p.evaluated and time.monotonic() - self._last_sample > SAMPLE_EVERY_S:
-            self._sample_now()
+        self.stats.setText(f"{'Paused · ' if paused else ''}step {p.step} · loss "
+                           f"{p.train_loss:.3f}{val} · {p.chars_per_second:,.0f} chars/s · "
+                           f"ETA {_duration(p.eta)}")
 
     def _sample_now(self) -> None:
         _, checkpoint = self._paths()
@@ -400,6 +458,10 @@ class TrainPanel(QWidget):
         if job is not None and job.name == "prepare" and not job.error and self.data is not None \
                 and self.state == "preparing":
             resume, self._resume_after_prepare = self._resume_after_prepare, False
+            if not resume and not self.confirm(self.data):
+                self._set_state("idle")
+                self.status.emit("Training not started")
+                return
             self._start_training(resume=resume)
             return
         if job is not None and job.name == "prepare" and self.state == "stopping":
