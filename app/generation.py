@@ -2,7 +2,8 @@
 
 `generate_tunes(model, controls)` turns `GenerationControls` (key, meter, unit length, rhythm,
 title, length in bars or in AABB parts, continue-from, count, temperature/top-k/top-p, seed,
-length cap) into a prime, samples the variations as one batch and returns one
+length cap) into a prime, samples the variations as one batch through `model.sample.sample_rows`
+(the one sampling loop) with a `TuneHook` that applies the controls step by step, and returns one
 `GeneratedResult` per variation: the text the model wrote (`original`), the repaired text
 (`text`), the repairs made, the problems left, the per-character probabilities and the settings
 for provenance.
@@ -14,6 +15,15 @@ How the controls take effect:
 - attempts (default 3): a variation that is not clean after repair is sampled again (another
   seed, recorded as `attempt` and `sample_seed` in its settings) up to `attempts` times in all;
   the first clean one is kept, else the first try is returned with its problems listed.
+- bars that fit (`fit_bars`, on by default): when a bar line closes a bar, the checker measures
+  that bar; one too long, or too short where folk practice allows no short bar (not a pickup,
+  not at a repeat or section boundary completing one), is sampled again from its start, up to
+  MAX_BAR_TRIES times (then kept; repair follows). `model.sample.sample_rows` restores the
+  recurrent state exactly; `bars_resampled` in each result's settings counts the rewinds.
+- length drawn from the model (`auto_length`, on by default): with no length asked for, each
+  variation's length in bars is drawn, once its meter is known, from the lengths of the model's
+  training tunes in that meter (the `tune_lengths` profile `python main.py train` stores); an
+  LSTM keeps no reliable count of 16 or 32 bars. Models without a profile decide for themselves.
 - length: while the body has fewer bars than asked, the blank line that ends a tune and the
   final bar line `|]` are masked out; sampling of a variation stops at the bar line that closes its last bar, and that bar line
   becomes a final bar line (`|]`, or `:|` for parts). A bar is counted at each bar line that
@@ -67,6 +77,9 @@ class GenerationControls:
     max_chars: int = 1500
     attempts: int = 3                 # a variation not clean after repair is sampled again,
                                       # up to this many times in all (1: no resampling)
+    auto_length: bool = True          # no length asked for: draw each variation's length from
+                                      # the model's training tunes in its meter
+    fit_bars: bool = True             # resample a bar whose length does not fit the meter
 
     def target_bars(self) -> int | None:
         """Bars to generate in total (the continued bars included), or None: the model decides."""
@@ -262,6 +275,42 @@ def bar_end_index(body: str, bars: int) -> int | None:
     return None
 
 
+def length_profile(tunes: list[str]) -> dict[str, dict[str, int]]:
+    """Count tune lengths in bars by meter: {"6/8": {"16": 120, "32": 40}, ...} (JSON-ready).
+
+    Training stores this in the model file; with no length asked for, generation draws each
+    variation's length from it (an LSTM keeps no reliable count of 16 or 32 bars).
+    """
+    profile: dict[str, dict[str, int]] = {}
+    for text in tunes:
+        head, body = _split_header(text)
+        meter = next((line[2:].strip() for line in head.splitlines() if line.startswith("M:")),
+                     "")
+        bars = count_bars(body)
+        if meter and bars:
+            counts = profile.setdefault(meter, {})
+            counts[str(bars)] = counts.get(str(bars), 0) + 1
+    return profile
+
+
+def draw_length(profile: dict[str, dict[str, int]] | None, meter: str | None,
+                rng) -> int | None:
+    """Draw a length in bars for `meter` from a model's length profile (None: no data)."""
+    counts = (profile or {}).get((meter or "").strip())
+    if not counts:
+        return None
+    values = [(int(k), int(v)) for k, v in counts.items()
+              if str(k).isdigit() and 1 <= int(k) <= MAX_BARS and int(v) > 0]
+    if sum(v for _, v in values) < 20:     # too few tunes in this meter to trust
+        return None
+    pick = rng.random() * sum(v for _, v in values)
+    for bars, weight in values:
+        pick -= weight
+        if pick < 0:
+            return bars
+    return values[-1][0]
+
+
 def body_bars(abc: str) -> int:
     """Bars in the body of a whole tune (after its K: line)."""
     return count_bars(_split_header(abc)[1])
@@ -278,9 +327,11 @@ def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None
     `is_set()`) ends sampling early (the tunes so far are returned, unfinished). Raises ValueError
     for bad controls and ModelError for a bad model file or sampling settings.
     """
+    import secrets
+
     from app.music.repair import repair_tune
     from model.config import SampleConfig
-    from model.sample import build_prime
+    from model.sample import build_prime, sample_rows
 
     header, warnings = check_controls(controls)
     loaded = _loaded(model)
@@ -317,14 +368,25 @@ def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None
                           seed=controls.seed)
     config.check()
     bans: dict[str, set[str]] = {}
-    if target is not None:
-        bans["|"] = {"]"}           # no final bar line before the bars asked for
     if controls.continue_from is None and "\nK:" in "\n" + prime:
         fixed = {letter for letter in "KM" if letter in header}
         if fixed:                  # keep the asked key and meter: no K:/M: change in the body
             bans["\n"] = set(fixed)
             bans["["] = set(fixed)
-    rows, seed = _sample(loaded, config, prime, target, stop, bans)
+    profile = loaded.training.get("tune_lengths") if controls.auto_length else None
+    seed = config.seed if config.seed is not None else secrets.randbelow(2 ** 31)
+    config = replace(config, seed=seed)
+
+    floor = controls.continue_bars if controls.continue_from is not None else 0
+
+    def sample(cfg: SampleConfig, targets: list[int | None]):
+        hook = TuneHook(prime, targets, bans, profile, cfg.seed, loaded.vocab.index,
+                        controls.fit_bars, floor)
+        sampled, _ = sample_rows(loaded.model, loaded.vocab, cfg, prime, hook, stop)
+        return [(loaded.vocab.decode(r.ids), r.probs, r.finished, hook.targets[b], r.rewinds)
+                for b, r in enumerate(sampled)]
+
+    rows = sample(config, [target] * config.count)
     name = Path(loaded.path).name.removesuffix(".safetensors") if loaded.path else "model"
     settings = {"model": str(loaded.path or name), "model_name": name, "seed": seed,
                 "temperature": config.temperature, "top_k": config.top_k, "top_p": config.top_p,
@@ -340,11 +402,11 @@ def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None
     defaults.setdefault("L", "1/8")
 
     def build(row, variation: int, attempt: int, sample_seed: int) -> GeneratedResult:
-        generated, probs, finished = row
+        generated, probs, finished, row_target, rewinds = row
         original = prime + generated
         if not original.endswith("\n"):
             original += "\n"
-        structured, edits = _shape(original, prime, controls, target, finished)
+        structured, edits = _shape(original, prime, controls, row_target, finished)
         if controls.title and not titles and "\nT:" not in "\n" + _split_header(structured)[0]:
             structured = structured.replace("X:1\n", f"X:1\nT:{header.get('T', '')}\n", 1)
         repaired = repair_tune(structured, defaults=defaults)
@@ -357,7 +419,10 @@ def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None
             repairs=edits + repaired.repairs, problems_left=repaired.problems_left,
             ok=repaired.ok, bars=body_bars(repaired.text),
             settings=dict(settings, variation=variation, attempt=attempt,
-                          sample_seed=sample_seed), warnings=tune_warnings)
+                          sample_seed=sample_seed, bars_resampled=rewinds,
+                          **({"bars": row_target, "length": "drawn from the model's tunes"}
+                             if target is None and row_target is not None else {})),
+            warnings=tune_warnings)
 
     results = [build(row, b + 1, 1, seed) for b, row in enumerate(rows)]
     for attempt in range(2, controls.attempts + 1):
@@ -366,7 +431,7 @@ def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None
             break
         retry_seed = (seed + 7919 * (attempt - 1)) % 2 ** 31
         retry = replace(config, count=len(bad), seed=retry_seed)
-        rows, _ = _sample(loaded, retry, prime, target, stop, bans)
+        rows = sample(retry, [results[i].settings.get("bars") for i in bad])
         for i, row in zip(bad, rows):
             result = build(row, i + 1, attempt, retry_seed)
             if result.ok:
@@ -378,6 +443,163 @@ def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None
         if on_tune is not None:
             on_tune(result)
     return results
+
+
+# ------------------------------------------------------------------ the sampling hook
+
+MAX_BAR_TRIES = 8        # samples of one bar before its misfit is accepted (repair follows)
+MAX_REWINDS = 64         # bar resamplings per variation in all
+
+
+class TuneHook:
+    """Steers `model.sample.sample_rows` for one batch of tunes (see the module docstring).
+
+    Per variation it counts bars, bans what the controls forbid (a K:/M: change, a blank line
+    or a final bar line before the bars asked for), stops at the bars asked for, draws a length
+    from the model's `tune_lengths` profile once the meter is known (when none was asked for),
+    and, with `fit_bars`, checks each finished bar against the meter with the checker and sends
+    the variation back to the bar's start to sample it again when it is too long or too short
+    (up to MAX_BAR_TRIES times per bar, MAX_REWINDS per tune).
+    """
+
+    rewinds = True
+
+    def __init__(self, prime: str, targets: list[int | None], bans: dict[str, set[str]],
+                 profile: dict | None, seed: int, index: dict[str, int], fit_bars: bool = True,
+                 floor: int = 0) -> None:
+        self.prime, self.targets, self.bans, self.index = prime, list(targets), bans, index
+        self.profile, self.seed, self.fit_bars, self.floor = profile, seed, fit_bars, floor
+        self.rewinds = fit_bars
+
+    def begin(self, count: int, prime: str) -> None:
+        import copy
+        import random
+
+        self._copy = copy.copy
+        self.count = count
+        head, body = _split_header(prime)
+        self.header_done = "\nK:" in "\n" + head or "\nK:" in "\n" + prime
+        self.rngs = [random.Random(self.seed * 1009 + b) for b in range(count)]
+        self.texts: list[list[str]] = [[] for _ in range(count)]
+        self.counters = []
+        for _ in range(count):
+            counter = BarCounter()
+            for ch in body:
+                counter.feed(ch)
+            self.counters.append(counter)
+        self.prev_newline = [prime.endswith("\n")] * count
+        self.pending = [False] * count       # a bar line just closed a bar: check it next
+        self.tries = [0] * count
+        self.total = [0] * count
+        self.done_header = [self.header_done] * count
+        self.marks = [self._snapshot(b) for b in range(count)]
+        if self.header_done:
+            for b in range(count):
+                self._draw(b, prime)
+
+    # -- per-row state for rewinds --------------------------------------------------
+    def _snapshot(self, b: int):
+        return (self._copy(self.counters[b]), len(self.texts[b]), self.prev_newline[b],
+                self.done_header[b], self.targets[b])
+
+    def _restore(self, b: int) -> None:
+        counter, n, prev, header, target = self.marks[b]
+        self.counters[b] = self._copy(counter)
+        del self.texts[b][n:]
+        self.prev_newline[b], self.done_header[b], self.targets[b] = prev, header, target
+        self.pending[b] = False
+
+    def _draw(self, b: int, text: str) -> None:
+        if self.targets[b] is not None or not self.profile:
+            return
+        head = _split_header(text)[0]
+        meter = next((line[2:].strip() for line in head.splitlines() if line.startswith("M:")),
+                     None)
+        bars = draw_length(self.profile, meter, self.rngs[b])
+        if bars is not None and bars > max(self.floor, self.counters[b].bars):
+            self.targets[b] = bars
+
+    # -- the hook protocol ----------------------------------------------------------
+    def mask(self, logits, active: list[int]) -> None:
+        index = self.index
+        for b in active:
+            texts = self.texts[b]
+            last = texts[-1] if texts else self.prime[-1:]
+            counter, target = self.counters[b], self.targets[b]
+            if counter.mode == "":
+                banned = self.bans.get(last)
+                if banned:
+                    logits[b, [index[c] for c in banned if c in index]] = float("-inf")
+                if target is not None and last == "|" and "]" in index:
+                    logits[b, index["]"]] = float("-inf")   # no final bar line before the end
+            if target is not None and self.prev_newline[b] and counter.bars < target \
+                    and "\n" in index:
+                logits[b, index["\n"]] = float("-inf")      # no blank line before the end
+
+    def feed(self, b: int, ch: str) -> int:
+        from model.hooks import END, END_KEEP, KEEP, MARK, REWIND
+
+        verdict = KEEP
+        if self.pending[b] and ch not in "|:]":
+            self.pending[b] = False
+            if not self._bar_fits(b, final=False) and self._may_retry(b):
+                self._restore(b)
+                return REWIND
+            self.tries[b] = 0
+            self.marks[b] = self._snapshot(b)
+            verdict = MARK
+        if ch == "\n" and self.prev_newline[b]:
+            return END
+        self.texts[b].append(ch)
+        self.prev_newline[b] = ch == "\n"
+        counter = self.counters[b]
+        closed = counter.feed(ch)
+        if not self.done_header[b] and ch == "\n":
+            line = "".join(self.texts[b]).rsplit("\n", 2)[-2]
+            if line.startswith("K:"):
+                self.done_header[b] = True
+                self._draw(b, self.prime + "".join(self.texts[b]))
+        if closed:
+            target = self.targets[b]
+            if target is not None and counter.bars >= target:
+                if not self._bar_fits(b, final=True) and self._may_retry(b):
+                    self._restore(b)
+                    return REWIND
+                return END_KEEP
+            self.pending[b] = self.fit_bars
+        return verdict
+
+    def _may_retry(self, b: int) -> bool:
+        if not self.fit_bars or self.tries[b] >= MAX_BAR_TRIES or self.total[b] >= MAX_REWINDS:
+            return False
+        self.tries[b] += 1
+        self.total[b] += 1
+        return True
+
+    def _bar_fits(self, b: int, final: bool) -> bool:
+        """Tell whether the bar just closed has a length the meter allows (folk practice)."""
+        from app.music.checker import analyse_tune
+
+        analysis = analyse_tune(self.prime + "".join(self.texts[b]))
+        if not analysis.bars:
+            return True
+        i = len(analysis.bars) - 1
+        bar = analysis.bars[i]
+        if bar.expected is None or bar.multi_rest:
+            return True
+        if bar.duration > bar.expected:
+            return False
+        if bar.duration == bar.expected or i < self.floor:
+            return True
+        if final:
+            return i not in analysis.faults
+        if i == 0 or bar.start_boundary:
+            return True          # a pickup, of the tune or of a section
+        token = analysis.tune.body[bar.bar_line] if bar.bar_line is not None else None
+        if token is None or token.text == "|":
+            return False         # short in the middle of a section
+        return i not in analysis.faults
+
 
 
 def _looks_like_abc(prime: str) -> bool:
@@ -396,93 +618,6 @@ def _loaded(model):
     if isinstance(model, ModelFile):
         return model
     return load_model(model)
-
-
-def _sample(loaded, config, prime: str, target: int | None, stop,
-            bans: dict[str, set[str]] | None = None):
-    """Sample all variations; return [(generated text, probabilities, finished)], seed.
-
-    `bans` maps a character to characters that may not follow it (e.g. "\n" -> {"K"}: no key
-    change at the start of a body line).
-    """
-    import secrets
-
-    import torch
-
-    from model.sample import _filter, _stepper, use_int8
-
-    model, vocab = loaded.model.to("cpu").eval(), loaded.vocab
-    seed = config.seed if config.seed is not None else secrets.randbelow(2 ** 31)
-    count, cfg = config.count, model.config
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with torch.inference_mode():
-            gen = torch.Generator().manual_seed(seed)
-            prime_ids = vocab.encode(prime)
-            if len(prime_ids) > 1:
-                _, state = model(torch.tensor([prime_ids[:-1]]), None)
-            else:
-                zeros = torch.zeros(cfg.num_layers, 1, cfg.hidden_size)
-                state = (zeros, zeros.clone()) if cfg.cell == "lstm" else zeros
-            state = tuple(s.repeat(1, count, 1).contiguous() for s in state) \
-                if isinstance(state, tuple) else state.repeat(1, count, 1).contiguous()
-            step = _stepper(model, use_int8(model, config)) if cfg.cell == "lstm" else None
-            newline = vocab.index.get("\n", -1)
-            plain = config.temperature == 1.0 and not config.top_k and config.top_p >= 1.0
-            current = torch.full((count,), prime_ids[-1], dtype=torch.long)
-            counters = [BarCounter() for _ in range(count)]
-            body_prime = _split_header(prime)[1]
-            for c in counters:
-                for ch in body_prime:
-                    c.feed(ch)
-            texts: list[list[str]] = [[] for _ in range(count)]
-            probs: list[list[float]] = [[] for _ in range(count)]
-            done = [False] * count
-            finished = [False] * count
-            prev_newline = [prime.endswith("\n")] * count
-            chars = vocab.chars
-            ban_ids = {prev: [vocab.index[c] for c in banned if c in vocab.index]
-                       for prev, banned in (bans or {}).items()}
-            for _ in range(config.max_chars):
-                if stop is not None and stop.is_set():
-                    break
-                if step is not None:
-                    logits = step(current, state)
-                else:
-                    out, state = model(current[:, None], state)
-                    logits = out[:, -1]
-                logits[:, 0] = float("-inf")
-                if target is not None and newline >= 0:
-                    for b in range(count):  # no blank line (end of tune) before the bars asked
-                        if prev_newline[b] and counters[b].bars < target:
-                            logits[b, newline] = float("-inf")
-                for b in range(count):
-                    last = texts[b][-1] if texts[b] else prime[-1:]
-                    if last in ban_ids and counters[b].mode == "":
-                        logits[b, ban_ids[last]] = float("-inf")
-                model_p = torch.softmax(logits, dim=-1)
-                sample_p = model_p if plain else _filter(logits, config)
-                current = torch.multinomial(sample_p, 1, generator=gen)[:, 0]
-                picked = model_p.gather(1, current[:, None])[:, 0].tolist()
-                ids = current.tolist()
-                for b in range(count):
-                    if done[b]:
-                        continue
-                    ch = chars[ids[b]]
-                    if ch == "\n" and prev_newline[b]:
-                        done[b] = finished[b] = True   # blank line: the tune ended
-                        continue
-                    texts[b].append(ch)
-                    probs[b].append(picked[b])
-                    prev_newline[b] = ch == "\n"
-                    if counters[b].feed(ch) and target is not None and counters[b].bars >= target:
-                        done[b] = finished[b] = True
-                if all(done):
-                    break
-    finally:
-        torch.set_num_threads(threads)
-    return [("".join(t), p, f) for t, p, f in zip(texts, probs, finished)], seed
 
 
 def _shape(text: str, prime: str, controls: GenerationControls, target: int | None,

@@ -99,8 +99,9 @@ class SampleConfig:
     max_chars: int = 1500         # length cap per tune (the blank line usually ends it first)
     seed: int | None = None       # None picks one; the result records the seed used
     device: str = "cpu"           # batch-1 sampling is fastest on the CPU for small models
-    quantize: str = "auto"        # int8 recurrent weights while sampling: auto (for hidden
-                                  # sizes >= 1024, where memory traffic bounds speed), on, off
+    quantize: str = "auto"        # recurrent weights' arithmetic while sampling: auto (int8
+                                  # for one variation from 512 units, bf16 for a batch where
+                                  # the CPU has it), on (int8), bf16, off (fp32, exact)
 
     def check(self) -> None:
         """Raise ModelError naming the first value out of range."""
@@ -111,8 +112,8 @@ class SampleConfig:
         if not 0 < self.top_p <= 1:
             raise ModelError(f"top-p must be in (0, 1], got {self.top_p}")
         _check_range("max_chars", self.max_chars, 1, 1 << 24)
-        if self.quantize not in ("auto", "on", "off"):
-            raise ModelError(f"unknown quantize {self.quantize!r}; choose auto, on or off")
+        if self.quantize not in ("auto", "on", "bf16", "off"):
+            raise ModelError(f"unknown quantize {self.quantize!r}; choose auto, on, bf16 or off")
 
 
 @dataclass(frozen=True)

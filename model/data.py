@@ -7,7 +7,7 @@ generator whose state goes into checkpoints, so a resumed run draws the same win
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
@@ -24,6 +24,8 @@ class TrainData:
     valid_text: str = ""
     name: str = ""          # corpus name or sources, for the model file
     tune_count: int = 0     # tunes in the training text, for the model file
+    extra: dict = field(default_factory=dict)  # more JSON-ready facts for the model file's
+                                               # training summary (e.g. tune lengths)
 
 
 def as_train_data(data: "TrainData | tuple[str, str] | str") -> TrainData:

@@ -216,6 +216,7 @@ def _train(config: TrainConfig, model_config: ModelConfig, data: TrainData, on_p
                "vocab_size": len(vocab), "titles": "\nT:" in "\n" + data.train_text,
                "fine_tuned_from": getattr(base, "path", None)
                if base else (resumed.training.get("fine_tuned_from") if resumed else None)}
+    summary.update(getattr(data, "extra", None) or {})
 
     autocast = resolve_precision(config.precision, device)
     if device.type == "cpu" and config.threads == 0:

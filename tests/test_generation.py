@@ -204,3 +204,103 @@ def test_cli_controls_and_raw(model, tmp_path, capsys):
     assert main(["generate", "--model", str(model), "--bars", "0"]) == 2
     assert "bars must be 1..256" in capsys.readouterr().err
     assert main(["generate", "--model", str(model), "--continue", str(tmp_path / "nope")]) == 2
+
+
+def _hook(prime="X:1\nM:4/4\nL:1/8\nK:D\n", targets=(None,), profile=None, fit=True):
+    from app.generation import TuneHook
+
+    index = {ch: i + 1 for i, ch in enumerate(" \n|:]ABCDEFGabcdefgz2/[KM")}
+    hook = TuneHook(prime, list(targets), {}, profile, 3, index, fit)
+    hook.begin(len(targets), prime)
+    return hook
+
+
+def _feed(hook, text, row=0):
+    return [hook.feed(row, ch) for ch in text]
+
+
+def test_tune_hook_resamples_bars_that_do_not_fit_the_meter():
+    from model.hooks import KEEP, MARK, REWIND
+
+    hook = _hook()
+    assert _feed(hook, "A|")[-1] == KEEP          # a pickup...
+    assert _feed(hook, " ")[0] == MARK            # ...fits: the rewind point moves past it
+    assert _feed(hook, "ABcd efga|")[-1] == KEEP
+    assert _feed(hook, " ")[0] == MARK            # a full bar fits
+    assert _feed(hook, "ABc|")[-1] == KEEP
+    assert _feed(hook, " ")[0] == REWIND          # short mid-section bar: sampled again
+    assert "".join(hook.texts[0]) == "A| ABcd efga|"   # back to the bar line
+    assert _feed(hook, "ABcd efga2|")[-1] == KEEP
+    assert _feed(hook, "\n")[0] == REWIND         # too long
+    assert _feed(hook, "ABcd efg|]")[-1] == KEEP      # 7/8 after a 1/8 pickup
+    assert _feed(hook, "\n")[0] == MARK           # short last bar completing the pickup
+    hook_off = _hook(fit=False)
+    assert REWIND not in _feed(hook_off, "A| ABc| ABcd efga2|\n")
+
+
+def test_tune_hook_gives_up_on_a_bar_after_its_tries():
+    from app.generation import MAX_BAR_TRIES
+    from model.hooks import MARK, REWIND
+
+    hook = _hook()
+    _feed(hook, "ABcd efga| ")
+    verdicts = [_feed(hook, "AB|x")[-1] for _ in range(MAX_BAR_TRIES + 1)]
+    assert verdicts == [REWIND] * MAX_BAR_TRIES + [MARK]
+
+
+def test_tune_hook_stops_at_the_target_and_bans_an_early_end():
+    import torch
+
+    from model.hooks import END_KEEP
+
+    hook = _hook(targets=(2,))
+    assert _feed(hook, "ABcd efga| ")[-1] != END_KEEP
+    logits = torch.zeros(1, 30)
+    _feed(hook, "ABcd\n")
+    hook.mask(logits, [0])
+    assert logits[0, hook.index["\n"]] == float("-inf")   # no blank line before bar 2
+    assert _feed(hook, "efga|")[-1] == END_KEEP
+
+
+def test_length_profile_and_draw_length():
+    import random
+
+    from app.generation import draw_length, length_profile
+
+    tunes = ["X:1\nM:6/8\nK:G\n|:GAG GAB|ABA ABd:|\n", "X:1\nM:6/8\nK:G\nGAG GAB|ABA ABd|\n",
+             "X:1\nM:C\nK:D\nABcd efga|\n"]
+    assert length_profile(tunes) == {"6/8": {"2": 2}, "C": {"1": 1}}
+    rng = random.Random(1)
+    profile = {"6/8": {"16": 30, "32": 10}}
+    drawn = [draw_length(profile, "6/8", rng) for _ in range(400)]
+    assert set(drawn) == {16, 32} and 0.65 < drawn.count(16) / 400 < 0.85
+    assert draw_length(profile, "3/4", rng) is None          # no tunes in that meter
+    assert draw_length({"6/8": {"16": 5}}, "6/8", rng) is None  # too few to trust
+
+
+def test_lengths_are_drawn_from_the_model_profile(loaded):
+    import copy
+
+    model = copy.copy(loaded)
+    model.training = dict(loaded.training, tune_lengths={"4/4": {"6": 40}})
+    results = generate_tunes(model, GenerationControls(meter="4/4", key="D", count=3, seed=2))
+    for r in results:
+        assert r.settings["bars"] == 6 and r.settings["length"] == "drawn from the model's tunes"
+        assert r.bars == 6
+    free = generate_tunes(model, GenerationControls(meter="4/4", key="D", count=2, seed=2,
+                                                    auto_length=False))
+    assert all("length" not in r.settings for r in free)
+
+
+def test_fitting_bars_leaves_fewer_bars_of_the_wrong_length(loaded):
+    from app.music.checker import analyse_tune
+
+    def faults(fit):
+        results = generate_tunes(loaded, GenerationControls(
+            count=12, seed=9, temperature=1.6, attempts=1, fit_bars=fit, bars=8))
+        return sum(len(analyse_tune(r.original).faults) for r in results), results
+
+    fitted, results = faults(True)
+    free, _ = faults(False)
+    assert fitted < free
+    assert sum(r.settings["bars_resampled"] for r in results) > 0

@@ -63,6 +63,12 @@ def _register_train(subparsers) -> None:
                    help="write a resumable checkpoint MODEL.ckpt.safetensors every N steps")
     p.add_argument("--valid-fraction", type=float, default=0.1, metavar="F",
                    help="share of tunes held out for the validation loss (default 0.1)")
+    p.add_argument("--eval-every", type=int, metavar="N",
+                   help="steps between validation losses and best-model snapshots (default: "
+                   "the preset's)")
+    p.add_argument("--valid-data", nargs="+", metavar="SOURCE",
+                   help="validation tunes from these files or corpora instead of a held-out "
+                   "share of --data (all of --data is then trained on)")
     for flag, kind, text in (("--seq-len", int, "characters per window"),
                              ("--batch-size", int, "windows per step"),
                              ("--lr", float, "peak learning rate"),
@@ -158,7 +164,8 @@ def _train_configs(args):
     checkpoint = str(checkpoint_path_for(args.out)) if args.checkpoint_every else None
     config = updated(chosen.train, seq_len=args.seq_len, batch_size=args.batch_size,
                      learning_rate=args.lr, seed=args.seed, device=args.device,
-                     threads=args.threads, precision=args.precision, checkpoint_interval=args.checkpoint_every,
+                     threads=args.threads, precision=args.precision,
+                     eval_interval=getattr(args, "eval_every", None), checkpoint_interval=args.checkpoint_every,
                      checkpoint_path=checkpoint, out_path=args.out)
     from dataclasses import replace
 
@@ -191,12 +198,29 @@ def run_train(args: argparse.Namespace) -> int:
     if is_main:
         for problem in corpus.problems:
             print(f"ceol train: skipped: {problem}", file=sys.stderr)
-    train_tunes, valid_tunes = corpus.split(args.valid_fraction)
+    if getattr(args, "valid_data", None):
+        train_tunes = corpus.tunes
+        valid_corpus = load_corpus(args.valid_data)
+        if is_main:
+            for problem in valid_corpus.problems:
+                print(f"ceol train: skipped (validation): {problem}", file=sys.stderr)
+        valid_tunes = valid_corpus.tunes
+        if not valid_tunes:
+            from model.errors import ModelError
+
+            raise ModelError(f"no tunes in the validation data {' '.join(args.valid_data)}")
+    else:
+        train_tunes, valid_tunes = corpus.split(args.valid_fraction)
     from model.data import TrainData
     from model.train import train
 
+    from app.generation import length_profile
+    from app.music.normalize import training_text
+
     data = TrainData(corpus_text(train_tunes), corpus_text(valid_tunes), corpus.name,
-                     len(train_tunes))
+                     len(train_tunes),
+                     extra={"tune_lengths": length_profile([training_text(t)
+                                                            for t in train_tunes])})
     stop = threading.Event()
     previous = _stop_on_interrupt(stop)
     bar = ProgressBar(enabled=is_main and not args.quiet)

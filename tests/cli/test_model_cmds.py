@@ -130,3 +130,25 @@ def test_without_model_the_newest_user_model_is_used(trained, tmp_path, monkeypa
     assert main(["generate", "--seed", "1", "--max-chars", "20", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)[0]
     assert result["settings"]["model"].endswith("mine.safetensors")
+
+
+def test_train_with_separate_validation_data_stores_tune_lengths(book, tmp_path, capsys):
+    valid = tmp_path / "valid.abc"
+    valid.write_text("X:1\nM:4/4\nL:1/8\nK:D\n|:ABcd efga|bagf edcB:|\n\n"
+                     "X:2\nM:4/4\nL:1/8\nK:G\n|:GABc dedB|dBAG FDD2:|\n")
+    out = tmp_path / "v.safetensors"
+    assert main(["train", "--data", str(book), "--valid-data", str(valid), "--preset", "tiny",
+                 "--steps", "4", "--eval-every", "2", "--out", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["model-info", str(out), "--json"]) == 0
+    training = json.loads(capsys.readouterr().out)["training"]
+    assert training["tune_count"] == 60                  # all of --data is trained on
+    assert training["valid_chars"] == len(valid.read_text())   # the two tunes, as written
+    assert [h["step"] for h in training["history"] if h.get("val_loss")] == [2, 4]
+    assert training["tune_lengths"] == {"4/4": {"4": 60}}
+    empty = tmp_path / "empty.abc"
+    empty.write_text("no tunes here\n")
+    assert main(["train", "--data", str(book), "--valid-data", str(empty), "--preset", "tiny",
+                 "--steps", "2", "--out", str(tmp_path / "x.safetensors"), "--quiet"]) == 2
+    assert "empty.abc: no tune found" in capsys.readouterr().err
+    assert not (tmp_path / "x.safetensors").exists()

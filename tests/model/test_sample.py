@@ -107,3 +107,109 @@ def test_int8_step_stays_close_to_the_model():
             p = torch.softmax(step(ids[:, t], state), -1)
             q = torch.softmax(expected[:, t], -1)
             assert (p - q).abs().max() < 0.02
+
+
+def test_bf16_step_stays_close_to_the_model():
+    from model.config import ModelConfig
+    from model.lm import MusicLM
+
+    torch.manual_seed(0)
+    model = MusicLM(ModelConfig(embedding_size=16, hidden_size=64, num_layers=2), 30).eval()
+    ids = torch.randint(1, 30, (3, 40))
+    with torch.no_grad():
+        expected, _ = model(ids)
+        step = _LSTMStepper(model, weights="bf16")
+        zeros = torch.zeros(2, 3, 64)
+        state = (zeros, zeros.clone())
+        for t in range(ids.shape[1]):
+            p = torch.softmax(step(ids[:, t], state), -1)
+            q = torch.softmax(expected[:, t], -1)
+            assert (p - q).abs().max() < 0.02
+
+
+def test_weights_mode_follows_the_setting():
+    from model.config import ModelConfig
+    from model.device import _cpu_has_native_bf16
+    from model.lm import MusicLM
+    from model.sample import _int8_works, weights_mode
+
+    small = MusicLM(ModelConfig(embedding_size=8, hidden_size=32, num_layers=1), 20)
+    wide = MusicLM(ModelConfig(embedding_size=8, hidden_size=512, num_layers=1), 20)
+    assert weights_mode(wide, SampleConfig(quantize="off", count=8)) == "fp32"
+    assert weights_mode(small, SampleConfig(quantize="bf16")) == "bf16"
+    assert weights_mode(small, SampleConfig(count=1)) == "fp32"  # small: exact
+    assert weights_mode(wide, SampleConfig(count=1)) == ("int8" if _int8_works() else "fp32")
+    assert weights_mode(wide, SampleConfig(count=8)) == \
+        ("bf16" if _cpu_has_native_bf16() else "fp32")
+    with pytest.raises(ModelError, match="quantize"):
+        SampleConfig(quantize="fp8").check()
+
+
+class _RewindEveryBarLine:
+    """Marks before each '|' and rewinds the first two '|' that follow a mark."""
+
+    rewinds = True
+
+    def begin(self, count, prime):
+        self.after_newline = [prime.endswith("\n")] * count
+        self.left = [2] * count
+
+    def mask(self, logits, active):
+        pass
+
+    def feed(self, row, ch):
+        from model.hooks import END, KEEP, MARK, REWIND
+
+        if ch == "\n" and self.after_newline[row]:
+            return END
+        if ch == "|" and self.left[row] > 0:
+            self.left[row] -= 1
+            return REWIND
+        self.after_newline[row] = ch == "\n"
+        if ch == "|":
+            self.left[row] = 2
+            return MARK
+        return KEEP
+
+
+def test_rewinds_restore_the_model_state_exactly(trained):
+    """After rewinds, each kept character's probability is the model's own on the kept text."""
+    from model.sample import sample_rows
+
+    model, vocab = trained
+    prime = "X:1\nM:4/4\nL:1/8\nK:D\n"
+    config = SampleConfig(count=3, seed=4, max_chars=200, quantize="off", temperature=1.0)
+    rows, _ = sample_rows(model, vocab, config, prime, _RewindEveryBarLine())
+    assert sum(r.rewinds for r in rows) > 0
+    for row in rows:
+        assert len(row.ids) == len(row.probs)
+        text = vocab.encode(prime) + row.ids
+        with torch.no_grad():
+            logits, _ = model.eval()(torch.tensor([text[:-1]]))
+        logits[..., 0] = float("-inf")
+        p = torch.softmax(logits[0], -1)
+        start = len(vocab.encode(prime)) - 1
+        forced = [p[start + i, idx].item() for i, idx in enumerate(row.ids)]
+        assert forced == pytest.approx(row.probs, abs=1e-4)
+
+
+def test_sampling_always_ends_even_when_a_hook_rewinds_forever(trained):
+    from model.hooks import REWIND
+    from model.sample import sample_rows
+
+    class Never:
+        rewinds = True
+
+        def begin(self, count, prime):
+            pass
+
+        def mask(self, logits, active):
+            pass
+
+        def feed(self, row, ch):
+            return REWIND
+
+    model, vocab = trained
+    rows, _ = sample_rows(model, vocab, SampleConfig(count=2, seed=1, max_chars=50), "X:1\n",
+                          Never())
+    assert all(not r.finished and r.ids == [] and r.rewinds == 200 for r in rows)
