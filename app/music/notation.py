@@ -93,6 +93,11 @@ def engrave(abc: str, *, width_px: int = DEFAULT_WIDTH_PX, scale: int = DEFAULT_
     check_abc(abc, label)
     if not re.search(r"^X:", abc, re.M):
         abc = "X:1\n" + abc
+    # One tune only: verovio 5 crashes the process (segfault in renderToTimemap) on some texts
+    # holding a second X: line, e.g. "X:1\nK:D\nABcd|\nX:2\nK:D\nABcd|" at some page widths.
+    second = re.search(r"^X:", abc[abc.index("X:") + 2:], re.M) if "X:" in abc else None
+    if second is not None:
+        abc = abc[:abc.index("X:") + 2 + second.start()]
     options = {"inputFrom": "abc", "scale": scale, "adjustPageHeight": True,
                "pageWidth": max(500, int(width_px * 100 / scale)), "footer": "none",
                "pageMarginLeft": 50, "pageMarginRight": 50, "pageMarginTop": 50,

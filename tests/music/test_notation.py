@@ -74,3 +74,24 @@ def test_text_that_is_not_a_tune_is_refused_before_verovio(text):
         check_abc(text)
     with pytest.raises(MusicError):
         engrave(text)
+
+
+def test_a_second_tune_in_the_text_does_not_crash_verovio():
+    """verovio crashed the whole process on these texts; run in a child so a crash fails here."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = ("from app.music.errors import MusicError\n"
+              "from app.music.notation import engrave\n"
+              "e = engrave('X:1\\nK:D\\nABcd|\\nX:2\\nK:D\\nABcd|\\n', width_px=490, scale=40)\n"
+              "assert e.pages and e.note_count == 4, e.note_count\n"
+              "try:\n"
+              "    engrave('X:1\\nK:D\\nX:reel\\nK:D\\nA A|d2fd|\\n', width_px=490, scale=40)\n"
+              "except MusicError:\n"
+              "    pass\n"
+              "print('engraved')\n")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and "engraved" in done.stdout, done.stderr[-500:]
