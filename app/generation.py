@@ -323,8 +323,10 @@ def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None
                    stop=None) -> list[GeneratedResult]:
     """Generate `controls.count` tunes; `model` is a model file path or a loaded ModelFile.
 
-    `on_tune(result)` is called for each result in order; `stop` (an Event-like object with
-    `is_set()`) ends sampling early (the tunes so far are returned, unfinished). Raises ValueError
+    `on_tune(result)` is called once per variation as soon as it is final: a variation that is
+    clean on its first try the moment it ends (while the rest of the batch is sampled), the
+    others after their retries, in order; `stop` (an Event-like object with `is_set()`) ends
+    sampling early (the tunes so far are returned, unfinished). Raises ValueError
     for bad controls and ModelError for a bad model file or sampling settings.
     """
     import secrets
@@ -379,14 +381,18 @@ def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None
 
     floor = controls.continue_bars if controls.continue_from is not None else 0
 
-    def sample(cfg: SampleConfig, targets: list[int | None]):
+    def sample(cfg: SampleConfig, targets: list[int | None], on_row=None):
         hook = TuneHook(prime, targets, bans, profile, cfg.seed, loaded.vocab.index,
                         controls.fit_bars, floor)
-        sampled, _ = sample_rows(loaded.model, loaded.vocab, cfg, prime, hook, stop)
-        return [(loaded.vocab.decode(r.ids), r.probs, r.finished, hook.targets[b], r.rewinds)
-                for b, r in enumerate(sampled)]
 
-    rows = sample(config, [target] * config.count)
+        def unpack(b, r):
+            return (loaded.vocab.decode(r.ids), r.probs, r.finished, hook.targets[b], r.rewinds)
+
+        sampled, _ = sample_rows(loaded.model, loaded.vocab, cfg, prime, hook, stop,
+                                 None if on_row is None else
+                                 (lambda b, r: on_row(b, unpack(b, r))))
+        return [unpack(b, r) for b, r in enumerate(sampled)]
+
     name = Path(loaded.path).name.removesuffix(".safetensors") if loaded.path else "model"
     settings = {"model": str(loaded.path or name), "model_name": name, "seed": seed,
                 "temperature": config.temperature, "top_k": config.top_k, "top_p": config.top_p,
@@ -424,7 +430,19 @@ def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None
                              if target is None and row_target is not None else {})),
             warnings=tune_warnings)
 
-    results = [build(row, b + 1, 1, seed) for b, row in enumerate(rows)]
+    results: list[GeneratedResult | None] = [None] * config.count
+    emitted: set[int] = set()
+
+    def finished_row(b: int, row) -> None:
+        """A variation ended while the batch goes on: a clean one is handed over at once."""
+        results[b] = build(row, b + 1, 1, seed)
+        if results[b].ok and on_tune is not None:
+            emitted.add(b)
+            on_tune(results[b])
+
+    rows = sample(config, [target] * config.count, finished_row)
+    results = [r if r is not None else build(row, b + 1, 1, seed)
+               for b, (r, row) in enumerate(zip(results, rows))]
     for attempt in range(2, controls.attempts + 1):
         bad = [i for i, r in enumerate(results) if not r.ok]
         if not bad or (stop is not None and stop.is_set()):
@@ -436,11 +454,11 @@ def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None
             result = build(row, i + 1, attempt, retry_seed)
             if result.ok:
                 results[i] = result
-    for result in results:
+    for b, result in enumerate(results):
         if not result.ok:
             result.warnings.append(f"no clean tune in {controls.attempts} attempt(s); "
                                    "the repaired text still has errors")
-        if on_tune is not None:
+        if on_tune is not None and b not in emitted:
             on_tune(result)
     return results
 

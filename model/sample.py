@@ -98,10 +98,17 @@ class _LSTMStepper:
         weights = weights or ("int8" if int8 else "fp32")
         rnn, emb = model.core.rnn, model.core.embedding.weight
         self.weights = weights
+        self.hidden = rnn.hidden_size
+        n = rnn.hidden_size
+        # torch orders the gates i, f, g, o; reorder the rows to i, f, o, g so one sigmoid
+        # covers three gates.
+        order = torch.cat([torch.arange(0, 2 * n), torch.arange(3 * n, 4 * n),
+                           torch.arange(2 * n, 3 * n)])
         self.layers = []
         for k in range(rnn.num_layers):
-            w_ih, w_hh = getattr(rnn, f"weight_ih_l{k}"), getattr(rnn, f"weight_hh_l{k}")
-            bias = getattr(rnn, f"bias_ih_l{k}") + getattr(rnn, f"bias_hh_l{k}")
+            w_ih = getattr(rnn, f"weight_ih_l{k}")[order]
+            w_hh = getattr(rnn, f"weight_hh_l{k}")[order]
+            bias = (getattr(rnn, f"bias_ih_l{k}") + getattr(rnn, f"bias_hh_l{k}"))[order]
             if k == 0:  # one row of input gates per character: (V, 4H)
                 w_in = torch.addmm(bias, emb, w_ih.T)
             else:
@@ -119,9 +126,11 @@ class _LSTMStepper:
                 gates = w_hh.addmm(w_in[ids], h)  # (B, 4H)
             else:
                 gates = w_hh.addmm(w_in[0].addmm(w_in[1], x), h)
-            i, f, g, o = gates.chunk(4, 1)
-            c.mul_(f.sigmoid_()).addcmul_(i.sigmoid_(), g.tanh_())
-            torch.mul(o.sigmoid_(), torch.tanh(c), out=h)
+            n = self.hidden
+            gates[:, :3 * n].sigmoid_()
+            i, f, o, g = gates[:, :n], gates[:, n:2 * n], gates[:, 2 * n:3 * n], gates[:, 3 * n:]
+            c.mul_(f).addcmul_(i, g.tanh_())
+            torch.mul(o, torch.tanh(c), out=h)
             x = h
         return torch.addmm(self.head_b, x, self.head_w)
 
@@ -210,6 +219,16 @@ def weights_mode(model: MusicLM, config: SampleConfig) -> str:
     return "bf16" if _cpu_has_native_bf16() else "fp32"
 
 
+def _draw(probs: Tensor, gen: torch.Generator) -> Tensor:
+    """One index per row, drawn from `probs` (B, V) by inverse CDF (cheaper than multinomial
+    for one draw); only characters with probability above 0 can be drawn."""
+    cdf = probs.cumsum(-1)
+    # A point strictly below each row's total, so the first cdf value above it is where a
+    # character with probability above 0 begins (1e-6 of the last one's mass is ignored).
+    u = torch.rand(probs.shape[0], 1, generator=gen) * (cdf[:, -1:] * (1 - 1e-6))
+    return torch.searchsorted(cdf, u, right=True)[:, 0].clamp_(max=probs.shape[1] - 1)
+
+
 def _filter(logits: Tensor, config: SampleConfig) -> Tensor:
     """Return sampling probabilities (B, V) after temperature, top-k and top-p."""
     if config.temperature != 1.0:
@@ -268,13 +287,16 @@ def generate(model: MusicLM, vocab: Vocab, config: SampleConfig | None = None,
 
 
 def sample_rows(model: MusicLM, vocab: Vocab, config: SampleConfig, prime: str,
-                hook: SampleHook | None = None, stop=None) -> tuple[list[SampledRow], int]:
+                hook: SampleHook | None = None, stop=None,
+                on_row=None) -> tuple[list[SampledRow], int]:
     """Sample `config.count` variations of `prime` as one batch; return the rows and the seed.
 
     The one sampling loop of Ceol: the CLI's and the GUI's generation service drive it through
     a `hook`. Each variation ends when the hook says so, at `config.max_chars` characters, or
     when `stop` (an Event-like object) is set; the loop never runs more than 4 x max_chars
-    steps, rewinds included, so it always ends.
+    steps, rewinds included, so it always ends. `on_row(index, row)` is called the moment a
+    variation ends (by the hook or the length cap), while the others go on, so a caller can
+    show the first tune before the batch is done.
     """
     config.check()
     hook = hook or SampleHook()
@@ -284,14 +306,14 @@ def sample_rows(model: MusicLM, vocab: Vocab, config: SampleConfig, prime: str,
     torch.set_num_threads(1)
     try:
         with torch.inference_mode():
-            rows = _run(model, vocab, config, prime, seed, hook, stop)
+            rows = _run(model, vocab, config, prime, seed, hook, stop, on_row)
     finally:
         torch.set_num_threads(threads)
     return rows, seed
 
 
 def _run(model: MusicLM, vocab: Vocab, config: SampleConfig, prime: str, seed: int,
-         hook: SampleHook, stop) -> list[SampledRow]:
+         hook: SampleHook, stop, on_row=None) -> list[SampledRow]:
     gen = torch.Generator().manual_seed(seed)
     count, cfg = config.count, model.config
     prime_ids = vocab.encode(prime)
@@ -328,7 +350,7 @@ def _run(model: MusicLM, vocab: Vocab, config: SampleConfig, prime: str, seed: i
         hook.mask(logits, active)
         model_p = torch.softmax(logits, dim=-1)
         sample_p = model_p if plain else _filter(logits, config)
-        current = torch.multinomial(sample_p, 1, generator=gen)[:, 0]  # (B,)
+        current = _draw(sample_p, gen)
         picked = model_p.gather(1, current[:, None])[:, 0].tolist()
         ids = current.tolist()
         for b in list(active):
@@ -344,17 +366,19 @@ def _run(model: MusicLM, vocab: Vocab, config: SampleConfig, prime: str, seed: i
             if verdict == END:
                 row.finished = True
                 active.remove(b)
+                if on_row is not None:
+                    on_row(b, row)
                 continue
             if verdict == MARK and marks is not None:
                 marks[b] = (tuple(s[:, b].clone() for s in saved),
                             row.ids[-1] if row.ids else prime_ids[-1], len(row.ids))
             row.ids.append(ids[b])
             row.probs.append(picked[b])
-            if verdict == END_KEEP:
-                row.finished = True
+            if verdict == END_KEEP or len(row.ids) >= config.max_chars:
+                row.finished = verdict == END_KEEP
                 active.remove(b)
-            elif len(row.ids) >= config.max_chars:
-                active.remove(b)
+                if on_row is not None:
+                    on_row(b, row)
     return rows
 
 

@@ -171,16 +171,17 @@ def generate_tunes(ctx, model_path: str, options: dict, headers: dict, prime: st
         meter=headers.get("meter") or None, key=headers.get("key") or None,
         rhythm=headers.get("rhythm") or None, prime=prime or None,
         **{k: v for k, v in options.items() if k in known})
-    try:
-        results = generate(model_file, controls)
-    except ValueError as exc:
-        raise ModelError(str(exc)) from None
     date = datetime.now(timezone.utc).isoformat(timespec="seconds")
     name = Path(model_path).name.removesuffix(".safetensors")
-    for i, tune in enumerate(results):
+    done = []
+
+    def hand_over(tune) -> None:
+        """Each variation goes to the library the moment it is final (the first one while the
+        rest of the batch is still being sampled)."""
         if ctx.cancelled:
-            break
-        provenance = {"date": date, "index": i,
+            return
+        provenance = {"date": date, "index": tune.settings.get("variation", len(done) + 1) - 1,
+                      "arrival": len(done),      # 0: the first ready (the window shows it)
                       **{k: v for k, v in tune.settings.items() if not isinstance(v, list)},
                       "model": name, "model_path": model_path,
                       **{k: v for k, v in headers.items() if v}}
@@ -191,8 +192,24 @@ def generate_tunes(ctx, model_path: str, options: dict, headers: dict, prime: st
         text = tune.text
         ctx.result((text, provenance,
                     _probabilities_over(text, tune.generated, tune.probabilities)))
-        ctx.progress((i + 1, len(results)))
-    return len(results)
+        done.append(tune)
+        ctx.progress((len(done), options["count"]))
+
+    try:
+        generate(model_file, controls, on_tune=hand_over, stop=_Cancelled(ctx))
+    except ValueError as exc:
+        raise ModelError(str(exc)) from None
+    return len(done)
+
+
+class _Cancelled:
+    """The job's cancel flag as the Event-like `stop` the generation service takes."""
+
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+
+    def is_set(self) -> bool:
+        return bool(self.ctx.cancelled)
 
 
 @dataclass

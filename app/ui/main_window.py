@@ -193,8 +193,10 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def store_generated(self, item) -> None:
-        """Keep a generated tune in the library the moment it exists, and show the first."""
+        """Keep a generated tune in the library the moment it exists, and show the first ready."""
         abc, provenance, probabilities = item
+        provenance = dict(provenance)
+        first = provenance.pop("arrival", provenance.get("index", 0)) == 0
         title = (f"{provenance.get('model', 'model')} seed {provenance.get('seed', '?')} "
                  f"#{provenance.get('index', 0) + 1}")
         tune_id = self.library.add_tune(abc, source_kind="generated", title=title if "\nT:" not in
@@ -203,7 +205,7 @@ class MainWindow(QMainWindow):
         if probabilities:
             self._probabilities[tune_id] = probabilities
         self.library_panel.show_source("generated", "")
-        if provenance.get("index", 0) == 0:
+        if first:
             self.library_panel.select_tune(tune_id)
 
     @Slot(str)

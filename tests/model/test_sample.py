@@ -213,3 +213,16 @@ def test_sampling_always_ends_even_when_a_hook_rewinds_forever(trained):
     rows, _ = sample_rows(model, vocab, SampleConfig(count=2, seed=1, max_chars=50), "X:1\n",
                           Never())
     assert all(not r.finished and r.ids == [] and r.rewinds == 200 for r in rows)
+
+
+def test_draw_follows_the_probabilities_and_never_picks_a_banned_character():
+    from model.sample import _draw
+
+    gen = torch.Generator().manual_seed(0)
+    probs = torch.tensor([[0.0, 0.2, 0.0, 0.8, 0.0]]).repeat(4000, 1)
+    drawn = _draw(probs, gen)
+    counts = torch.bincount(drawn, minlength=5).tolist()
+    assert counts[0] == counts[2] == counts[4] == 0
+    assert 0.17 < counts[1] / 4000 < 0.23
+    edge = torch.tensor([[0.0, 1.0, 0.0]])
+    assert all(_draw(edge, gen).item() == 1 for _ in range(200))

@@ -48,8 +48,9 @@ def test_three_variations_become_playable_library_entries(qtbot, window):
         assert record.provenance["temperature"] == 0.3 and record.key == "D"
         assert window.transport.playable(record.abc), record.abc
         assert record.title.startswith("tiny-reel seed 5 #")
-    # the first tune is shown, with its probability heat map available
+    # the first tune ready (stored first) is shown, with its probability heat map available
     assert window.tune_view.tune_id == rows[0][0]
+    assert "arrival" not in window.library.get(rows[0][0]).provenance
     assert window.tune_view.highlighter.has_probabilities()
     assert window.transport.play_button.isEnabled()
 
