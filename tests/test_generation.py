@@ -304,3 +304,30 @@ def test_fitting_bars_leaves_fewer_bars_of_the_wrong_length(loaded):
     free, _ = faults(False)
     assert fitted < free
     assert sum(r.settings["bars_resampled"] for r in results) > 0
+
+
+def test_asked_key_and_meter_are_never_changed_in_the_body(loaded):
+    import torch
+
+    from app.generation import TuneHook
+
+    index = {ch: i + 1 for i, ch in enumerate(' \n|[KMAB"')}
+    hook = TuneHook("X:1\nM:6/8\nL:1/8\nK:D\n", [None], {"\n": {"K", "M"}, "[": {"K", "M"}},
+                    None, 1, index)
+    hook.begin(1, hook.prime)
+    for text, banned in (("AB|\n", True), ("AB [", True), ('AB "[', False), ("AB ", False)):
+        hook.texts[0] = []
+        hook.counters[0] = type(hook.counters[0])()
+        for ch in text:
+            hook.counters[0].feed(ch)
+            hook.texts[0].append(ch)
+        logits = torch.zeros(1, 10)
+        hook.mask(logits, [0])
+        assert bool(logits[0, index["K"]] == float("-inf")) is banned, text
+        assert bool(logits[0, index["M"]] == float("-inf")) is banned, text
+    results = generate_tunes(loaded, GenerationControls(key="Em", meter="6/8", count=8, seed=3,
+                                                        temperature=1.8, attempts=1))
+    for r in results:
+        body = r.original.split("K:Em\n", 1)[1]
+        assert "[K:" not in body and "[M:" not in body
+        assert not any(line.startswith(("K:", "M:")) for line in body.splitlines()), r.original

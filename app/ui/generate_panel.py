@@ -95,18 +95,26 @@ class GeneratePanel(QWidget):
         self.count = self._spin(QSpinBox(), 1, 64, 4, 1, "How many variations to generate")
         form.addRow("Length:", self.length)
         self.bars = self._spin(QSpinBox(), 0, 256, 0, 1, "Length of the tune in bars "
-                               "(free: the model decides where the tune ends)")
-        self.bars.setSpecialValueText("free")
+                               "(auto: each variation's length is drawn from the lengths of "
+                               "the model's training tunes in its meter)")
+        self.bars.setSpecialValueText("auto")
         self.parts = self._spin(QSpinBox(), 0, 8, 0, 1, "AABB form: this many repeated 8-bar "
                                 "parts (free: no set form); overrides Bars")
         self.parts.setSpecialValueText("free")
         form.addRow("Bars:", self.bars)
         form.addRow("Parts:", self.parts)
         form.addRow("Variations:", self.count)
-        self.continue_selected = QCheckBox("Continue the selected tune")
-        self.continue_selected.setToolTip("Start from the tune in the ABC tab and let the model "
-                                          "carry on from its last bar")
-        form.addRow(self.continue_selected)
+        self.continue_selected = QCheckBox("Continue the selected tune from bar")
+        self.continue_selected.setToolTip("Keep the first bars of the tune in the ABC tab (its "
+                                          "header too) and let the model write the rest")
+        self.continue_bars = self._spin(QSpinBox(), 1, 256, 4, 1, "How many bars of the "
+                                        "selected tune to keep before the model carries on")
+        self.continue_bars.setPrefix("1 to ")
+        carry_on = QHBoxLayout()
+        carry_on.addWidget(self.continue_selected)
+        carry_on.addWidget(self.continue_bars)
+        carry_on.addStretch(1)
+        form.addRow(carry_on)
         layout.addLayout(form)
         row = QHBoxLayout()
         self.generate_button = QPushButton("Generate")
@@ -210,7 +218,9 @@ class GeneratePanel(QWidget):
                 "top_k": self.top_k.value(), "top_p": self.top_p.value(),
                 "max_chars": self.length.value(), "seed": int(seed) if seed.isdigit() else None,
                 "parts": self.parts.value() or None,
-                "bars": None if self.parts.value() else self.bars.value() or None}
+                "bars": None if self.parts.value() else self.bars.value() or None,
+                **({"continue_bars": self.continue_bars.value()}
+                   if self.continue_selected.isChecked() else {})}
 
     def headers(self) -> dict:
         return {"key": self.key.currentText().strip(), "meter": self.meter.currentText().strip(),

@@ -167,10 +167,14 @@ def generate_tunes(ctx, model_path: str, options: dict, headers: dict, prime: st
     if ctx.cancelled:
         return 0
     known = {"count", "temperature", "top_k", "top_p", "seed", "max_chars", "bars", "parts"}
+    carry_on = {}
+    if prime and options.get("continue_bars"):   # continue the selected tune from bar N
+        carry_on = {"continue_from": prime, "continue_bars": options["continue_bars"]}
+        prime = ""
     controls = GenerationControls(
         meter=headers.get("meter") or None, key=headers.get("key") or None,
         rhythm=headers.get("rhythm") or None, prime=prime or None,
-        **{k: v for k, v in options.items() if k in known})
+        **carry_on, **{k: v for k, v in options.items() if k in known})
     date = datetime.now(timezone.utc).isoformat(timespec="seconds")
     name = Path(model_path).name.removesuffix(".safetensors")
     done = []
@@ -185,7 +189,7 @@ def generate_tunes(ctx, model_path: str, options: dict, headers: dict, prime: st
                       **{k: v for k, v in tune.settings.items() if not isinstance(v, list)},
                       "model": name, "model_path": model_path,
                       **{k: v for k, v in headers.items() if v}}
-        if prime:
+        if prime or carry_on:
             provenance["continued"] = True
         if tune.repairs:
             provenance["repairs"] = "; ".join(tune.repairs)

@@ -101,3 +101,25 @@ def test_removed_model_file_gives_a_message(qtbot, window, tmp_path):
         assert panel.generate() is None
     assert "the model file is gone" in status.args[0]
     assert panel.model.findText("tiny-reel") < 0
+
+
+def test_continue_the_selected_tune_from_its_first_bars(qtbot, window):
+    panel = window.generate_panel
+    panel.model.setCurrentIndex(panel.model.findText("tiny-reel"))
+    given = "X:1\nT:Mine\nM:4/4\nL:1/8\nK:G\n|:GABc dedB|dBAG FDD2|GABc dedB|dBAG G4:|\n"
+    panel.selected_abc = lambda: given
+    panel.count.setValue(2)
+    panel.seed.setText("4")
+    panel.bars.setValue(6)
+    panel.continue_selected.setChecked(True)
+    panel.continue_bars.setValue(2)
+    assert panel.sample_options()["continue_bars"] == 2
+    with qtbot.waitSignal(panel.generation_finished, timeout=30000) as finished:
+        panel.generate()
+    assert finished.args == [2]
+    for row in window.library.search(Query(source_kind="generated")):
+        record = window.library.get(row[0])
+        body = record.abc.split("K:G\n", 1)[1]
+        assert body.startswith("|:GABc dedB|dBAG FDD2|"), record.abc
+        assert record.provenance["continued"] is True
+        assert record.provenance["continued_bars"] == 2
