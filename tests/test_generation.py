@@ -201,6 +201,18 @@ def test_cli_controls_and_raw(model, tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.out == result["text"]
     assert ("tune 1 " in captured.err) == bool(result["repairs"] or not result["ok"])
+    import app.generation
+
+    seen = []
+    real = app.generation.generate_tunes
+    app.generation.generate_tunes = lambda m, c, **kw: seen.append(c) or real(m, c, **kw)
+    try:
+        assert main(args + ["--no-fit-bars", "--free-length"]) == 0
+        assert main(args) == 0
+    finally:
+        app.generation.generate_tunes = real
+    capsys.readouterr()
+    assert [(c.fit_bars, c.auto_length) for c in seen] == [(False, False), (True, True)]
     assert main(["generate", "--model", str(model), "--bars", "0"]) == 2
     assert "bars must be 1..256" in capsys.readouterr().err
     assert main(["generate", "--model", str(model), "--continue", str(tmp_path / "nope")]) == 2

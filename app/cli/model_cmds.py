@@ -120,6 +120,12 @@ def _register_generate(subparsers) -> None:
     p.add_argument("--attempts", type=int, default=3, metavar="N",
                    help="sample a tune again when it is not clean after repair, up to N "
                    "tries in all (default 3; 1: keep the first sample)")
+    p.add_argument("--free-length", action="store_true",
+                   help="without --bars/--parts, let the model decide where each tune ends "
+                   "(default: a length drawn from the model's training tunes in that meter)")
+    p.add_argument("--no-fit-bars", action="store_true",
+                   help="keep bars as sampled (default: a bar too long or too short for the "
+                   "meter is sampled again, up to 8 times)")
     p.add_argument("--raw", action="store_true",
                    help="print what the model wrote, unrepaired (default: repaired tunes)")
     p.add_argument("--max-chars", type=int, default=d.max_chars, metavar="N",
@@ -327,7 +333,8 @@ def run_generate(args: argparse.Namespace) -> int:
         title=args.title, bars=args.bars, parts=args.parts, bars_per_part=args.part_bars,
         continue_from=continue_from, continue_bars=args.continue_bars, prime=prime_text,
         count=args.count, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-        seed=args.seed, max_chars=args.max_chars, attempts=args.attempts)
+        seed=args.seed, max_chars=args.max_chars, attempts=args.attempts,
+        auto_length=not args.free_length, fit_bars=not args.no_fit_bars)
     SampleConfig(count=args.count, temperature=args.temperature, top_k=args.top_k,
                  top_p=args.top_p, max_chars=args.max_chars, seed=args.seed).check()
     loaded = _load(args.model)
