@@ -20,6 +20,9 @@ How the controls take effect:
   not at a repeat or section boundary completing one), is sampled again from its start, up to
   MAX_BAR_TRIES times (then kept; repair follows). `model.sample.sample_rows` restores the
   recurrent state exactly; `bars_resampled` in each result's settings counts the rewinds.
+  After a space (where ABC groups beats), a bar that already lasts as long as the meter asks
+  may only be followed by a bar line, so a model that writes 4/4 bars under M:2/4 is made to
+  close them where they are full.
 - length drawn from the model (`auto_length`, on by default): with no length asked for, each
   variation's length in bars is drawn, once its meter is known, from the lengths of the model's
   training tunes in that meter (the `tune_lengths` profile `python main.py train` stores); an
@@ -510,6 +513,9 @@ class TuneHook:
         self.tries = [0] * count
         self.total = [0] * count
         self.done_header = [self.header_done] * count
+        self.heads: list[str | None] = [head if self.header_done else None] * count
+        self.bar_start = [0] * count         # where the bar being written starts in texts[b]
+        self.prime_tail = body.rsplit("|", 1)[-1] if "|" in body else body
         self.marks = [self._snapshot(b) for b in range(count)]
         if self.header_done:
             for b in range(count):
@@ -518,13 +524,14 @@ class TuneHook:
     # -- per-row state for rewinds --------------------------------------------------
     def _snapshot(self, b: int):
         return (self._copy(self.counters[b]), len(self.texts[b]), self.prev_newline[b],
-                self.done_header[b], self.targets[b])
+                self.done_header[b], self.targets[b], self.heads[b], self.bar_start[b])
 
     def _restore(self, b: int) -> None:
-        counter, n, prev, header, target = self.marks[b]
+        counter, n, prev, header, target, head, start = self.marks[b]
         self.counters[b] = self._copy(counter)
         del self.texts[b][n:]
         self.prev_newline[b], self.done_header[b], self.targets[b] = prev, header, target
+        self.heads[b], self.bar_start[b] = head, start
         self.pending[b] = False
 
     def _draw(self, b: int, text: str) -> None:
@@ -553,6 +560,13 @@ class TuneHook:
             if target is not None and self.prev_newline[b] and counter.bars < target \
                     and "\n" in index:
                 logits[b, index["\n"]] = float("-inf")      # no blank line before the end
+            if self.fit_bars and last == " " and counter.mode == "" and counter.music \
+                    and self.heads[b] is not None and self._bar_full(b):
+                keep = [index[c] for c in "|:" if c in index]   # the bar is full: close it
+                if keep:
+                    saved = logits[b, keep].clone()
+                    logits[b] = float("-inf")
+                    logits[b, keep] = saved
 
     def feed(self, b: int, ch: str) -> int:
         from model.hooks import END, END_KEEP, KEEP, MARK, REWIND
@@ -576,8 +590,10 @@ class TuneHook:
             line = "".join(self.texts[b]).rsplit("\n", 2)[-2]
             if line.startswith("K:"):
                 self.done_header[b] = True
+                self.heads[b] = _split_header(self.prime + "".join(self.texts[b]))[0]
                 self._draw(b, self.prime + "".join(self.texts[b]))
         if closed:
+            self.bar_start[b] = len(self.texts[b])
             target = self.targets[b]
             if target is not None and counter.bars >= target:
                 if not self._bar_fits(b, final=True) and self._may_retry(b):
@@ -586,6 +602,25 @@ class TuneHook:
                 return END_KEEP
             self.pending[b] = self.fit_bars
         return verdict
+
+    def _bar_full(self, b: int) -> bool:
+        """Tell whether the bar being written already lasts as long as the meter asks.
+
+        Checked after a space (where ABC groups beats), so a bar is closed where it is full
+        instead of running on and being sampled again; cheap, it reads only the header and
+        this bar.
+        """
+        from app.music.checker import analyse_tune
+
+        text = "".join(self.texts[b][self.bar_start[b]:])
+        if self.bar_start[b] == 0 and not self.counters[b].bars:
+            text = self.prime_tail + text
+        text = text.lstrip("|:[]0123456789, ")
+        if not text.strip():
+            return False
+        bars = analyse_tune(self.heads[b] + text + "\n").bars
+        return bool(bars) and bars[-1].expected is not None \
+            and bars[-1].duration >= bars[-1].expected
 
     def _may_retry(self, b: int) -> bool:
         if not self.fit_bars or self.tries[b] >= MAX_BAR_TRIES or self.total[b] >= MAX_REWINDS:

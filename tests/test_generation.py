@@ -343,3 +343,19 @@ def test_asked_key_and_meter_are_never_changed_in_the_body(loaded):
         body = r.original.split("K:Em\n", 1)[1]
         assert "[K:" not in body and "[M:" not in body
         assert not any(line.startswith(("K:", "M:")) for line in body.splitlines()), r.original
+
+
+def test_a_full_bar_is_closed_after_a_space():
+    import torch
+
+    hook = _hook(prime="X:1\nM:2/4\nL:1/8\nK:D\n")
+    _feed(hook, "ABcd efga|")                 # a 4/4 bar in 2/4: the checker would resample it
+    logits = torch.zeros(1, 30)
+    _feed(hook, "\nAB ")
+    hook.mask(logits, [0])
+    assert bool(logits[0, hook.index["A"]] == 0)            # half a bar: anything may follow
+    _feed(hook, "cd ")
+    logits = torch.zeros(1, 30)
+    hook.mask(logits, [0])
+    allowed = {ch for ch, i in hook.index.items() if logits[0, i] > float("-inf")}
+    assert allowed == {"|", ":"}                           # full: only a bar line may follow
