@@ -55,6 +55,7 @@ from model.config import SampleConfig
 MAX_BARS = 256
 MAX_PARTS = 16
 CHARS_PER_BAR = 48          # cap per bar asked for (generous: corpus bars average ~14 chars)
+CHARS_PER_DRAWN_BAR = 24    # a drawn length fits the length cap at this many chars per bar
 
 
 @dataclass
@@ -297,13 +298,14 @@ def length_profile(tunes: list[str]) -> dict[str, dict[str, int]]:
 
 
 def draw_length(profile: dict[str, dict[str, int]] | None, meter: str | None,
-                rng) -> int | None:
-    """Draw a length in bars for `meter` from a model's length profile (None: no data)."""
+                rng, most: int = MAX_BARS) -> int | None:
+    """Draw a length in bars for `meter` from a model's length profile, at most `most` bars
+    (None: no data)."""
     counts = (profile or {}).get((meter or "").strip())
     if not counts:
         return None
     values = [(int(k), int(v)) for k, v in counts.items()
-              if str(k).isdigit() and 1 <= int(k) <= MAX_BARS and int(v) > 0]
+              if str(k).isdigit() and 1 <= int(k) <= min(most, MAX_BARS) and int(v) > 0]
     if sum(v for _, v in values) < 20:     # too few tunes in this meter to trust
         return None
     pick = rng.random() * sum(v for _, v in values)
@@ -386,7 +388,7 @@ def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None
 
     def sample(cfg: SampleConfig, targets: list[int | None], on_row=None):
         hook = TuneHook(prime, targets, bans, profile, cfg.seed, loaded.vocab.index,
-                        controls.fit_bars, floor)
+                        controls.fit_bars, floor, cfg.max_chars)
 
         def unpack(b, r):
             return (loaded.vocab.decode(r.ids), r.probs, r.finished, hook.targets[b], r.rewinds)
@@ -487,8 +489,9 @@ class TuneHook:
 
     def __init__(self, prime: str, targets: list[int | None], bans: dict[str, set[str]],
                  profile: dict | None, seed: int, index: dict[str, int], fit_bars: bool = True,
-                 floor: int = 0) -> None:
+                 floor: int = 0, max_chars: int = 1500) -> None:
         self.prime, self.targets, self.bans, self.index = prime, list(targets), bans, index
+        self.most_bars = max(1, max_chars // CHARS_PER_DRAWN_BAR)  # drawn lengths fit the cap
         self.profile, self.seed, self.fit_bars, self.floor = profile, seed, fit_bars, floor
         self.rewinds = fit_bars
 
@@ -540,7 +543,7 @@ class TuneHook:
         head = _split_header(text)[0]
         meter = next((line[2:].strip() for line in head.splitlines() if line.startswith("M:")),
                      None)
-        bars = draw_length(self.profile, meter, self.rngs[b])
+        bars = draw_length(self.profile, meter, self.rngs[b], most=self.most_bars)
         if bars is not None and bars > max(self.floor, self.counters[b].bars):
             self.targets[b] = bars
 

@@ -288,6 +288,7 @@ def test_length_profile_and_draw_length():
     assert set(drawn) == {16, 32} and 0.65 < drawn.count(16) / 400 < 0.85
     assert draw_length(profile, "3/4", rng) is None          # no tunes in that meter
     assert draw_length({"6/8": {"16": 5}}, "6/8", rng) is None  # too few to trust
+    assert {draw_length(profile, "6/8", rng, most=20) for _ in range(50)} == {16}  # fits the cap
 
 
 def test_lengths_are_drawn_from_the_model_profile(loaded):
