@@ -26,7 +26,10 @@ How the controls take effect:
 - length drawn from the model (`auto_length`, on by default): with no length asked for, each
   variation's length in bars is drawn, once its meter is known, from the lengths of the model's
   training tunes in that meter (the `tune_lengths` profile `python main.py train` stores); an
-  LSTM keeps no reliable count of 16 or 32 bars. Models without a profile decide for themselves.
+  LSTM keeps no reliable count of 16 or 32 bars. The tune then ends at the first section end
+  (`:|`, `||`, `|]`, or the model's own blank line) within DRAWN_SLACK bars of that length, at
+  its end at the latest, so it stops where a part ends rather than mid-phrase. Models without a
+  profile decide for themselves.
 - length: while the body has fewer bars than asked, the blank line that ends a tune and the
   final bar line `|]` are masked out; sampling of a variation stops at the bar line that closes its last bar, and that bar line
   becomes a final bar line (`|]`, or `:|` for parts). A bar is counted at each bar line that
@@ -56,6 +59,7 @@ MAX_BARS = 256
 MAX_PARTS = 16
 CHARS_PER_BAR = 48          # cap per bar asked for (generous: corpus bars average ~14 chars)
 CHARS_PER_DRAWN_BAR = 24    # a drawn length fits the length cap at this many chars per bar
+DRAWN_SLACK = 2             # a drawn length L ends the tune at a section end in L-2..L+2 bars
 
 
 @dataclass
@@ -391,7 +395,8 @@ def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None
                         controls.fit_bars, floor, cfg.max_chars)
 
         def unpack(b, r):
-            return (loaded.vocab.decode(r.ids), r.probs, r.finished, hook.targets[b], r.rewinds)
+            return (loaded.vocab.decode(r.ids), r.probs, r.finished, hook.bars_written(b),
+                    r.rewinds)
 
         sampled, _ = sample_rows(loaded.model, loaded.vocab, cfg, prime, hook, stop,
                                  None if on_row is None else
@@ -518,6 +523,9 @@ class TuneHook:
         self.done_header = [self.header_done] * count
         self.heads: list[str | None] = [head if self.header_done else None] * count
         self.bar_start = [0] * count         # where the bar being written starts in texts[b]
+        self.slack = [0] * count             # bars either side of the target (drawn lengths)
+        self.at_section_end = [False] * count  # a bar line closed a bar in the window: is it
+                                               # "||" or "|]" (the next character tells)?
         self.prime_tail = body.rsplit("|", 1)[-1] if "|" in body else body
         self.marks = [self._snapshot(b) for b in range(count)]
         if self.header_done:
@@ -527,15 +535,23 @@ class TuneHook:
     # -- per-row state for rewinds --------------------------------------------------
     def _snapshot(self, b: int):
         return (self._copy(self.counters[b]), len(self.texts[b]), self.prev_newline[b],
-                self.done_header[b], self.targets[b], self.heads[b], self.bar_start[b])
+                self.done_header[b], self.targets[b], self.heads[b], self.bar_start[b],
+                self.slack[b])
 
     def _restore(self, b: int) -> None:
-        counter, n, prev, header, target, head, start = self.marks[b]
+        counter, n, prev, header, target, head, start, slack = self.marks[b]
         self.counters[b] = self._copy(counter)
         del self.texts[b][n:]
         self.prev_newline[b], self.done_header[b], self.targets[b] = prev, header, target
-        self.heads[b], self.bar_start[b] = head, start
-        self.pending[b] = False
+        self.heads[b], self.bar_start[b], self.slack[b] = head, start, slack
+        self.pending[b] = self.at_section_end[b] = False
+
+    def bars_written(self, b: int) -> int | None:
+        """The length to close the tune at: the bars asked for, or for a drawn length the bars
+        the variation actually has (it may end anywhere in the window)."""
+        if self.targets[b] is None or not self.slack[b]:
+            return self.targets[b]
+        return self.counters[b].bars
 
     def _draw(self, b: int, text: str) -> None:
         if self.targets[b] is not None or not self.profile:
@@ -544,8 +560,9 @@ class TuneHook:
         meter = next((line[2:].strip() for line in head.splitlines() if line.startswith("M:")),
                      None)
         bars = draw_length(self.profile, meter, self.rngs[b], most=self.most_bars)
-        if bars is not None and bars > max(self.floor, self.counters[b].bars):
+        if bars is not None and bars - DRAWN_SLACK > max(self.floor, self.counters[b].bars):
             self.targets[b] = bars
+            self.slack[b] = DRAWN_SLACK
 
     # -- the hook protocol ----------------------------------------------------------
     def mask(self, logits, active: list[int]) -> None:
@@ -554,14 +571,14 @@ class TuneHook:
             texts = self.texts[b]
             last = texts[-1] if texts else self.prime[-1:]
             counter, target = self.counters[b], self.targets[b]
+            early = target is not None and counter.bars < target - self.slack[b]
             if counter.mode == "":
                 banned = self.bans.get(last)
                 if banned:
                     logits[b, [index[c] for c in banned if c in index]] = float("-inf")
-                if target is not None and last == "|" and "]" in index:
+                if early and last == "|" and "]" in index:
                     logits[b, index["]"]] = float("-inf")   # no final bar line before the end
-            if target is not None and self.prev_newline[b] and counter.bars < target \
-                    and "\n" in index:
+            if early and self.prev_newline[b] and "\n" in index:
                 logits[b, index["\n"]] = float("-inf")      # no blank line before the end
             if self.fit_bars and last == " " and counter.mode == "" and counter.music \
                     and self.heads[b] is not None and self._bar_full(b):
@@ -585,10 +602,17 @@ class TuneHook:
             verdict = MARK
         if ch == "\n" and self.prev_newline[b]:
             return END
+        section_end = self.at_section_end[b] and ch in "|]"
+        self.at_section_end[b] = False
         self.texts[b].append(ch)
         self.prev_newline[b] = ch == "\n"
         counter = self.counters[b]
         closed = counter.feed(ch)
+        if section_end:                # "||" or "|]" in the window: the tune ends here
+            if not self._bar_fits(b, final=True) and self._may_retry(b):
+                self._restore(b)
+                return REWIND
+            return END_KEEP
         if not self.done_header[b] and ch == "\n":
             line = "".join(self.texts[b]).rsplit("\n", 2)[-2]
             if line.startswith("K:"):
@@ -597,12 +621,16 @@ class TuneHook:
                 self._draw(b, self.prime + "".join(self.texts[b]))
         if closed:
             self.bar_start[b] = len(self.texts[b])
-            target = self.targets[b]
-            if target is not None and counter.bars >= target:
+            target, slack = self.targets[b], self.slack[b]
+            repeat_end = len(self.texts[b]) > 1 and self.texts[b][-2] == ":"
+            if target is not None and (counter.bars >= target + slack or (
+                    slack and counter.bars >= target - slack and repeat_end)):
                 if not self._bar_fits(b, final=True) and self._may_retry(b):
                     self._restore(b)
                     return REWIND
                 return END_KEEP
+            if target is not None and slack and counter.bars >= target - slack:
+                self.at_section_end[b] = True
             self.pending[b] = self.fit_bars
         return verdict
 

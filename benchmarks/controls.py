@@ -85,6 +85,35 @@ def analysed_key(text: str):
     return key.tonic.name.replace("-", "b"), key.mode, key.sharps
 
 
+MODE_NAMES = {"": "major", "m": "minor", "dor": "dorian", "mix": "mixolydian", "lyd": "lydian",
+              "phr": "phrygian", "loc": "locrian", "aeo": "aeolian", "ion": "ionian"}
+
+
+def scale_fit(text: str, key: str):
+    """(share of notes whose pitch class is in the key's scale, last note on the tonic), or None.
+
+    For modes music21's key analysis (major/minor profiles) cannot say "G Mixolydian"; this asks
+    what a musician hears: do the notes stay in the mode's scale, and does the tune end home.
+    """
+    from music21 import key as m21key
+
+    from app.music.abc_midi import abc_to_score
+
+    tonic, mode = re.match(r"([A-G][#b]?)(.*)", key).groups()
+    try:
+        notes = [n for n in abc_to_score(text).flatten().notes]
+        scale = {p.pitchClass for p in m21key.Key(tonic.replace("b", "-"),
+                                                  MODE_NAMES[mode.lower()]).getPitches()}
+        tonic_pc = m21key.Key(tonic.replace("b", "-")).tonic.pitchClass
+    except Exception:  # noqa: BLE001 - a tune that does not parse fits nothing
+        return None
+    pcs = [p.pitchClass for n in notes for p in n.pitches]
+    if not pcs:
+        return None
+    last = {p.pitchClass for p in notes[-1].pitches}
+    return sum(pc in scale for pc in pcs) / len(pcs), tonic_pc in last
+
+
 def run(model_path: str, n: int, seed: int) -> dict:
     from app.generation import GenerationControls, body_bars, generate_tunes
     from app.music.normalize import canonical_key
@@ -99,8 +128,11 @@ def run(model_path: str, n: int, seed: int) -> dict:
     for key in ("D", "Em", "Ador", "Gmix"):
         tunes = gen(key=key)
         tonic, mode = re.match(r"([A-G][#b]?)(.*)", key).groups()
-        carried, strict, family = [], [], []
+        carried, strict, family, in_scale, home = [], [], [], [], []
         for t in tunes:
+            fit = scale_fit(t.text, key)
+            in_scale.append(bool(fit) and fit[0] >= 0.9)
+            home.append(bool(fit) and fit[1])
             has = header_value(t.text, "K") == key and all(
                 canonical_key(k) == key for k in body_keys(t.text))
             found = analysed_key(t.text) if has else None
@@ -109,7 +141,8 @@ def run(model_path: str, n: int, seed: int) -> dict:
                           and (found[1] == "minor") == MINOR_MODES[mode])
             family.append(bool(found) and found[2] == key_signature(key))
         rows.append({"control": "key", "asked": key, "n": n, "obeyed": share(carried),
-                     "music21_strict": share(strict), "music21_same_signature": share(family)})
+                     "music21_strict": share(strict), "music21_same_signature": share(family),
+                     "notes_90pct_in_scale": share(in_scale), "ends_on_tonic": share(home)})
 
     for rhythm, meter in (("jig", "6/8"), ("reel", "4/4"), ("slip jig", "9/8"),
                           ("hornpipe", "4/4"), ("polka", "2/4"), ("waltz", "3/4")):

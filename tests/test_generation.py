@@ -218,6 +218,12 @@ def test_cli_controls_and_raw(model, tmp_path, capsys):
     assert main(["generate", "--model", str(model), "--continue", str(tmp_path / "nope")]) == 2
 
 
+def _split_body(text):
+    from app.generation import _split_header
+
+    return _split_header(text)[1]
+
+
 def _hook(prime="X:1\nM:4/4\nL:1/8\nK:D\n", targets=(None,), profile=None, fit=True):
     from app.generation import TuneHook
 
@@ -295,11 +301,13 @@ def test_lengths_are_drawn_from_the_model_profile(loaded):
     import copy
 
     model = copy.copy(loaded)
-    model.training = dict(loaded.training, tune_lengths={"4/4": {"6": 40}})
-    results = generate_tunes(model, GenerationControls(meter="4/4", key="D", count=3, seed=2))
+    model.training = dict(loaded.training, tune_lengths={"4/4": {"12": 40}})
+    results = generate_tunes(model, GenerationControls(meter="4/4", key="D", count=6, seed=2))
     for r in results:
-        assert r.settings["bars"] == 6 and r.settings["length"] == "drawn from the model's tunes"
-        assert r.bars == 6
+        assert r.settings["length"] == "drawn from the model's tunes"
+        assert 10 <= r.bars <= 14 and r.settings["bars"] == r.bars   # at a section end near 12
+        body = _split_body(r.text)
+        assert r.bars == 14 or body.rstrip().endswith(("|]", ":|", "||")), r.text
     free = generate_tunes(model, GenerationControls(meter="4/4", key="D", count=2, seed=2,
                                                     auto_length=False))
     assert all("length" not in r.settings for r in free)
@@ -360,3 +368,22 @@ def test_a_full_bar_is_closed_after_a_space():
     hook.mask(logits, [0])
     allowed = {ch for ch, i in hook.index.items() if logits[0, i] > float("-inf")}
     assert allowed == {"|", ":"}                           # full: only a bar line may follow
+
+
+def test_a_drawn_length_ends_at_the_first_section_end_in_its_window():
+    from model.hooks import END_KEEP, KEEP
+
+    def run(text):
+        hook = _hook(targets=(4,))
+        hook.slack[0] = 2                      # a drawn length: bars 2..6 may end the tune
+        return _feed(hook, text), hook
+
+    verdicts, hook = run("ABcd efga|ABcd efga:|")
+    assert verdicts[-1] == END_KEEP and hook.bars_written(0) == 2   # a repeat end at bar 2
+    verdicts, hook = run("ABcd efga|ABcd efga|ABcd efga||")
+    assert verdicts[-2:] == [KEEP, END_KEEP] and hook.bars_written(0) == 3
+    verdicts, hook = run("ABcd efga|" * 6)
+    assert verdicts.count(END_KEEP) == 1 and verdicts[-1] == END_KEEP   # no section end: bar 6
+    assert hook.bars_written(0) == 6
+    verdicts, hook = run("ABcd efga:|")
+    assert END_KEEP not in verdicts                  # bar 1: before the window
