@@ -26,10 +26,10 @@ How the controls take effect:
 - length drawn from the model (`auto_length`, on by default): with no length asked for, each
   variation's length in bars is drawn, once its meter is known, from the lengths of the model's
   training tunes in that meter (the `tune_lengths` profile `python main.py train` stores); an
-  LSTM keeps no reliable count of 16 or 32 bars. The tune then ends at the first section end
-  (`:|`, `||`, `|]`, or the model's own blank line) within DRAWN_SLACK bars of that length, at
-  its end at the latest, so it stops where a part ends rather than mid-phrase. Models without a
-  profile decide for themselves.
+  LSTM keeps no reliable count of 16 or 32 bars. The tune then ends at the first bar that ends
+  on the key's tonic from DRAWN_SLACK bars before that length (or at the model's own end), and
+  DRAWN_LATE bars after it at the latest, so it comes home rather than stopping mid-phrase.
+  Models without a profile decide for themselves.
 - length: while the body has fewer bars than asked, the blank line that ends a tune and the
   final bar line `|]` are masked out; sampling of a variation stops at the bar line that closes its last bar, and that bar line
   becomes a final bar line (`|]`, or `:|` for parts). A bar is counted at each bar line that
@@ -59,7 +59,8 @@ MAX_BARS = 256
 MAX_PARTS = 16
 CHARS_PER_BAR = 48          # cap per bar asked for (generous: corpus bars average ~14 chars)
 CHARS_PER_DRAWN_BAR = 24    # a drawn length fits the length cap at this many chars per bar
-DRAWN_SLACK = 2             # a drawn length L ends the tune at a section end in L-2..L+2 bars
+DRAWN_SLACK = 2             # a drawn length L ends the tune on the tonic in L-2..L+DRAWN_LATE
+DRAWN_LATE = 4              # bars, at bar L+DRAWN_LATE at the latest
 
 
 @dataclass
@@ -523,9 +524,7 @@ class TuneHook:
         self.done_header = [self.header_done] * count
         self.heads: list[str | None] = [head if self.header_done else None] * count
         self.bar_start = [0] * count         # where the bar being written starts in texts[b]
-        self.slack = [0] * count             # bars either side of the target (drawn lengths)
-        self.at_section_end = [False] * count  # a bar line closed a bar in the window: is it
-                                               # "||" or "|]" (the next character tells)?
+        self.slack = [0] * count             # bars before the target the tune may end (drawn)
         self.prime_tail = body.rsplit("|", 1)[-1] if "|" in body else body
         self.marks = [self._snapshot(b) for b in range(count)]
         if self.header_done:
@@ -544,7 +543,7 @@ class TuneHook:
         del self.texts[b][n:]
         self.prev_newline[b], self.done_header[b], self.targets[b] = prev, header, target
         self.heads[b], self.bar_start[b], self.slack[b] = head, start, slack
-        self.pending[b] = self.at_section_end[b] = False
+        self.pending[b] = False
 
     def bars_written(self, b: int) -> int | None:
         """The length to close the tune at: the bars asked for, or for a drawn length the bars
@@ -602,17 +601,10 @@ class TuneHook:
             verdict = MARK
         if ch == "\n" and self.prev_newline[b]:
             return END
-        section_end = self.at_section_end[b] and ch in "|]"
-        self.at_section_end[b] = False
         self.texts[b].append(ch)
         self.prev_newline[b] = ch == "\n"
         counter = self.counters[b]
         closed = counter.feed(ch)
-        if section_end:                # "||" or "|]" in the window: the tune ends here
-            if not self._bar_fits(b, final=True) and self._may_retry(b):
-                self._restore(b)
-                return REWIND
-            return END_KEEP
         if not self.done_header[b] and ch == "\n":
             line = "".join(self.texts[b]).rsplit("\n", 2)[-2]
             if line.startswith("K:"):
@@ -620,19 +612,29 @@ class TuneHook:
                 self.heads[b] = _split_header(self.prime + "".join(self.texts[b]))[0]
                 self._draw(b, self.prime + "".join(self.texts[b]))
         if closed:
+            bar_text = "".join(self.texts[b][self.bar_start[b]:])
             self.bar_start[b] = len(self.texts[b])
             target, slack = self.targets[b], self.slack[b]
-            repeat_end = len(self.texts[b]) > 1 and self.texts[b][-2] == ":"
-            if target is not None and (counter.bars >= target + slack or (
-                    slack and counter.bars >= target - slack and repeat_end)):
+            if target is not None and (
+                    counter.bars >= target + (DRAWN_LATE if slack else 0)
+                    or (slack and counter.bars >= target - slack
+                        and self._ends_home(b, bar_text))):
                 if not self._bar_fits(b, final=True) and self._may_retry(b):
                     self._restore(b)
                     return REWIND
                 return END_KEEP
-            if target is not None and slack and counter.bars >= target - slack:
-                self.at_section_end[b] = True
             self.pending[b] = self.fit_bars
         return verdict
+
+    def _ends_home(self, b: int, bar_text: str) -> bool:
+        """Tell whether the bar just closed ends on the key's tonic (any octave)."""
+        key = next((line[2:].strip() for line in (self.heads[b] or "").splitlines()
+                    if line.startswith("K:")), "")
+        if not key[:1] or key[0].upper() not in "ABCDEFG":
+            return False
+        music = re.sub(r'"[^"]*"|![^!]*!|\{[^}]*\}|\[[A-Za-z]:[^\]]*\]', "", bar_text)
+        notes = re.findall(r"[_^=]*([A-Ga-g])", music)
+        return bool(notes) and notes[-1].upper() == key[0].upper()
 
     def _bar_full(self, b: int) -> bool:
         """Tell whether the bar being written already lasts as long as the meter asks.

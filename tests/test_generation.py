@@ -1,6 +1,7 @@
 """app.generation: every control takes effect, bad input gets a clear message, generation ends."""
 
 import json
+import re
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -305,9 +306,10 @@ def test_lengths_are_drawn_from_the_model_profile(loaded):
     results = generate_tunes(model, GenerationControls(meter="4/4", key="D", count=6, seed=2))
     for r in results:
         assert r.settings["length"] == "drawn from the model's tunes"
-        assert 10 <= r.bars <= 14 and r.settings["bars"] == r.bars   # at a section end near 12
-        body = _split_body(r.text)
-        assert r.bars == 14 or body.rstrip().endswith(("|]", ":|", "||")), r.text
+        assert 10 <= r.bars <= 16 and r.settings["bars"] == r.bars   # near 12, home on D
+        last = re.findall(r"[A-Ga-g]", re.sub(r'"[^"]*"', "", _split_body(r.text)))[-1]
+        own_end = r.original.rstrip().endswith((":|", "|]", "||"))   # the model ended it
+        assert r.bars == 16 or last.upper() == "D" or own_end, r.text
     free = generate_tunes(model, GenerationControls(meter="4/4", key="D", count=2, seed=2,
                                                     auto_length=False))
     assert all("length" not in r.settings for r in free)
@@ -370,20 +372,20 @@ def test_a_full_bar_is_closed_after_a_space():
     assert allowed == {"|", ":"}                           # full: only a bar line may follow
 
 
-def test_a_drawn_length_ends_at_the_first_section_end_in_its_window():
-    from model.hooks import END_KEEP, KEEP
+def test_a_drawn_length_ends_on_the_tonic_near_its_length():
+    from app.generation import DRAWN_LATE
+    from model.hooks import END_KEEP
 
     def run(text):
-        hook = _hook(targets=(4,))
-        hook.slack[0] = 2                      # a drawn length: bars 2..6 may end the tune
+        hook = _hook(targets=(4,))              # K:D; a drawn length: bars 2..4+DRAWN_LATE
+        hook.slack[0] = 2
         return _feed(hook, text), hook
 
-    verdicts, hook = run("ABcd efga|ABcd efga:|")
-    assert verdicts[-1] == END_KEEP and hook.bars_written(0) == 2   # a repeat end at bar 2
-    verdicts, hook = run("ABcd efga|ABcd efga|ABcd efga||")
-    assert verdicts[-2:] == [KEEP, END_KEEP] and hook.bars_written(0) == 3
-    verdicts, hook = run("ABcd efga|" * 6)
-    assert verdicts.count(END_KEEP) == 1 and verdicts[-1] == END_KEEP   # no section end: bar 6
-    assert hook.bars_written(0) == 6
-    verdicts, hook = run("ABcd efga:|")
+    verdicts, hook = run("ABcd efga|ABcd efgd|")
+    assert verdicts[-1] == END_KEEP and hook.bars_written(0) == 2   # home on D at bar 2
+    verdicts, hook = run("ABcd efgd|")
     assert END_KEEP not in verdicts                  # bar 1: before the window
+    verdicts, hook = run('ABcd efga|ABcd "D"efga|ABcd efg!trill!^D|')
+    assert verdicts[-1] == END_KEEP and hook.bars_written(0) == 3   # chords/decorations skipped
+    verdicts, hook = run("ABcd efga|" * 12)
+    assert verdicts.index(END_KEEP) == 10 * (4 + DRAWN_LATE) - 1   # never home: at bar 8

@@ -82,6 +82,12 @@ def _get_toolkit():
     return _toolkit
 
 
+def warm_up() -> None:
+    """Load verovio and its resources now (the first engraving would otherwise pay for it)."""
+    with _lock:
+        _get_toolkit()
+
+
 def engrave(abc: str, *, width_px: int = DEFAULT_WIDTH_PX, scale: int = DEFAULT_SCALE,
             one_page: bool = True, transpose: int = 0, label: str | None = None) -> Engraving:
     """Engrave one ABC tune as SVG, `width_px` wide; one tall page unless one_page is False.

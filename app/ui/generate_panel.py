@@ -104,7 +104,7 @@ class GeneratePanel(QWidget):
         form.addRow("Bars:", self.bars)
         form.addRow("Parts:", self.parts)
         form.addRow("Variations:", self.count)
-        self.continue_selected = QCheckBox("Continue the selected tune from bar")
+        self.continue_selected = QCheckBox("Continue the selected tune, keeping bars")
         self.continue_selected.setToolTip("Keep the first bars of the tune in the ABC tab (its "
                                           "header too) and let the model write the rest")
         self.continue_bars = self._spin(QSpinBox(), 1, 256, 4, 1, "How many bars of the "

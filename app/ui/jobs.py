@@ -137,6 +137,31 @@ def send_to_midi_port(ctx, abc: str, port: str, program: int, tempo: float | Non
 _loaded_models: dict[tuple, object] = {}
 
 
+def warm_up(model_path: str | None, count: int = 8) -> float:
+    """Do once, off the GUI thread, what the first Generate and the first Play would pay for:
+    import torch and music21, read the default model and prepare its sampling weights, start
+    the engraver. Return the seconds it took. Errors are left to the real job to report."""
+    import time
+
+    start = time.perf_counter()
+    try:
+        import music21  # noqa: F401  (ABC -> MIDI for playback)
+
+        from app.music import notation
+        from model.config import SampleConfig
+        from model.sample import _stepper, weights_mode
+
+        notation.warm_up()
+        if model_path:
+            loaded = cached_model(model_path)
+            model = loaded.model.to("cpu").eval()
+            if model.config.cell == "lstm":
+                _stepper(model, weights_mode(model, SampleConfig(count=count)))
+    except Exception:  # noqa: BLE001 - a bad model or missing module is reported when used
+        log.debug("warm-up stopped early", exc_info=True)
+    return time.perf_counter() - start
+
+
 def cached_model(model_path: str):
     """Load a model file once; a changed or replaced file (new size or time) is read again."""
     from model.checkpoint import load_model

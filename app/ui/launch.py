@@ -105,4 +105,8 @@ def run_gui(argv: list[str]) -> int:
         print(f"ceol: window visible, torch loaded: {'torch' in sys.modules}", file=sys.stderr,
               flush=True)
         QTimer.singleShot(0, window.close)
+    elif not os.environ.get("CEOL_NO_WARMUP"):
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(300, window.warm_up)   # once the window has painted
     return app.exec()

@@ -192,6 +192,21 @@ class MainWindow(QMainWindow):
         return [s for k, s, _ in self.library.sources() if k == "file"]
 
     @Slot(object)
+    def warm_up(self) -> None:
+        """Start loading torch, music21, verovio and the chosen model in the background, so the
+        first Generate and the first Play do not wait for them (the window is already up)."""
+        import threading
+
+        from app.ui import jobs
+
+        if getattr(self, "warm_up_thread", None) is not None:
+            return
+        info = self.generate_panel.current_model()
+        path = str(info.path) if info is not None else None
+        self.warm_up_thread = threading.Thread(target=jobs.warm_up, args=(path,),
+                                               name="ceol-warm-up", daemon=True)
+        self.warm_up_thread.start()
+
     def store_generated(self, item) -> None:
         """Keep a generated tune in the library the moment it exists, and show the first ready."""
         abc, provenance, probabilities = item

@@ -123,3 +123,21 @@ def test_continue_the_selected_tune_from_its_first_bars(qtbot, window):
         assert body.startswith("|:GABc dedB|dBAG FDD2|"), record.abc
         assert record.provenance["continued"] is True
         assert record.provenance["continued_bars"] == 2
+
+
+def test_warm_up_loads_what_the_first_generation_needs(qtbot, window):
+    import sys
+
+    from app.ui import jobs
+
+    panel = window.generate_panel
+    panel.model.setCurrentIndex(panel.model.findText("tiny-reel"))
+    jobs._loaded_models.clear()
+    window.warm_up()
+    window.warm_up_thread.join(60)
+    assert not window.warm_up_thread.is_alive()
+    assert "music21" in sys.modules and "torch" in sys.modules
+    path = str(panel.current_model().path)
+    assert any(key[0] == path for key in jobs._loaded_models)
+    window.warm_up()                      # once per window
+    assert not window.warm_up_thread.is_alive()
