@@ -26,10 +26,10 @@ How the controls take effect:
 - length drawn from the model (`auto_length`, on by default): with no length asked for, each
   variation's length in bars is drawn, once its meter is known, from the lengths of the model's
   training tunes in that meter (the `tune_lengths` profile `python main.py train` stores); an
-  LSTM keeps no reliable count of 16 or 32 bars. The tune then ends at the first bar that ends
-  on the key's tonic from DRAWN_SLACK bars before that length (or at the model's own end), and
-  DRAWN_LATE bars after it at the latest, so it comes home rather than stopping mid-phrase.
-  Models without a profile decide for themselves.
+  LSTM keeps no reliable count of 16 or 32 bars. Models without a profile decide for themselves.
+- the last bar (of a drawn or asked length) is sampled again, like a bar that does not fit,
+  until it ends on the key's tonic (up to MAX_BAR_TRIES times), so the tune comes home rather
+  than stopping mid-phrase.
 - length: while the body has fewer bars than asked, the blank line that ends a tune and the
   final bar line `|]` are masked out; sampling of a variation stops at the bar line that closes its last bar, and that bar line
   becomes a final bar line (`|]`, or `:|` for parts). A bar is counted at each bar line that
@@ -59,8 +59,6 @@ MAX_BARS = 256
 MAX_PARTS = 16
 CHARS_PER_BAR = 48          # cap per bar asked for (generous: corpus bars average ~14 chars)
 CHARS_PER_DRAWN_BAR = 24    # a drawn length fits the length cap at this many chars per bar
-DRAWN_SLACK = 2             # a drawn length L ends the tune on the tonic in L-2..L+DRAWN_LATE
-DRAWN_LATE = 4              # bars, at bar L+DRAWN_LATE at the latest
 
 
 @dataclass
@@ -524,7 +522,6 @@ class TuneHook:
         self.done_header = [self.header_done] * count
         self.heads: list[str | None] = [head if self.header_done else None] * count
         self.bar_start = [0] * count         # where the bar being written starts in texts[b]
-        self.slack = [0] * count             # bars before the target the tune may end (drawn)
         self.prime_tail = body.rsplit("|", 1)[-1] if "|" in body else body
         self.marks = [self._snapshot(b) for b in range(count)]
         if self.header_done:
@@ -534,23 +531,19 @@ class TuneHook:
     # -- per-row state for rewinds --------------------------------------------------
     def _snapshot(self, b: int):
         return (self._copy(self.counters[b]), len(self.texts[b]), self.prev_newline[b],
-                self.done_header[b], self.targets[b], self.heads[b], self.bar_start[b],
-                self.slack[b])
+                self.done_header[b], self.targets[b], self.heads[b], self.bar_start[b])
 
     def _restore(self, b: int) -> None:
-        counter, n, prev, header, target, head, start, slack = self.marks[b]
+        counter, n, prev, header, target, head, start = self.marks[b]
         self.counters[b] = self._copy(counter)
         del self.texts[b][n:]
         self.prev_newline[b], self.done_header[b], self.targets[b] = prev, header, target
-        self.heads[b], self.bar_start[b], self.slack[b] = head, start, slack
+        self.heads[b], self.bar_start[b] = head, start
         self.pending[b] = False
 
     def bars_written(self, b: int) -> int | None:
-        """The length to close the tune at: the bars asked for, or for a drawn length the bars
-        the variation actually has (it may end anywhere in the window)."""
-        if self.targets[b] is None or not self.slack[b]:
-            return self.targets[b]
-        return self.counters[b].bars
+        """The length to close the tune at: the bars asked for or drawn (None: the model's)."""
+        return self.targets[b]
 
     def _draw(self, b: int, text: str) -> None:
         if self.targets[b] is not None or not self.profile:
@@ -559,9 +552,8 @@ class TuneHook:
         meter = next((line[2:].strip() for line in head.splitlines() if line.startswith("M:")),
                      None)
         bars = draw_length(self.profile, meter, self.rngs[b], most=self.most_bars)
-        if bars is not None and bars - DRAWN_SLACK > max(self.floor, self.counters[b].bars):
+        if bars is not None and bars > max(self.floor, self.counters[b].bars):
             self.targets[b] = bars
-            self.slack[b] = DRAWN_SLACK
 
     # -- the hook protocol ----------------------------------------------------------
     def mask(self, logits, active: list[int]) -> None:
@@ -570,7 +562,7 @@ class TuneHook:
             texts = self.texts[b]
             last = texts[-1] if texts else self.prime[-1:]
             counter, target = self.counters[b], self.targets[b]
-            early = target is not None and counter.bars < target - self.slack[b]
+            early = target is not None and counter.bars < target
             if counter.mode == "":
                 banned = self.bans.get(last)
                 if banned:
@@ -614,12 +606,11 @@ class TuneHook:
         if closed:
             bar_text = "".join(self.texts[b][self.bar_start[b]:])
             self.bar_start[b] = len(self.texts[b])
-            target, slack = self.targets[b], self.slack[b]
-            if target is not None and (
-                    counter.bars >= target + (DRAWN_LATE if slack else 0)
-                    or (slack and counter.bars >= target - slack
-                        and self._ends_home(b, bar_text))):
-                if not self._bar_fits(b, final=True) and self._may_retry(b):
+            target = self.targets[b]
+            if target is not None and counter.bars >= target:
+                # The last bar: it must fit, and come home (end on the tonic) if it can.
+                if not (self._bar_fits(b, final=True) and self._ends_home(b, bar_text)) \
+                        and self._may_retry(b):
                     self._restore(b)
                     return REWIND
                 return END_KEEP

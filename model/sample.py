@@ -12,6 +12,7 @@ settings); the sampler never emits the unknown symbol.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -166,6 +167,7 @@ class _Matrix:
         return torch.addmm(base, x, self.t)
 
 
+@functools.cache
 def _int8_works() -> bool:
     """Tell whether this torch build has the CPU int8 weight-only matmul."""
     try:
