@@ -62,6 +62,7 @@ def test_bars_and_parts_set_the_length_of_generated_tunes(qtbot, window):
     panel.model.setCurrentIndex(panel.model.findText("tiny-reel"))
     panel.count.setValue(2)
     panel.seed.setText("3")
+    panel.temperature.setValue(0.5)     # the tiny test model writes garbage when it runs hot
     panel.bars.setValue(6)
     with qtbot.waitSignal(panel.generation_finished, timeout=30000):
         panel.generate()
