@@ -14,7 +14,7 @@ Both systems' tunes are judged by the same code:
 Ceol's tunes are `python main.py generate`'s: GenerationControls() defaults (which resample a
 tune that is not clean after repair, up to 3 tries), seeds from --seed, raw = what the model
 wrote, repaired = what the user gets. A second row, "one sample", turns resampling off
-(attempts 1): the model's own rates. The reference's tunes come from
+(attempts 1); a third also turns off bar fitting and drawn lengths: the model's own rates. The reference's tunes come from
 `mit_lab.py generate --ckpt REF --length L --seed S` (S = seed, seed+1, ... until --count
 tunes); its text is split at blank lines as the lab does (only blocks closed by a blank line
 count: the lab's extract_song_snippet pattern `(^|\\n\\n)(.*?)\\n\\n`), and blocks are taken in
@@ -262,6 +262,9 @@ def main() -> int:
     if not args.no_single:
         generated["Ceol, one sample (attempts 1)"] = ceol_tunes(
             args.ceol_model, args.count, args.seed, attempts=1, **sampling)
+        generated["Ceol, the model alone (attempts 1, no bar fitting, no drawn length)"] = \
+            ceol_tunes(args.ceol_model, args.count, args.seed, attempts=1, fit_bars=False,
+                       auto_length=False, **sampling)
     if args.ref_ckpt:
         generated["reference (MIT lab)"] = reference_tunes(args.ref_ckpt, args.count, args.seed,
                                                            args.ref_length)
