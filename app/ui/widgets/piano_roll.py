@@ -16,13 +16,13 @@ Public API (all the main window needs):
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from app.music.errors import MusicError
+from app.ui.widgets.follow import DEBOUNCE_MS, FollowsPlayback  # noqa: F401 (DEBOUNCE_MS: API)
 
-DEBOUNCE_MS = 300
 KEYS_WIDTH = 44     # the pitch labels at the left
 ROW_HEIGHT = 12
 MIN_ZOOM, MAX_ZOOM = 8.0, 400.0
@@ -107,7 +107,7 @@ class _RollCanvas(QWidget):
                 return
 
 
-class PianoRoll(QWidget):
+class PianoRoll(FollowsPlayback, QWidget):
     """A piano roll of one ABC tune; see the module docstring for the API."""
 
     laidOut = Signal(int)
@@ -116,10 +116,7 @@ class PianoRoll(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._abc = ""
-        self._tempo: float | None = None
-        self._user_tempo: float | None = None
-        self._error = ""
+        self._init_follow(self._lay_out)
         self._canvas = _RollCanvas(self)
         self._scroll = QScrollArea()
         self._scroll.setWidget(self._canvas)
@@ -131,36 +128,8 @@ class PianoRoll(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._scroll, 1)
         layout.addWidget(self._info)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(DEBOUNCE_MS)
-        self._timer.timeout.connect(self._lay_out)
 
     # -- public API -----------------------------------------------------------------------
-    @Slot(str)
-    def set_abc(self, text: str) -> None:
-        """Show this tune after a short pause (typing calls this on every key)."""
-        self._abc = text
-        self._timer.start()
-
-    @Slot(str)
-    def show_abc_now(self, text: str) -> None:
-        """Show this tune at once."""
-        self._abc = text
-        self._timer.stop()
-        self._lay_out()
-
-    @Slot(float)
-    def set_tempo(self, qpm: float | None) -> None:
-        """Use this tempo (quarter notes a minute) to follow playback; None: the tune's own."""
-        self._user_tempo = qpm
-
-    @Slot(float)
-    def set_position(self, seconds: float) -> None:
-        """Move the playback cursor to a time in seconds."""
-        tempo = self._user_tempo or self._tempo or 120.0
-        self.set_quarter_position(seconds * tempo / 60.0)
-
     @Slot(float)
     def set_quarter_position(self, quarters: float) -> None:
         """Move the playback cursor to a time in quarter notes; the view follows it."""
@@ -207,9 +176,6 @@ class PianoRoll(QWidget):
 
     def selected_text(self) -> str:
         return self._info.text() if self._canvas.selected >= 0 else ""
-
-    def error_text(self) -> str:
-        return self._error
 
     # -- internals ------------------------------------------------------------------------
     def _lay_out(self) -> None:

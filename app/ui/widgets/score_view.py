@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QByteArray, QRectF, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QByteArray, QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from app.music.errors import MusicError
+from app.ui.widgets.follow import DEBOUNCE_MS, FollowsPlayback  # noqa: F401 (DEBOUNCE_MS: API)
 
 log = logging.getLogger(__name__)
-DEBOUNCE_MS = 300
 HIGHLIGHT = QColor(255, 140, 0, 110)
 
 
@@ -78,7 +78,7 @@ def render_page(svg: str) -> QImage:
     return image
 
 
-class ScoreView(QScrollArea):
+class ScoreView(FollowsPlayback, QScrollArea):
     """Sheet music of one ABC tune; see the module docstring for the API."""
 
     engraved = Signal(int)
@@ -86,11 +86,8 @@ class ScoreView(QScrollArea):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._abc = ""
         self._engraving = None
-        self._tempo: float | None = None
-        self._user_tempo: float | None = None
-        self._error = ""
+        self._init_follow(self._engrave)
         inner = QWidget()
         layout = QVBoxLayout(inner)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -105,37 +102,9 @@ class ScoreView(QScrollArea):
         layout.addStretch(1)
         self.setWidget(inner)
         self.setWidgetResizable(True)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(DEBOUNCE_MS)
-        self._timer.timeout.connect(self._engrave)
         self._width = 0
 
     # -- public API -----------------------------------------------------------------------
-    @Slot(str)
-    def set_abc(self, text: str) -> None:
-        """Show this tune after a short pause (typing calls this on every key)."""
-        self._abc = text
-        self._timer.start()
-
-    @Slot(str)
-    def show_abc_now(self, text: str) -> None:
-        """Show this tune at once."""
-        self._abc = text
-        self._timer.stop()
-        self._engrave()
-
-    @Slot(float)
-    def set_tempo(self, qpm: float | None) -> None:
-        """Use this tempo (quarter notes a minute) to follow playback; None: the tune's own."""
-        self._user_tempo = qpm
-
-    @Slot(float)
-    def set_position(self, seconds: float) -> None:
-        """Highlight the note sounding at a playback time in seconds."""
-        tempo = self._user_tempo or self._tempo or 120.0
-        self.set_quarter_position(seconds * tempo / 60.0)
-
     @Slot(float)
     def set_quarter_position(self, quarters: float) -> None:
         """Highlight the note sounding at a time in quarter notes from the start."""
@@ -155,10 +124,6 @@ class ScoreView(QScrollArea):
     def note_count(self) -> int:
         """Number of note heads in the shown score (0 when none is shown)."""
         return self._engraving.note_count if self._engraving is not None else 0
-
-    def error_text(self) -> str:
-        """The message shown for ABC that cannot be engraved, or ""."""
-        return self._error
 
     def current_note(self) -> str | None:
         """The verovio id of the highlighted note, or None."""
