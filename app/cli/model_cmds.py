@@ -72,6 +72,7 @@ def _register_train(subparsers) -> None:
     for flag, kind, text in (("--seq-len", int, "characters per window"),
                              ("--batch-size", int, "windows per step"),
                              ("--lr", float, "peak learning rate"),
+                             ("--weight-decay", float, "AdamW weight decay"),
                              ("--hidden-size", int, "units per recurrent layer"),
                              ("--layers", int, "recurrent layers"),
                              ("--embedding-size", int, "embedding width"),
@@ -169,7 +170,8 @@ def _train_configs(args):
         steps, minutes = 10 ** 9, args.minutes
     checkpoint = str(checkpoint_path_for(args.out)) if args.checkpoint_every else None
     config = updated(chosen.train, seq_len=args.seq_len, batch_size=args.batch_size,
-                     learning_rate=args.lr, seed=args.seed, device=args.device,
+                     learning_rate=args.lr, weight_decay=getattr(args, "weight_decay", None),
+                     seed=args.seed, device=args.device,
                      threads=args.threads, precision=args.precision,
                      eval_interval=getattr(args, "eval_every", None), checkpoint_interval=args.checkpoint_every,
                      checkpoint_path=checkpoint, out_path=args.out)

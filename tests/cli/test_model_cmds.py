@@ -138,10 +138,13 @@ def test_train_with_separate_validation_data_stores_tune_lengths(book, tmp_path,
                      "X:2\nM:4/4\nL:1/8\nK:G\n|:GABc dedB|dBAG FDD2:|\n")
     out = tmp_path / "v.safetensors"
     assert main(["train", "--data", str(book), "--valid-data", str(valid), "--preset", "tiny",
-                 "--steps", "4", "--eval-every", "2", "--out", str(out), "--quiet"]) == 0
+                 "--steps", "4", "--eval-every", "2", "--weight-decay", "0.2", "--out", str(out),
+                 "--quiet"]) == 0
     capsys.readouterr()
     assert main(["model-info", str(out), "--json"]) == 0
-    training = json.loads(capsys.readouterr().out)["training"]
+    meta = json.loads(capsys.readouterr().out)
+    assert meta["train_config"]["weight_decay"] == 0.2
+    training = meta["training"]
     assert training["tune_count"] == 60                  # all of --data is trained on
     assert training["valid_chars"] == len(valid.read_text())   # the two tunes, as written
     assert [h["step"] for h in training["history"] if h.get("val_loss")] == [2, 4]
