@@ -154,8 +154,12 @@ def train(config: TrainConfig | Preset | str | None, data: TrainData | tuple[str
         device = torch.device("cuda", world.local_rank)
         torch.cuda.set_device(device)
     try:
-        return _train(config, model_config, data, on_progress, stop, init_from, resume_from,
-                      device, world, pause)
+        result = _train(config, model_config, data, on_progress, stop, init_from, resume_from,
+                        device, world, pause)
+        # Leave together: a rank that tore its gloo group down while rank 0 was still saving
+        # was aborted at exit ("terminate called without an active exception") now and then.
+        distributed.barrier(world)
+        return result
     finally:
         distributed.teardown(world)
 
