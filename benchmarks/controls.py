@@ -25,13 +25,15 @@ the user gets them (repaired text; "before repair" figures use the model's own t
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _report import write_reports  # noqa: E402
 
 DEFAULT_MODEL = "resources/models/ceol-celtic.safetensors"
 MINOR_MODES = {"m": True, "dor": True, "phr": True, "loc": True, "": False, "mix": False,
@@ -244,12 +246,7 @@ def main() -> int:
     report["seconds"] = round(time.perf_counter() - start, 1)
     text = markdown(report)
     print(text)
-    if args.json_out:
-        Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json_out).write_text(json.dumps(report, indent=1) + "\n")
-    if args.md_out:
-        Path(args.md_out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.md_out).write_text(text)
+    write_reports(report, text, args.json_out, args.md_out)
     return 0
 
 

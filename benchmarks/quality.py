@@ -46,6 +46,9 @@ from fractions import Fraction
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _report import write_reports  # noqa: E402
 
 REFERENCE = Path("/work/shared/reference/mit_lab.py")
 WINDOW = 16
@@ -283,12 +286,7 @@ def main() -> int:
     print(text)
     print(json.dumps({k: v for k, v in report.items() if k != "samples"}, indent=1),
           file=sys.stderr)
-    if args.json_out:
-        Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json_out).write_text(json.dumps(report, indent=1) + "\n")
-    if args.md_out:
-        Path(args.md_out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.md_out).write_text(text)
+    write_reports(report, text, args.json_out, args.md_out)
     return 0
 
 

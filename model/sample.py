@@ -95,14 +95,11 @@ def _strip_blank_end(text: str) -> str:
 class _LSTMStepper:
     """A fast one-character step for LSTM models (precomputed input table, in-place ops).
 
-    With `int8=True` the recurrent matrices are stored as int8 with one scale per row and
-    multiplied with bf16 activations (weight-only quantisation, as in gpt-fast): a quarter of
-    the memory traffic that bounds batch-1 sampling, at about 1% error in the gate inputs.
-    The cell state, the input table and the output layer stay in fp32.
+    `weights` (fp32, bf16 or int8; see `_Matrix`) sets how the recurrent matrices are stored
+    and multiplied; the cell state, the input table and the output layer stay in fp32.
     """
 
-    def __init__(self, model: MusicLM, int8: bool = False, weights: str | None = None) -> None:
-        weights = weights or ("int8" if int8 else "fp32")
+    def __init__(self, model: MusicLM, weights: str = "fp32") -> None:
         rnn, emb = model.core.rnn, model.core.embedding.weight
         self.weights = weights
         self.hidden = rnn.hidden_size
@@ -150,11 +147,7 @@ class _Matrix:
     fastest for a batch of variations on CPUs with native bf16 (2.6x fp32 for 8 x 512 here).
     """
 
-    def __init__(self, weight: Tensor, weights: str | bool = "fp32") -> None:
-        if weights is True:
-            weights = "int8"
-        elif weights is False:
-            weights = "fp32"
+    def __init__(self, weight: Tensor, weights: str = "fp32") -> None:
         self.t = weight.T  # BLAS reads the transposed view in place
         self.q = self.b = None
         if weights == "int8":
@@ -185,10 +178,9 @@ def _int8_works() -> bool:
         return False
 
 
-def _stepper(model: MusicLM, weights: str | bool) -> _LSTMStepper:
-    """Return the model's cached stepper for `weights` (fp32, bf16, int8; True means int8),
-    rebuilt when any weight changed since."""
-    weights = "int8" if weights is True else "fp32" if weights is False else weights
+def _stepper(model: MusicLM, weights: str) -> _LSTMStepper:
+    """Return the model's cached stepper for `weights` (fp32, bf16, int8), rebuilt when any
+    weight changed since."""
     key = (tuple(p._version for p in model.parameters()), id(model.head))
     cache = getattr(model, "_ceol_steppers", None)
     if cache is None or cache[0] != key:
