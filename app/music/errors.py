@@ -27,3 +27,19 @@ class MusicError(Exception):
         if self.line is not None:
             where.append(f"line {self.line}" + (f", column {self.column}" if self.column else ""))
         return f"{': '.join(where)}: {self.message}" if where else self.message
+
+
+class EngineError(MusicError):
+    """A native engine run in a worker process (app.music.isolate) failed as a whole."""
+
+
+class EngineCrashed(EngineError):
+    """The worker process died during a call (a signal such as SIGSEGV or SIGABRT)."""
+
+
+class EngineTimeout(EngineError):
+    """A call ran past its time limit; the worker process was killed."""
+
+
+class EngineCancelled(EngineError):
+    """A call was cancelled from another thread; the worker process was killed."""
