@@ -10,12 +10,16 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    from app.cli import is_cli_invocation
+    from app.cli import is_cli_invocation, unknown_command
 
     if is_cli_invocation(argv):
         from app.cli import main as cli_main
 
         return cli_main(argv)
+    problem = unknown_command(argv)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     from app.ui.launch import run_gui
 
     return run_gui(argv)

@@ -57,6 +57,26 @@ def is_cli_invocation(argv: list[str]) -> bool:
     return first.startswith("-") or first in command_names()
 
 
+def unknown_command(argv: list[str]) -> str | None:
+    """Return the one-line error for a first word that is neither a command nor a file, else None.
+
+    `python main.py tunes.abc` opens the window with a file, but `python main.py demo ...`
+    (a mistyped or missing command) must not open the window with "demo" as a file name. A word
+    that names no existing file or folder, has no file extension and no path separator is taken
+    for a command.
+    """
+    import os
+
+    if not argv or is_cli_invocation(argv):
+        return None
+    first = argv[0]
+    if os.path.exists(first) or os.path.splitext(first)[1] or os.sep in first or "/" in first:
+        return None
+    names = ", ".join(sorted(command_names()))
+    return (f"ceol: unknown command '{first}' (and no file of that name). Commands: {names}. "
+            "See `python main.py --help`.")
+
+
 def user_errors() -> tuple[type[BaseException], ...]:
     """Return the exception types that mean bad input rather than a bug."""
     from app.music.errors import MusicError

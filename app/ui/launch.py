@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import time
 
@@ -57,6 +58,73 @@ class GarbageCollector:
                 break
 
 
+HEADLESS_HINT = "the headless commands need no display: python main.py --help"
+
+
+def display_problem(environ=os.environ, platform: str = sys.platform) -> str | None:
+    """Return a one-line reason why no window can open here, or None if one may.
+
+    Only the plain case is decided here (Linux or BSD with neither DISPLAY nor WAYLAND_DISPLAY,
+    and no platform plugin chosen that needs neither); anything Qt finds later is reported by
+    `qt_fatal_guard`.
+    """
+    if platform in ("win32", "darwin"):
+        return None
+    qpa = environ.get("QT_QPA_PLATFORM", "")
+    if qpa and not qpa.startswith(("xcb", "wayland")):
+        return None  # offscreen, vnc, eglfs, ... need no display server
+    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return None
+    return f"ceol: no display to open the window on (DISPLAY is not set); {HEADLESS_HINT}"
+
+
+class qt_fatal_guard:
+    """While creating the QApplication, turn Qt's fatal start-up errors into one line and exit 2.
+
+    Without it Qt prints several lines about platform plugins and aborts (exit 134). Warnings
+    are held back and folded into that one line; if all goes well they are logged.
+    """
+
+    def __enter__(self):
+        from PySide6.QtCore import qInstallMessageHandler
+
+        self.held: list[str] = []
+        qInstallMessageHandler(self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from PySide6.QtCore import qInstallMessageHandler
+
+        qInstallMessageHandler(None)
+        for message in self.held:
+            log.warning("Qt: %s", message)
+
+    def _handle(self, mode, context, message: str) -> None:
+        from PySide6.QtCore import QtMsgType
+
+        if mode != QtMsgType.QtFatalMsg:
+            self.held.append(message)
+            return
+        sys.stderr.write(self.fatal_line(self.held, message) + "\n")
+        sys.stderr.flush()
+        os._exit(2)
+
+    @staticmethod
+    def fatal_line(held: list[str], message: str) -> str:
+        """Summarise Qt's start-up messages as one line for the user."""
+        text = "\n".join(held + [message])
+        match = re.search(r"(lib)?xcb-cursor0", text)
+        if match:
+            reason = ("Qt's X11 platform plugin needs the system library libxcb-cursor0 "
+                      "(on Debian or Ubuntu: apt install libxcb-cursor0)")
+        elif "could not connect to display" in text.lower():
+            display = os.environ.get("DISPLAY", "")
+            reason = f"cannot connect to the display {display!r}"
+        else:
+            reason = (held[-1] if held else message).strip().splitlines()[0]
+        return f"ceol: cannot open the window: {reason}; {HEADLESS_HINT}"
+
+
 def create_window(argv: list[str], paths=None, settings=None):
     """Create the QApplication (if needed) and the main window; return (app, window)."""
     from PySide6.QtGui import QIcon
@@ -67,7 +135,10 @@ def create_window(argv: list[str], paths=None, settings=None):
     from app.ui.errors import ErrorReporter
     from app.ui.main_window import ICON_PATH, MainWindow
 
-    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app = QApplication.instance()
+    if app is None:
+        with qt_fatal_guard():
+            app = QApplication([sys.argv[0]])
     app.setApplicationName("Ceol")
     app.setOrganizationName("Ceol")
     app.setWindowIcon(QIcon(str(ICON_PATH)))
@@ -89,6 +160,10 @@ def run_gui(argv: list[str]) -> int:
     """Open the main window with the files named in argv; return the exit status."""
     from app.library import LibraryError
 
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     try:
         app, window = create_window(argv)
     except LibraryError as exc:
