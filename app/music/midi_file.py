@@ -4,15 +4,18 @@ Times here are quarter lengths held as exact `Fraction`s (MIDI ticks / ticks per
 unit music21 uses, so ABC -> MIDI -> notes comparisons are exact. `write_midi` makes a type 1
 file: a conductor track (track name = tune title, tempo, time signature, key signature and an
 optional provenance text event) and one melody track with its program change. `read_midi`
-accepts type 0 and type 1 files from a path, a binary file object or bytes and returns a
+accepts type 0 and type 1 files from a path, a binary file object or bytes (parsed by
+`app.music.smf`, which survives the damaged meta data of files from the web) and returns a
 `MidiTune`; its `melody()` picks the track with the most notes and keeps the highest note where
-several sound at once. Corrupt or truncated files raise MusicError naming the file.
+several sound at once. Corrupt or truncated files raise MusicError naming the file; a damaged
+key signature, time signature or tempo is skipped with a warning.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -21,12 +24,20 @@ from pathlib import Path
 from typing import BinaryIO, NamedTuple, Sequence, Union
 
 from app.music.errors import MusicError
+from app.music.smf import Smf, parse_smf
+
+logger = logging.getLogger(__name__)
 
 MidiSource = Union[str, os.PathLike, bytes, bytearray, BinaryIO]
 
 PROVENANCE_PREFIX = "ceol-provenance: "
 DEFAULT_TICKS_PER_BEAT = 480
 MAJOR_KEYS = ("Cb", "Gb", "Db", "Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#")
+META_TEXT = 0x01
+META_TRACK_NAME = 0x03
+META_TEMPO = 0x51
+META_TIME_SIGNATURE = 0x58
+META_KEY_SIGNATURE = 0x59
 MINOR_KEYS = ("Abm", "Ebm", "Bbm", "Fm", "Cm", "Gm", "Dm", "Am", "Em", "Bm", "F#m", "C#m", "G#m",
               "D#m", "A#m")
 
@@ -64,6 +75,7 @@ class MidiTune:
     texts: list[str] = field(default_factory=list)
     provenance: dict[str, str] = field(default_factory=dict)
     path: str | None = None
+    warnings: list[str] = field(default_factory=list)  # damaged meta data that was skipped
 
     @property
     def tempo_qpm(self) -> float | None:
@@ -270,61 +282,51 @@ def _read_source(source: MidiSource) -> tuple[bytes, str | None]:
 def read_midi(source: MidiSource) -> MidiTune:
     """Read a type 0 or type 1 MIDI file from a path, binary file object or bytes.
 
-    Raises MusicError (naming the file) for an empty, truncated or corrupt file, or a type 2
-    file. Notes never switched off end at the end of their track.
+    Raises MusicError (naming the file) for an empty, truncated or corrupt file, a type 2 or
+    SMPTE-timed file, or one with more than MAX_MIDI_EVENTS events. Damaged meta data (a key
+    signature with 9 sharps, a two-byte time signature, a tempo of 0) is skipped, listed in
+    `MidiTune.warnings` and logged. Notes never switched off end at the end of their track.
     """
-    import mido
-
     data, path = _read_source(source)
     if not data:
         raise MusicError("empty file, not a MIDI file", path=path)
     if not data.startswith(b"MThd"):
         raise MusicError("not a MIDI file (no MThd header)", path=path)
-    try:
-        midi = mido.MidiFile(file=io.BytesIO(data))
-    except (EOFError, OSError, ValueError, KeyError, IndexError, TypeError) as exc:
-        kind = "truncated" if isinstance(exc, EOFError) else "corrupt"
-        raise MusicError(f"{kind} MIDI file: {exc or type(exc).__name__}", path=path) from None
-    if midi.type == 2:
+    smf = parse_smf(data, path)
+    if smf.type == 2:
         raise MusicError("type 2 MIDI files (independent patterns) are not supported", path=path)
-    if midi.ticks_per_beat <= 0:
-        raise MusicError("MIDI file uses SMPTE time, which is not supported", path=path)
-    return _collect(midi, path)
+    tune = _collect(smf, path)
+    for warning in tune.warnings:
+        logger.warning("%s: %s", path or "MIDI data", warning)
+    return tune
 
 
-def _collect(midi, path: str | None) -> MidiTune:
-    tpb = midi.ticks_per_beat
-    tune = MidiTune(tracks=[], ticks_per_beat=tpb, type=midi.type, path=path)
+def _collect(smf: Smf, path: str | None) -> MidiTune:
+    tpb = smf.ticks_per_beat
+    tune = MidiTune(tracks=[], ticks_per_beat=tpb, type=smf.type, path=path,
+                    warnings=list(smf.warnings))
     meters: list[tuple[int, tuple[int, int]]] = []
-    for index, track in enumerate(midi.tracks):
+    for index, track in enumerate(smf.tracks):
         name = ""
         programs: dict[int, int] = {}
         sounding: dict[tuple[int, int], list[int]] = {}
         notes: dict[int, list[NoteEvent]] = {}
         tick = 0
-        for message in track:
-            tick += message.time
-            kind = message.type
-            if kind == "note_on" and message.velocity > 0:
-                sounding.setdefault((message.channel, message.note), []).append(tick)
-            elif kind in ("note_off", "note_on"):
-                starts = sounding.get((message.channel, message.note))
+        for tick, status, data in track:
+            kind = status & 0xF0
+            if kind == 0x90 and data[1] > 0:
+                sounding.setdefault((status & 0x0F, data[0]), []).append(tick)
+            elif kind in (0x80, 0x90):
+                channel = status & 0x0F
+                starts = sounding.get((channel, data[0]))
                 if starts:
                     start = starts.pop(0)
-                    notes.setdefault(message.channel, []).append(NoteEvent(
-                        message.note, Fraction(start, tpb), Fraction(tick - start, tpb)))
-            elif kind == "program_change":
-                programs.setdefault(message.channel, message.program)
-            elif kind == "track_name":
-                name = name or message.name
-            elif kind == "set_tempo":
-                tune.tempos.append((Fraction(tick, tpb), round(mido_tempo2bpm(message.tempo), 2)))
-            elif kind == "time_signature":
-                meters.append((tick, (message.numerator, message.denominator)))
-            elif kind == "key_signature" and tune.key_signature is None:
-                tune.key_signature = message.key
-            elif kind == "text":
-                _add_text(tune, message.text)
+                    notes.setdefault(channel, []).append(NoteEvent(
+                        data[0], Fraction(start, tpb), Fraction(tick - start, tpb)))
+            elif kind == 0xC0:
+                programs.setdefault(status & 0x0F, data[0])
+            elif status < 0x80:   # a meta event: `status` is its type
+                name = _meta(tune, meters, tick, status, data, name)
         for (channel, pitch), starts in sounding.items():
             for start in starts:
                 notes.setdefault(channel, []).append(
@@ -337,6 +339,41 @@ def _collect(midi, path: str | None) -> MidiTune:
     tune.tempos.sort()
     _set_meter(tune, sorted(meters))
     return tune
+
+
+def _meta(tune: MidiTune, meters: list, tick: int, kind: int, data: bytes, name: str) -> str:
+    """Take what a meta event says into the tune; return the track name so far.
+
+    Damaged meta events are metadata only: each is skipped with a warning, never fatal.
+    """
+    when = f"at quarter {float(Fraction(tick, tune.ticks_per_beat)):g}"
+    if kind == META_TRACK_NAME:
+        return name or data.decode("latin-1")
+    if kind == META_TEXT:
+        _add_text(tune, data.decode("latin-1"))
+    elif kind == META_TEMPO:
+        tempo = int.from_bytes(data[:3], "big") if len(data) >= 3 else 0
+        if tempo:
+            tune.tempos.append((Fraction(tick, tune.ticks_per_beat),
+                                round(mido_tempo2bpm(tempo), 2)))
+        else:
+            tune.warnings.append(f"skipped an invalid tempo {when} ({data.hex() or 'no data'})")
+    elif kind == META_TIME_SIGNATURE:
+        if len(data) >= 2 and data[0] > 0 and data[1] <= 6:
+            meters.append((tick, (data[0], 2 ** data[1])))
+        else:
+            tune.warnings.append(f"skipped an invalid time signature {when} "
+                                 f"({data.hex() or 'no data'})")
+    elif kind == META_KEY_SIGNATURE:
+        sharps = data[0] - 256 if data and data[0] > 127 else (data[0] if data else 99)
+        if len(data) >= 2 and -7 <= sharps <= 7 and data[1] in (0, 1):
+            if tune.key_signature is None:
+                tune.key_signature = key_signature_name(sharps, bool(data[1]))
+        else:
+            mode = data[1] if len(data) >= 2 else "none"
+            tune.warnings.append(f"skipped an invalid key signature {when} "
+                                 f"({sharps if data else 'no'} sharps, mode {mode})")
+    return name
 
 
 def _set_meter(tune: MidiTune, meters: list[tuple[int, tuple[int, int]]]) -> None:
