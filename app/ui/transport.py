@@ -42,6 +42,7 @@ class Transport(QWidget):
         self.midi_port = ""
         self.midi_job: Job | None = None
         self._jobs: set[Job] = set()
+        self.ask_export_path = self._ask_export_path   # (name, suffix) -> path; tests replace it
         self.player = self._make_player()
         self._build()
         self.set_tune("", "")
@@ -289,9 +290,14 @@ class Transport(QWidget):
     def _export_chosen(self, action: QAction) -> None:
         suffix = action.data()
         name = (self.title or "tune").replace("/", "-") + "." + suffix
-        path, _ = QFileDialog.getSaveFileName(self, "Export tune", name, f"*.{suffix}")
+        path = self.ask_export_path(name, suffix)
         if path:
             self.export_to(path)
+
+    def _ask_export_path(self, name: str, suffix: str) -> str:
+        """Ask where to save the export (a file dialog); "" when the user cancels."""
+        path, _ = QFileDialog.getSaveFileName(self, "Export tune", name, f"*.{suffix}")
+        return path
 
     def export_to(self, path: str | Path) -> Job:
         """Export the tune; the format comes from the file name's extension."""
