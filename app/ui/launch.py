@@ -17,18 +17,6 @@ log = logging.getLogger(__name__)
 _T0 = time.perf_counter()
 
 
-def apply_theme(theme: str) -> None:
-    """Follow the system's light/dark scheme, or force one ("light", "dark")."""
-    from PySide6.QtCore import Qt
-    from PySide6.QtGui import QGuiApplication
-
-    hints = QGuiApplication.styleHints()
-    scheme = {"light": Qt.ColorScheme.Light, "dark": Qt.ColorScheme.Dark}.get(
-        theme, Qt.ColorScheme.Unknown)
-    if hasattr(hints, "setColorScheme"):
-        hints.setColorScheme(scheme)
-
-
 class GarbageCollector:
     """Run Python's cyclic garbage collector on the GUI thread only.
 
@@ -132,6 +120,7 @@ def create_window(argv: list[str], paths=None, settings=None):
 
     from app.logging_setup import setup_logging
     from app.settings import THEME, AppPaths, Settings
+    from app.ui.theme import apply_theme
     from app.ui.errors import ErrorReporter
     from app.ui.main_window import ICON_PATH, MainWindow
 

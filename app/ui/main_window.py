@@ -19,6 +19,7 @@ from app import settings as S
 from app.library import Library
 from app.ui import jobs
 from app.ui.library_panel import LibraryPanel
+from app.ui.theme import apply_theme
 from app.ui.transport import Transport
 from app.ui.tune_view import TuneView
 from app.workers import Job, start_job
@@ -376,8 +377,6 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def apply_settings(self) -> None:
-        from app.ui.launch import apply_theme
-
         apply_theme(self.settings.get(S.THEME))
         self.transport.apply_settings(self.settings.get(S.SOUNDFONT),
                                       self.settings.get(S.AUDIO_DEVICE),
