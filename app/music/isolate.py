@@ -9,7 +9,8 @@ threads, which fork would copy half-alive) that runs module-level functions on r
     pages = worker.call(some_module.render, abc, timeout=20.0, width=900)
 
 `call(func, *args, timeout=..., **kwargs)` pickles `func` by reference (so it must be a
-module-level function of an importable module) and its arguments, runs it in the child and
+module-level function of an importable module, not of the main script, which the child does not
+run) and its arguments, runs it in the child and
 returns its result. An exception raised by `func` comes back as itself (a MusicError keeps its
 message, file, tune, line and column); one that cannot be pickled comes back as EngineError.
 If the child dies during the call (the signal is named: SIGSEGV, SIGABRT, ...) the call raises
@@ -27,6 +28,7 @@ import atexit
 import logging
 import multiprocessing
 import signal
+import sys
 import threading
 import time
 import weakref
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = 30.0      # seconds a call may take, unless the caller says otherwise
 START_TIMEOUT = 60.0        # seconds a fresh child may take to start (imports included)
 _workers: "weakref.WeakSet[Worker]" = weakref.WeakSet()
+_start_lock = threading.Lock()
 
 
 def _serve(conn) -> None:
@@ -64,6 +67,23 @@ def _serve(conn) -> None:
             conn.send(("raise", EngineError(f"the worker could not send back "
                                             f"{'its result' if outcome[0] == 'ok' else repr(outcome[1])}"
                                             f": {type(err).__name__}: {err}")))
+
+
+def _start_without_main(process) -> None:
+    """Start a spawn child that does not run the parent's __main__ again: the functions it
+    serves live in importable modules, and re-running the main script is slow at best and
+    fails at worst (a script read from stdin, an embedded interpreter)."""
+    main = sys.modules["__main__"]
+    with _start_lock:
+        saved_spec = getattr(main, "__spec__", None)
+        saved_file = main.__dict__.pop("__file__", None)
+        main.__spec__ = None
+        try:
+            process.start()
+        finally:
+            main.__spec__ = saved_spec
+            if saved_file is not None:
+                main.__file__ = saved_file
 
 
 def _death(exitcode: int | None) -> str:
@@ -171,7 +191,7 @@ class Worker:
         parent_end, child_end = self._context.Pipe()
         process = self._context.Process(target=_serve, args=(child_end,), name=self.name,
                                         daemon=True)
-        process.start()
+        _start_without_main(process)
         child_end.close()
         with self._state:
             self._process, self._conn = process, parent_end
