@@ -20,9 +20,14 @@ from typing import BinaryIO, Sequence
 import numpy as np
 
 from app.music.errors import MusicError
-from app.music.synth import DEFAULT_SAMPLE_RATE, Renderer, SynthNote, cached_soundfont
+from app.music.synth import (DEFAULT_SAMPLE_RATE, MAX_RELEASE_S, Renderer, SynthNote,
+                             cached_soundfont)
 
 DEFAULT_TEMPO_QPM = 120.0
+# Render limits for MIDI files: 30 minutes of mono float32 PCM at 44.1 kHz is about 320 MB.
+MAX_RENDER_SECONDS = 30 * 60
+MAX_RENDER_NOTES = 200_000
+MAX_VOICE_SECONDS = 60 * 60   # distinct note sounds the renderer keeps, release tails included
 HORNPIPE_SWING = 2 / 3
 
 
@@ -171,18 +176,54 @@ def render_abc(abc: str, options: RenderOptions = RenderOptions(), label: str | 
 
 def render_midi(midi: bytes, options: RenderOptions = RenderOptions(),
                 label: str | None = None) -> Pcm:
-    """Render MIDI bytes to PCM; instrument (unless None) and transpose apply, tempo does not."""
+    """Render MIDI bytes to PCM; instrument (unless None) and transpose apply, tempo does not.
+
+    Raises MusicError naming `label` for unreadable MIDI, a type 2 file, or a file past the
+    render limits (MAX_RENDER_SECONDS of audio, MAX_RENDER_NOTES notes, MAX_VOICE_SECONDS of
+    distinct note sounds), which keep memory bounded whatever the file asks for.
+    """
     from app.music.instruments import program_for
+    from app.music.smf import clean_midi, duration_seconds, note_count, parse_smf
     from app.music.synth import midi_to_synth_notes
 
     options.checked()
     program = None if options.instrument is None else program_for(options.instrument)
-    notes = midi_to_synth_notes(midi, transpose=options.transpose, program=program, label=label)
+    smf = parse_smf(bytes(midi), label)
+    if smf.type == 2:
+        raise MusicError("type 2 MIDI files (independent patterns) are not supported", path=label)
+    seconds = duration_seconds(smf) * options.repeats
+    if seconds > MAX_RENDER_SECONDS:
+        raise MusicError(f"the MIDI file plays for {_clock(seconds)}; Ceol renders at most "
+                         f"{_clock(MAX_RENDER_SECONDS)} of audio (MAX_RENDER_SECONDS)", path=label)
+    if note_count(smf) > MAX_RENDER_NOTES:
+        raise MusicError(f"the MIDI file has {note_count(smf):,} notes; Ceol renders at most "
+                         f"{MAX_RENDER_NOTES:,} (MAX_RENDER_NOTES)", path=label)
+    notes = midi_to_synth_notes(clean_midi(smf), transpose=options.transpose, program=program,
+                                label=label)
+    _check_voices(notes, options.sample_rate, label)
     if options.repeats > 1 and notes:
         length = max(n.start + n.duration for n in notes)
         notes = [replace(n, start=n.start + r * length) for r in range(options.repeats) for n in notes]
     renderer = Renderer(notes, cached_soundfont(options.soundfont), options.sample_rate)
     return Pcm(renderer.render(), renderer.sample_rate)
+
+
+def _check_voices(notes: Sequence[SynthNote], sample_rate: int, label: str | None) -> None:
+    """Refuse notes whose distinct sounds (the renderer caches one per pitch, velocity,
+    program and length, release tail included) would take more than MAX_VOICE_SECONDS."""
+    sounds = {(n.program, n.drum, n.pitch, n.velocity, round(n.duration * sample_rate))
+              for n in notes}
+    seconds = sum(frames / sample_rate + MAX_RELEASE_S for *_, frames in sounds)
+    if seconds > MAX_VOICE_SECONDS:
+        raise MusicError(f"the MIDI file's notes need {_clock(seconds)} of distinct sound; Ceol "
+                         f"renders at most {_clock(MAX_VOICE_SECONDS)} (MAX_VOICE_SECONDS)",
+                         path=label)
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def wav_bytes(pcm: Pcm) -> bytes:

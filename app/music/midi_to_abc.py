@@ -29,6 +29,10 @@ SHARP_ORDER = "FCGDAEB"
 EXACT_GRIDS = (1, 2, 4, 8, 3, 6, 12, 16, 24, 32, 48, 5, 10, 20, 40, 7, 14, 28, 96)
 CANDIDATE_METERS = ((4, 4), (3, 4), (6, 8), (2, 4), (9, 8), (12, 8))
 TUPLETS = ((3, 2), (5, 4), (6, 4), (7, 4), (9, 8))   # (p, q): p notes in the time of q
+# Transcription limits: a long folk tune has a few hundred notes in under 200 bars; the meter
+# and pickup search and music21's key analysis grow with the notes, the writing with the bars.
+MAX_TRANSCRIBE_NOTES = 10_000
+MAX_TRANSCRIBE_BARS = 2_000
 
 
 class Sound(NamedTuple):
@@ -98,6 +102,9 @@ def midi_to_abc(source: MidiSource, title: str | None = None, *, transpose: int 
     if track is None:
         raise MusicError("the MIDI file has no notes", path=tune.path)
     notes = melody_line(track.notes, chords)
+    if len(notes) > MAX_TRANSCRIBE_NOTES:
+        raise MusicError(f"the melody has {len(notes):,} notes; Ceol transcribes at most "
+                         f"{MAX_TRANSCRIBE_NOTES:,} (MAX_TRANSCRIBE_NOTES)", path=tune.path)
     if transpose:
         notes = [n._replace(pitches=tuple(p + transpose for p in n.pitches)) for n in notes]
         if any(not 0 <= p <= 127 for n in notes for p in n.pitches):
@@ -110,10 +117,22 @@ def midi_to_abc(source: MidiSource, title: str | None = None, *, transpose: int 
     meter = _usable_meter(tune.time_signature)
     # Bars start where the file's time signature says; only without one are they guessed.
     pickup = tune.pickup if meter else None
+    _check_bars(notes, meter or (4, 4), pickup, tune.path)
     meter = meter or estimate_meter(notes)
     key = _key_for(tune, notes, transpose)
     return notes_to_abc(notes, meter=meter, key=key, title=title, tempo_qpm=tune.tempo_qpm,
                         pickup=pickup)
+
+
+def _check_bars(notes: Sequence[Sound], meter: tuple[int, int], pickup: Fraction | None,
+                path: str | None = None) -> None:
+    """Refuse a tune of more than MAX_TRANSCRIBE_BARS bars (a 10-hour file, a huge gap)."""
+    end = notes[-1].onset + notes[-1].duration
+    bars = (end - (pickup or 0)) / _bar_length(meter) + 1
+    if bars > MAX_TRANSCRIBE_BARS:
+        raise MusicError(f"the melody lasts {int(bars):,} bars of {meter[0]}/{meter[1]}; Ceol "
+                         f"transcribes at most {MAX_TRANSCRIBE_BARS:,} (MAX_TRANSCRIBE_BARS)",
+                         path=path)
 
 
 def _usable_meter(meter: tuple[int, int] | None) -> tuple[int, int] | None:
@@ -482,6 +501,7 @@ def notes_to_abc(notes: Sequence[Sound], *, meter: tuple[int, int], key: Key,
     bar = _bar_length(meter)
     if pickup is None:
         pickup = choose_pickup(notes, meter)
+    _check_bars(notes, meter, pickup)
     bars = _bars(notes, bar, pickup, unit)
     beat_units = _beat_length(meter) / unit
     per_line = 4 if bar >= 2 else 8

@@ -176,3 +176,57 @@ def _varlen(data: bytes, pos: int) -> tuple[int, int]:
         if byte < 0x80:
             return value, pos + i + 1
     raise _Corrupt(f"a variable-length number longer than 4 bytes at byte {pos}")
+
+
+def clean_midi(smf: Smf) -> bytes:
+    """Return the file again with only its channel messages and valid tempo changes.
+
+    For readers less forgiving than this one (mido raises on a 9-sharp key signature): what
+    they get is plain, well-formed MIDI that plays the same.
+    """
+    out = [b"MThd", struct.pack(">IHHH", 6, smf.type, len(smf.tracks), smf.ticks_per_beat)]
+    for events in smf.tracks:
+        body = bytearray()
+        now = 0
+        for tick, status, data in events:
+            if status < 0x80 and (status != 0x51 or not _tempo(data)):
+                continue
+            body += _vlq(tick - now)
+            body += bytes([status]) + data if status >= 0x80 else b"\xff\x51\x03" + data[:3]
+            now = tick
+        body += b"\x00\xff\x2f\x00"
+        out += [b"MTrk", struct.pack(">I", len(body)), bytes(body)]
+    return b"".join(out)
+
+
+def duration_seconds(smf: Smf) -> float:
+    """Return when the last event of the file happens, in seconds (tempo changes honoured)."""
+    tempos = sorted((tick, _tempo(data)) for events in smf.tracks for tick, status, data in events
+                    if status == 0x51 and _tempo(data))
+    last = max((events[-1][0] for events in smf.tracks if events), default=0)
+    seconds, tick, tempo = 0.0, 0, 500_000
+    for at, new in tempos:
+        if at >= last:
+            break
+        seconds += (at - tick) * tempo / 1e6 / smf.ticks_per_beat
+        tick, tempo = at, new
+    return seconds + (last - tick) * tempo / 1e6 / smf.ticks_per_beat
+
+
+def note_count(smf: Smf) -> int:
+    """Return how many notes start in the file (note-ons with a velocity)."""
+    return sum(1 for events in smf.tracks for _, status, data in events
+               if status & 0xF0 == 0x90 and data[1])
+
+
+def _tempo(data: bytes) -> int:
+    return int.from_bytes(data[:3], "big") if len(data) >= 3 else 0
+
+
+def _vlq(n: int) -> bytes:
+    out = [n & 0x7F]
+    n >>= 7
+    while n:
+        out.append(0x80 | (n & 0x7F))
+        n >>= 7
+    return bytes(reversed(out))

@@ -142,3 +142,47 @@ def test_round_trip_rate_on_a_fixed_sample_of_celtic_tunes():
     failures = [(tune.label, result) for tune in tunes
                 if (result := round_trip(tune)) is not None]
     assert len(failures) <= 1, failures   # at least 95%
+
+
+# ---------------------------------------------------------------- files from the web, limits
+
+from tests.fuzz.raw_midi import meta, off, on, scale, smf, track  # noqa: E402
+
+
+def test_invalid_key_signature_is_skipped_and_the_key_analysed(caplog):
+    """The user's report: mido's KeySignatureError stopped `convert x.mid x.abc`."""
+    data = smf(track((0, meta(0x59, bytes([9, 0]))), (0, meta(0x58, bytes([4, 2, 24, 8])))),
+               scale(8))
+    abc = midi_to_abc(data, "Web")
+    assert "K:" in abc and "T:Web" in abc
+    assert "key signature" in caplog.text
+
+
+def test_convert_cli_reads_a_file_with_an_invalid_key_signature(tmp_path):
+    from app.music.convert import convert
+
+    source, target = tmp_path / "x.mid", tmp_path / "x.abc"
+    source.write_bytes(smf(track((0, meta(0x59, bytes([0, 2])))), scale(8)))
+    convert(source, target)
+    assert target.read_text().startswith("X:1")
+
+
+def test_note_limit_names_the_number(monkeypatch):
+    from app.music import midi_to_abc as module
+
+    monkeypatch.setattr(module, "MAX_TRANSCRIBE_NOTES", 5)
+    assert "X:1" in midi_to_abc(smf(scale(5)))
+    with pytest.raises(MusicError, match=r"6 notes.*at most 5 \(MAX_TRANSCRIBE_NOTES\)"):
+        midi_to_abc(smf(scale(6)))
+
+
+def test_bar_limit_refuses_a_long_gap_before_writing_bars(monkeypatch):
+    from app.music import midi_to_abc as module
+
+    monkeypatch.setattr(module, "MAX_TRANSCRIBE_BARS", 50)
+    meter = track((0, meta(0x58, bytes([4, 2, 24, 8]))))
+    ten_hours = track((0, on(60)), (96, off(60)), (96 * 4 * 100, on(62)), (96, off(62)))
+    with pytest.raises(MusicError, match=r"101 bars of 4/4.*at most 50 \(MAX_TRANSCRIBE_BARS\)"):
+        midi_to_abc(smf(meter, ten_hours))
+    with pytest.raises(MusicError, match="MAX_TRANSCRIBE_BARS"):   # meter guessed
+        midi_to_abc(smf(ten_hours))
