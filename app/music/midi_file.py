@@ -235,9 +235,10 @@ def write_midi(notes: Sequence[NoteEvent], out: str | os.PathLike | BinaryIO | N
 
 
 def save_bytes(data: bytes, out: str | os.PathLike | BinaryIO) -> None:
-    """Save bytes to a path atomically (temp file + os.replace) or to a binary file object.
+    """Save bytes to a path atomically (temp file, fsync, os.replace) or to a binary file object.
 
-    Raises MusicError naming the path when it cannot be written; an older file stays intact.
+    Raises MusicError naming the path when it cannot be written (a full disk says "No space
+    left on device"); the temp file is removed and an older file stays intact.
     """
     if hasattr(out, "write"):
         out.write(data)  # type: ignore[union-attr]
@@ -251,6 +252,9 @@ def save_bytes(data: bytes, out: str | os.PathLike | BinaryIO) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())  # on disk before the rename: a crash leaves old or new
+        os.chmod(tmp, _file_mode(path))
         os.replace(tmp, path)
     except BaseException as exc:
         try:
@@ -260,6 +264,16 @@ def save_bytes(data: bytes, out: str | os.PathLike | BinaryIO) -> None:
         if isinstance(exc, OSError):
             raise MusicError(f"cannot write: {exc.strerror or exc}", path=str(path)) from None
         raise
+
+
+def _file_mode(path: Path) -> int:
+    """The mode a new file gets (mkstemp makes 0600): the old file's, else 0666 less umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
 
 
 def _read_source(source: MidiSource) -> tuple[bytes, str | None]:
