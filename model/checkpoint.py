@@ -5,9 +5,10 @@ in the safetensors header `__metadata__["ceol"]` a JSON object with the model an
 configs, the vocabulary and a training summary (corpus, tune count, steps, losses, date).
 Resumable checkpoints add the optimiser state (`optim.*`), the best weights so far (`best.*`),
 the random generators (`rng.*`) and the loop position in the same JSON. Files are written to a
-temporary file and moved into place, so a crash never leaves half a model. Loading parses the
-header ourselves before handing the file to safetensors: pickles, truncated files, other
-safetensors files and metadata that does not match the weights are refused with ModelError.
+temporary file, flushed to disk and moved into place, so a crash never leaves half a model and
+a full disk leaves the earlier file as it was. Loading parses the header ourselves before
+handing the file to safetensors: pickles, truncated files, other safetensors files and metadata
+that does not match the weights are refused with ModelError.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,10 +69,21 @@ def save_model(path: str | os.PathLike, model: MusicLM, vocab: Vocab, *,
 
 
 def write_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write bytes to `path` through a temporary file in the same folder and os.replace."""
+    """Write bytes to `path` through a temporary file in the same folder and os.replace.
+
+    The temporary file reaches the disk (fsync) before it replaces `path`, so a writer killed
+    at any moment leaves `path` holding the old bytes or the new ones, never a mixture. Raises
+    OSError with `filename` set to `path` when it cannot be written (full disk, no permission);
+    the temporary file is then removed and an earlier file at `path` is left as it was. Temporary
+    files that killed writers left beside `path` are removed by the next successful write.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f"{_temp_prefix(path)}{os.getpid()}.", suffix=".tmp",
+                                   dir=path.parent)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
         with os.fdopen(fd, "wb") as f:
@@ -78,12 +91,78 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError):
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise
+    _fsync_folder(path.parent)
+    remove_stale_temps(path)
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}."
+
+
+def remove_stale_temps(path: str | os.PathLike, max_age_s: float = 3600.0) -> list[Path]:
+    """Remove temporary files that killed writers of `path` left behind; return them.
+
+    A temporary file names its writer's process id: on POSIX it is stale once that process is
+    gone; elsewhere, or without a process id, once it is older than `max_age_s`.
+    """
+    path = Path(path)
+    prefix = _temp_prefix(path)
+    removed = []
+    try:
+        names = [n for n in os.listdir(path.parent) if n.startswith(prefix) and n.endswith(".tmp")]
+    except OSError:
+        return removed
+    for name in names:
+        tmp = path.parent / name
+        pid = name[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and os.name == "posix":
+            stale = int(pid) != os.getpid() and not _alive(int(pid))
+        else:
+            try:
+                stale = time.time() - tmp.stat().st_mtime > max_age_s
+            except OSError:
+                continue
+        if stale:
+            try:
+                tmp.unlink()
+                removed.append(tmp)
+            except OSError:
+                pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # POSIX only: signal 0 checks for the process and sends nothing
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists but belongs to someone else
+    return True
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (POSIX); a no-op where folders cannot be opened."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _umask() -> int:
