@@ -2,7 +2,8 @@
 
 The window lists, searches and edits tunes through this class; nothing here imports Qt, so the
 CLI and the tests use it directly. The database lives in the user's data directory (injectable
-for tests), runs in WAL mode so a crash never loses committed tunes, and carries its schema
+for tests), runs in WAL mode with full syncs so neither a killed process nor a power cut loses
+a committed tune (a full disk raises LibraryError and keeps them), and carries its schema
 version in `PRAGMA user_version`: `MIGRATIONS[i]` takes a database from version i to i + 1.
 The ABC text lives in its own table so that searching 50,000 tunes scans only narrow rows.
 """
@@ -13,6 +14,7 @@ import json
 import re
 import sqlite3
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -130,7 +132,7 @@ class Library:
         try:
             self._db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA synchronous=FULL")  # a commit survives a power cut too
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
@@ -159,6 +161,22 @@ class Library:
                 self._db.executescript("BEGIN;" + MIGRATIONS[target]
                                        + f"; PRAGMA user_version = {target + 1};")
 
+    @contextmanager
+    def _writing(self):
+        """One transaction: committed at the end, rolled back on any error.
+
+        SQLite errors become LibraryError naming the database (a full disk says so); the tunes
+        committed before stay as they were.
+        """
+        try:
+            with self._db:
+                yield
+        except sqlite3.DatabaseError as exc:
+            if exc.sqlite_errorcode == sqlite3.SQLITE_FULL:
+                raise LibraryError(f"{self.path}: cannot save to the tune library: no space left "
+                                   "on device; the tunes saved before are kept") from exc
+            raise LibraryError(f"{self.path}: cannot save to the tune library: {exc}") from exc
+
     # -- adding ---------------------------------------------------------------------------
     def add_tune(self, abc: str, *, source_kind: str, source: str = "",
                  provenance: dict | None = None, title: str | None = None) -> int:
@@ -172,7 +190,7 @@ class Library:
         """Store many tunes in one transaction; return their ids in order."""
         now = time.time()
         ids = []
-        with self._db:
+        with self._writing():
             for i, abc in enumerate(abcs):
                 fields = header_fields(abc)
                 title = (titles[i] if titles else None) or fields.get("T", "")
@@ -237,7 +255,7 @@ class Library:
 
     # -- editing --------------------------------------------------------------------------
     def _update(self, tune_id: int, column: str, value) -> None:
-        with self._db:
+        with self._writing():
             self._db.execute(f"UPDATE tunes SET {column} = ? WHERE id = ?", (value, tune_id))
 
     def set_favourite(self, tune_id: int, favourite: bool) -> None:
@@ -258,7 +276,7 @@ class Library:
     def set_abc(self, tune_id: int, abc: str) -> None:
         """Replace a tune's ABC text (after an edit) and refresh its listed fields."""
         fields = header_fields(abc)
-        with self._db:
+        with self._writing():
             self._db.execute("UPDATE tune_text SET abc = ? WHERE id = ?", (abc, tune_id))
             self._db.execute("UPDATE tunes SET key = ?, meter = ?, rhythm = ? WHERE id = ?",
                              (fields.get("K", ""), fields.get("M", ""),
@@ -267,13 +285,13 @@ class Library:
     def delete(self, tune_ids: Iterable[int]) -> list[int]:
         """Hide tunes (undo with `undelete`); return the ids hidden."""
         ids = list(tune_ids)
-        with self._db:
+        with self._writing():
             self._db.executemany("UPDATE tunes SET deleted = 1 WHERE id = ?",
                                  [(i,) for i in ids])
         return ids
 
     def undelete(self, tune_ids: Iterable[int]) -> None:
-        with self._db:
+        with self._writing():
             self._db.executemany("UPDATE tunes SET deleted = 0 WHERE id = ?",
                                  [(i,) for i in tune_ids])
 
@@ -286,7 +304,7 @@ class Library:
 
     def purge_deleted(self) -> int:
         """Remove hidden tunes for good; return how many."""
-        with self._db:
+        with self._writing():
             self._db.execute("DELETE FROM tune_text WHERE id IN "
                              "(SELECT id FROM tunes WHERE deleted = 1)")
             return self._db.execute("DELETE FROM tunes WHERE deleted = 1").rowcount
