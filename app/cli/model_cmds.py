@@ -9,6 +9,7 @@ here as MusicError/ModelError/OSError and becomes one line on stderr with exit s
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import signal
@@ -235,6 +236,10 @@ def run_train(args: argparse.Namespace) -> int:
     try:
         result = train(config, data, bar.update, stop, model_config=model_config,
                        init_from=args.init_from, resume_from=args.resume)
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        raise _disk_full(exc, config.checkpoint_path) from None
     finally:
         bar.close()
         if previous is not None:
@@ -248,6 +253,16 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"saved {result.path}: {result.steps} steps{how}{world}, "
               f"{s['chars_per_second']:,.0f} chars/s{bpc}")
     return 0
+
+
+def _disk_full(exc: OSError, checkpoint: str | None):
+    """Return the one-line error for a full disk, naming the file and what was kept."""
+    from model.errors import ModelError
+
+    kept = "the earlier file is kept"
+    if checkpoint and Path(checkpoint).is_file():
+        kept += f"; continue later with --resume {checkpoint}"
+    return ModelError(f"{exc.filename or 'a file'}: no space left on device; {kept}")
 
 
 def _stop_on_interrupt(stop: threading.Event):
