@@ -53,12 +53,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
+from app.music.bars import MAX_BARS, bar_end_index, body_bars, split_header
+from app.tune_hook import TuneHook
 from model.config import SampleConfig
 
-MAX_BARS = 256
 MAX_PARTS = 16
 CHARS_PER_BAR = 48          # cap per bar asked for (generous: corpus bars average ~14 chars)
-CHARS_PER_DRAWN_BAR = 24    # a drawn length fits the length cap at this many chars per bar
 
 
 @dataclass
@@ -196,132 +196,11 @@ def continuation_prime(abc: str, bars: int) -> str:
     if not tune.key or not tune.body.strip():
         raise ValueError("the tune to continue is not ABC: it needs a K: line and some bars")
     normal = training_text(tune)
-    head, body = _split_header(normal)
+    head, body = split_header(normal)
     cut = bar_end_index(body, bars)
     if cut is None:
         raise ValueError(f"the tune to continue has fewer than {bars} bars")
     return head + body[:cut]
-
-
-def _split_header(text: str) -> tuple[str, str]:
-    """Split a tune at the end of its K: line."""
-    match = re.search(r"^K:.*(\n|$)", text, re.MULTILINE)
-    if match:
-        return text[:match.end()], text[match.end():]
-    end = 0  # no K: line: the header is the leading field lines
-    for line in text.splitlines(keepends=True):
-        if not re.match(r"[A-Za-z]:", line):
-            break
-        end += len(line)
-    return text[:end], text[end:]
-
-
-# ------------------------------------------------------------------ bar counting
-
-
-class BarCounter:
-    """Count bars in body text fed character by character (strings, comments, fields skipped)."""
-
-    def __init__(self) -> None:
-        self.bars = 0
-        self.music = False        # a note or rest since the last bar line
-        self.mode = ""            # '"' string, '%' comment or field line, '!' decoration,
-        self.column = 0           # '[' inline field
-        self.prev = ""
-
-    def feed(self, ch: str) -> bool:
-        """Read one character; return True when it closes a bar."""
-        closed = False
-        if self.mode == '"':
-            self.mode = "" if ch in '"\n' else self.mode
-        elif self.mode == "%":
-            self.mode = "" if ch == "\n" else self.mode
-        elif self.mode == "!":
-            self.mode = "" if ch in "!\n" else self.mode
-        elif self.mode == "[":
-            self.mode = "" if ch in "]\n" else self.mode
-        elif ch in '"%!':
-            self.mode = ch
-        elif ch == ":" and self.column == 1 and self.prev.isalpha():
-            self.mode = "%"        # a field line such as "K:G" inside the body
-            if self.prev == "K" and not self.bars:
-                self.music = False  # letters before the first K: line were header text
-        elif ch == ":" and self.prev.isalpha() and self.before == "[":
-            self.mode = "["        # an inline field such as [K:G]
-        elif ch == "|":
-            if self.music:
-                self.bars += 1
-                closed = True
-            self.music = False
-        elif ch in "ABCDEFGabcdefgzx":
-            self.music = True
-        self.column = 0 if ch == "\n" else self.column + 1
-        self.before, self.prev = self.prev, ch
-        return closed
-
-    before = ""
-
-
-def count_bars(body: str) -> int:
-    """Bars in a tune body: bar lines that follow a note or rest."""
-    counter = BarCounter()
-    for ch in body:
-        counter.feed(ch)
-    return counter.bars
-
-
-def bar_end_index(body: str, bars: int) -> int | None:
-    """Index just past the bar line (and its ':'/'|'/']' partners) closing bar `bars`, or None."""
-    counter = BarCounter()
-    for i, ch in enumerate(body):
-        if counter.feed(ch) and counter.bars == bars:
-            end = i + 1
-            while end < len(body) and body[end] in "|]" and body[end - 1] == "|":
-                end += 1
-            return end
-    return None
-
-
-def length_profile(tunes: list[str]) -> dict[str, dict[str, int]]:
-    """Count tune lengths in bars by meter: {"6/8": {"16": 120, "32": 40}, ...} (JSON-ready).
-
-    Training stores this in the model file; with no length asked for, generation draws each
-    variation's length from it (an LSTM keeps no reliable count of 16 or 32 bars).
-    """
-    profile: dict[str, dict[str, int]] = {}
-    for text in tunes:
-        head, body = _split_header(text)
-        meter = next((line[2:].strip() for line in head.splitlines() if line.startswith("M:")),
-                     "")
-        bars = count_bars(body)
-        if meter and bars:
-            counts = profile.setdefault(meter, {})
-            counts[str(bars)] = counts.get(str(bars), 0) + 1
-    return profile
-
-
-def draw_length(profile: dict[str, dict[str, int]] | None, meter: str | None,
-                rng, most: int = MAX_BARS) -> int | None:
-    """Draw a length in bars for `meter` from a model's length profile, at most `most` bars
-    (None: no data)."""
-    counts = (profile or {}).get((meter or "").strip())
-    if not counts:
-        return None
-    values = [(int(k), int(v)) for k, v in counts.items()
-              if str(k).isdigit() and 1 <= int(k) <= min(most, MAX_BARS) and int(v) > 0]
-    if sum(v for _, v in values) < 20:     # too few tunes in this meter to trust
-        return None
-    pick = rng.random() * sum(v for _, v in values)
-    for bars, weight in values:
-        pick -= weight
-        if pick < 0:
-            return bars
-    return values[-1][0]
-
-
-def body_bars(abc: str) -> int:
-    """Bars in the body of a whole tune (after its K: line)."""
-    return count_bars(_split_header(abc)[1])
 
 
 # ------------------------------------------------------------------ the service
@@ -340,7 +219,6 @@ def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None
     import secrets
 
     from app.music.repair import repair_tune
-    from app.tune_hook import TuneHook
     from model.config import SampleConfig
     from model.sample import build_prime, sample_rows
 
@@ -423,7 +301,7 @@ def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None
         if not original.endswith("\n"):
             original += "\n"
         structured, edits = _shape(original, prime, controls, row_target, finished)
-        if controls.title and not titles and "\nT:" not in "\n" + _split_header(structured)[0]:
+        if controls.title and not titles and "\nT:" not in "\n" + split_header(structured)[0]:
             structured = structured.replace("X:1\n", f"X:1\nT:{header.get('T', '')}\n", 1)
         repaired = repair_tune(structured, defaults=defaults)
         tune_warnings = list(warnings)
@@ -497,7 +375,7 @@ def _shape(text: str, prime: str, controls: GenerationControls, target: int | No
     edits: list[str] = []
     if target is None:
         return text, edits
-    head, body = _split_header(text)
+    head, body = split_header(text)
     cut = bar_end_index(body, target)
     if cut is None:
         return text, edits

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 
-from app.generation import CHARS_PER_DRAWN_BAR, BarCounter, _split_header, draw_length
+from app.music.bars import BarCounter, draw_length, split_header
+
+CHARS_PER_DRAWN_BAR = 24    # a drawn length fits the length cap at this many chars per bar
 
 MAX_BAR_TRIES = 8        # samples of one bar before its misfit is accepted (repair follows)
 MAX_REWINDS = 64         # bar resamplings per variation in all
@@ -42,7 +44,7 @@ class TuneHook:
 
         self._copy = copy.copy
         self.count = count
-        head, body = _split_header(prime)
+        head, body = split_header(prime)
         self.header_done = "\nK:" in "\n" + head or "\nK:" in "\n" + prime
         self.rngs = [random.Random(self.seed * 1009 + b) for b in range(count)]
         self.texts: list[list[str]] = [[] for _ in range(count)]
@@ -85,7 +87,7 @@ class TuneHook:
     def _draw(self, b: int, text: str) -> None:
         if self.targets[b] is not None or not self.profile:
             return
-        head = _split_header(text)[0]
+        head = split_header(text)[0]
         meter = next((line[2:].strip() for line in head.splitlines() if line.startswith("M:")),
                      None)
         bars = draw_length(self.profile, meter, self.rngs[b], most=self.most_bars)
@@ -138,7 +140,7 @@ class TuneHook:
             line = "".join(self.texts[b]).rsplit("\n", 2)[-2]
             if line.startswith("K:"):
                 self.done_header[b] = True
-                self.heads[b] = _split_header(self.prime + "".join(self.texts[b]))[0]
+                self.heads[b] = split_header(self.prime + "".join(self.texts[b]))[0]
                 self._draw(b, self.prime + "".join(self.texts[b]))
         if closed:
             bar_text = "".join(self.texts[b][self.bar_start[b]:])

@@ -117,7 +117,8 @@ def scale_fit(text: str, key: str):
 
 
 def run(model_path: str, n: int, seed: int) -> dict:
-    from app.generation import GenerationControls, body_bars, generate_tunes
+    from app.generation import GenerationControls, generate_tunes
+    from app.music.bars import body_bars
     from app.music.normalize import canonical_key
     from model.checkpoint import load_model
 
@@ -217,7 +218,7 @@ def _validation_tunes(n: int) -> list[str]:
     from app.music.normalize import training_text
 
     _, valid = load_corpus(["celtic"]).split()
-    from app.generation import body_bars
+    from app.music.bars import body_bars
     picked = [training_text(t) for t in valid if body_bars(training_text(t)) >= 8]
     return picked[:n]
 

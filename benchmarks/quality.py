@@ -131,7 +131,7 @@ def judge(tunes: list[dict]) -> dict:
     from app.music.repair import repair_tune
 
     parse, bars, clean_raw, clean_rep, midi, melodies, lengths = [], [], [], [], [], [], []
-    from app.generation import body_bars
+    from app.music.bars import body_bars
     for t in tunes:
         problems = check_tune(t["raw"])
         notes = melody(t["raw"])
@@ -189,7 +189,7 @@ def windows(notes: list) -> set[bytes]:
 
 def training_features(train_file: str) -> dict:
     """Melodies and bar counts of the training tunes (cached next to the file)."""
-    from app.generation import body_bars
+    from app.music.bars import body_bars
     from app.music.normalize import split_generated_text
 
     data = Path(train_file).read_bytes()

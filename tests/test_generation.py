@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.generation import (GenerationControls, bar_end_index, body_bars, count_bars,
-                            generate_tunes)
+from app.generation import GenerationControls, generate_tunes
+from app.music.bars import bar_end_index, body_bars, count_bars
 from app.music.checker import is_clean
 
 TUNES = [
@@ -221,7 +221,7 @@ def test_cli_controls_and_raw(model, tmp_path, capsys):
 def test_length_profile_and_draw_length():
     import random
 
-    from app.generation import draw_length, length_profile
+    from app.music.bars import draw_length, length_profile
 
     tunes = ["X:1\nM:6/8\nK:G\n|:GAG GAB|ABA ABd:|\n", "X:1\nM:6/8\nK:G\nGAG GAB|ABA ABd|\n",
              "X:1\nM:C\nK:D\nABcd efga|\n"]

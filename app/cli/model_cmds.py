@@ -223,7 +223,7 @@ def run_train(args: argparse.Namespace) -> int:
     from model.data import TrainData
     from model.train import train
 
-    from app.generation import length_profile
+    from app.music.bars import length_profile
     from app.music.normalize import training_text
 
     data = TrainData(corpus_text(train_tunes), corpus_text(valid_tunes), corpus.name,

@@ -56,7 +56,7 @@ def test_three_variations_become_playable_library_entries(qtbot, window):
 
 
 def test_bars_and_parts_set_the_length_of_generated_tunes(qtbot, window):
-    from app.generation import body_bars
+    from app.music.bars import body_bars
 
     panel = window.generate_panel
     panel.model.setCurrentIndex(panel.model.findText("tiny-reel"))
