@@ -74,11 +74,17 @@ def test_display_problem_decides_only_the_plain_cases():
     assert display_problem({}, "win32") is None and display_problem({}, "darwin") is None
 
 
-def test_fatal_line_names_the_missing_library():
+def test_fatal_line_names_the_missing_library(monkeypatch):
+    from app.ui import launch
+
     held = ["From 6.5.0, xcb-cursor0 or libxcb-cursor0 is needed to load the Qt xcb platform "
             "plugin.", 'Could not load the Qt platform plugin "xcb" in "" even though it was '
             "found."]
+    monkeypatch.setattr(launch, "missing_xcb_library", lambda: "libxcb-icccm.so.4")
     line = qt_fatal_guard.fatal_line(held, "This application failed to start")
-    assert "libxcb-cursor0" in line and "\n" not in line
+    assert "libxcb-icccm.so.4" in line and "\n" not in line
+    monkeypatch.setattr(launch, "missing_xcb_library", lambda: None)
+    line = qt_fatal_guard.fatal_line(held, "This application failed to start")
+    assert "Could not load the Qt platform plugin" in line and "\n" not in line
     line = qt_fatal_guard.fatal_line(["qt.qpa.xcb: could not connect to display :5"], "fatal")
     assert "cannot connect to the display" in line

@@ -101,16 +101,38 @@ class qt_fatal_guard:
     def fatal_line(held: list[str], message: str) -> str:
         """Summarise Qt's start-up messages as one line for the user."""
         text = "\n".join(held + [message])
-        match = re.search(r"(lib)?xcb-cursor0", text)
-        if match:
-            reason = ("Qt's X11 platform plugin needs the system library libxcb-cursor0 "
-                      "(on Debian or Ubuntu: apt install libxcb-cursor0)")
+        missing = missing_xcb_library() if "xcb" in text else None
+        if missing:
+            reason = (f"Qt's X11 platform plugin needs the system library {missing}, which is "
+                      "not installed")
         elif "could not connect to display" in text.lower():
             display = os.environ.get("DISPLAY", "")
             reason = f"cannot connect to the display {display!r}"
         else:
             reason = (held[-1] if held else message).strip().splitlines()[0]
         return f"ceol: cannot open the window: {reason}; {HEADLESS_HINT}"
+
+
+def missing_xcb_library() -> str | None:
+    """Name the shared library that keeps Qt's X11 plugin from loading, or None.
+
+    Qt itself only hints at libxcb-cursor0 whatever is missing; loading the plugin with the
+    system's loader names the library that is really absent (libxcb-icccm.so.4, ...).
+    """
+    import ctypes
+    from pathlib import Path
+
+    import PySide6
+
+    plugin = Path(PySide6.__file__).parent / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+    if not plugin.exists():
+        return None
+    try:
+        ctypes.CDLL(str(plugin))
+    except OSError as exc:
+        match = re.search(r"([\w.+-]+\.so[\w.]*): cannot open shared object", str(exc))
+        return match.group(1) if match else None
+    return None
 
 
 def create_window(argv: list[str], paths=None, settings=None):
