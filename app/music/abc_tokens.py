@@ -123,6 +123,8 @@ def tokenize_line(text: str, line: int, column: int = 1) -> list[Token]:
         value: object = None
         if kind == "space" or kind == "comment":
             kind = SPACE if kind == "space" else COMMENT
+        elif kind in _LENGTH_GROUPS and _divides_by_zero(m.group(_LENGTH_GROUPS[kind])):
+            kind, value = ERROR, ("zero-length", f"the length of {tok} divides by zero")
         elif kind == "note":
             kind, value = NOTE, length_multiplier(m.group("note_len"))
         elif kind == "bar_all":
@@ -160,6 +162,18 @@ def tokenize_line(text: str, line: int, column: int = 1) -> list[Token]:
         tokens.append(Token(kind, tok, line, col, value))
         pos = m.end()
     return tokens
+
+
+# Groups of _BODY whose text ends in a note length, and the sub-group holding the length.
+_LENGTH_GROUPS = {"note": "note_len", "rest": "rest_len", "chord_close": "chord_len",
+                  "invisible_rest": "invisible_rest"}
+
+
+def _divides_by_zero(length: str) -> bool:
+    """Tell whether a length like "/0" or "3//00" has a zero denominator."""
+    _, slash, tail = length.partition("/")
+    tail = tail.lstrip("/")
+    return bool(slash and tail) and int(tail) == 0
 
 
 _SIMPLE = {"chord_open": CHORD_OPEN, "grace_open": GRACE_OPEN, "grace_close": GRACE_CLOSE,

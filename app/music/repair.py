@@ -156,6 +156,9 @@ def _fix_tokens(text: str, repairs: list[str]) -> str:
                 else f"!{inner}!"
             edit.replace[i] = new
             repairs.append(f"{_where(tok)}: {tok.text} written as {new}")
+        elif code == "zero-length":
+            edit.replace[i] = re.sub(r"/[\d/]*$", "", tok.text)
+            repairs.append(f"{_where(tok)}: length {tok.text} written as {edit.replace[i]}")
         elif code in ("bad-token", "dangling-accidental") and len(tok.text) <= 1:
             edit.drop(i)
             repairs.append(f"{_where(tok)}: removed stray {tok.text!r}")
