@@ -10,6 +10,13 @@ label) and, where the parse fails on one line, that line. Before music21 sees th
 Tempo: `Q:` when the tune has one; else 110 dotted quarters a minute (165 qpm) for compound
 meters (6/8 jigs, 9/8 slip jigs, 12/8 slides) and 120 quarter notes a minute for everything else
 (4/4 and 2/2 reels at a steady session pace, 2/4 polkas, 3/4 waltzes, 3/2 hornpipes).
+
+Size: a tune longer than `limits.MAX_TUNE_BARS` bars (MusicXML: `MAX_MUSICXML_BARS`) or `limits.MAX_TUNE_CHARS` characters is
+refused before music21 sees it. For notes and MIDI the parse is lean: music21's ABC reader
+beams every bar and re-bars overlong bars, both in time that grows with the square of the
+tune's length (a 1,600-bar tune took a minute) and neither changes a note's pitch, onset or
+length, so `parse_abc(lean=True)` switches them off for the calling thread. MusicXML, which
+shows the beams, parses in full.
 """
 
 from __future__ import annotations
@@ -17,10 +24,13 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
+from contextlib import contextmanager
 from fractions import Fraction
 from typing import TYPE_CHECKING, BinaryIO, Union
 
 from app.music.errors import MusicError
+from app.music.limits import MAX_MUSICXML_BARS, MAX_TUNE_BARS, check_tune_size
 from app.music.midi_file import NoteEvent, key_signature_name, save_bytes, write_midi
 
 if TYPE_CHECKING:
@@ -143,10 +153,56 @@ def _describe(source: AbcSource, label: str | None) -> tuple[str, str | None, ob
     return source.abc(), label or source.label, source
 
 
-def _music21_parse(text: str):
+_lean = threading.local()
+_hooks_lock = threading.Lock()
+_hooks_installed = False
+
+
+def _install_lean_hooks() -> None:
+    """Wrap music21's beaming and re-barring so that a lean parse can skip them (this thread)."""
+    global _hooks_installed
+    with _hooks_lock:
+        if _hooks_installed:
+            return
+        from music21 import stream
+        from music21.abcFormat import translate
+
+        make_beams, re_bar = stream.Stream.makeBeams, translate.reBar
+
+        def lean_make_beams(self, *args, **kwargs):
+            if getattr(_lean, "active", False):
+                return None if kwargs.get("inPlace") else self
+            return make_beams(self, *args, **kwargs)
+
+        def lean_re_bar(part, *args, **kwargs):
+            if getattr(_lean, "active", False):
+                return None if kwargs.get("inPlace") else part
+            return re_bar(part, *args, **kwargs)
+
+        stream.Stream.makeBeams = lean_make_beams
+        translate.reBar = lean_re_bar
+        _hooks_installed = True
+
+
+@contextmanager
+def _lean_parse(lean: bool):
+    if not lean:
+        yield
+        return
+    _install_lean_hooks()
+    before = getattr(_lean, "active", False)
+    _lean.active = True
+    try:
+        yield
+    finally:
+        _lean.active = before
+
+
+def _music21_parse(text: str, lean: bool = False):
     from music21 import converter, stream
 
-    result = converter.parse(text, format="abc", forceSource=True)
+    with _lean_parse(lean):
+        result = converter.parse(text, format="abc", forceSource=True)
     if isinstance(result, stream.Opus):
         scores = list(result.scores)
         if not scores:
@@ -178,7 +234,7 @@ def _file_line(tune, abc: str, index: int) -> int:
     return tune.line + own_fields + (index - body_start)
 
 
-def _locate(text: str) -> int | None:
+def _locate(text: str, lean: bool) -> int | None:
     """Return the 0-based line of `text` where music21 first fails to parse, or None."""
     lines = text.split("\n")
     body = next((i for i, line in enumerate(lines) if line.startswith("K:")), None)
@@ -187,7 +243,7 @@ def _locate(text: str) -> int | None:
 
     def fails(count: int) -> bool:
         try:
-            _music21_parse("\n".join(lines[:body + 1 + count]) + "\n")
+            _music21_parse("\n".join(lines[:body + 1 + count]) + "\n", lean)
         except Exception:  # noqa: BLE001 - any music21 failure counts
             return True
         return False
@@ -206,22 +262,26 @@ def _locate(text: str) -> int | None:
     return body + high
 
 
-def parse_abc(source: AbcSource, label: str | None = None, *, expand_repeats: bool = True):
+def parse_abc(source: AbcSource, label: str | None = None, *, expand_repeats: bool = True,
+              lean: bool = False, max_bars: int = MAX_TUNE_BARS):
     """Parse one ABC tune into a music21 Score; repeats expanded unless told otherwise.
 
-    Raises MusicError naming the tune (`label`, or the Tune's label) and the failing line.
+    `lean` skips beams and re-barring, which only notation needs (see the module docstring).
+    Raises MusicError naming the tune (`label`, or the Tune's label) and the failing line, and
+    for a tune over the size limits of `app.music.limits`.
     Badly formed repeats are logged and left unexpanded.
     """
     abc, label, tune = _describe(source, label)
     if not abc.strip():
         raise _error("empty ABC text", label, None)
+    check_tune_size(abc, label, None if tune is None else tune.line, max_bars=max_bars)
     text, origin = prepare_abc(abc)
     try:
-        score = _music21_parse(text)
+        score = _music21_parse(text, lean)
     except MusicError as exc:
         raise _error(exc.message, label, None) from None
     except Exception as exc:  # noqa: BLE001 - music21 raises many kinds for bad ABC
-        index = _locate(text)
+        index = _locate(text, lean)
         line = None
         if index is not None and index < len(origin):
             line = origin[index] + 1 if tune is None else _file_line(tune, abc, origin[index])
@@ -250,8 +310,11 @@ def _expand(score, label: str | None):
 
 
 def abc_to_score(abc: AbcSource, label: str | None = None):
-    """Return the music21 Score of one ABC tune with repeats expanded (MusicError if bad)."""
-    return parse_abc(abc, label)
+    """Return the music21 Score of one ABC tune with repeats expanded (MusicError if bad).
+
+    The parse is lean (no beams): the score is for its notes, not for engraving.
+    """
+    return parse_abc(abc, label, lean=True)
 
 
 def score_note_events(score) -> list[NoteEvent]:
@@ -329,7 +392,7 @@ def abc_to_midi(abc: AbcSource, out: str | os.PathLike | BinaryIO | None = None,
     program (0-127); `transpose` shifts every note by semitones. Raises MusicError.
     """
     text, label, tune = _describe(abc, label)
-    score = parse_abc(abc, label, expand_repeats=False)
+    score = parse_abc(abc, label, expand_repeats=False, lean=True)
     context = score_context(score)
     score = _expand(score, label)
     events = score_note_events(score)
@@ -364,12 +427,12 @@ def abc_to_musicxml(abc: AbcSource, out: str | os.PathLike | BinaryIO | None = N
                     label: str | None = None, *, transpose: int = 0) -> bytes:
     """Convert one ABC tune to MusicXML (repeats kept as written); return the bytes.
 
-    Raises MusicError for ABC music21 cannot read.
+    Raises MusicError for ABC music21 cannot read and for a tune over MAX_MUSICXML_BARS bars.
     """
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
     _, label, _ = _describe(abc, label)
-    score = parse_abc(abc, label, expand_repeats=False)
+    score = parse_abc(abc, label, expand_repeats=False, max_bars=MAX_MUSICXML_BARS)
     if transpose:
         score = score.transpose(transpose)
     try:

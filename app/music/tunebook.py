@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from app.music.errors import MusicError
+from app.music import limits
+from app.music.limits import check_book_size
 
 # Fields the file header may not set for every tune (X and T name one tune; K ends a header).
 _NOT_FILE_HEADER = frozenset("XTKWw")
@@ -266,7 +268,8 @@ def read_tune_book(source: str | os.PathLike | bytes | BinaryIO) -> TuneBook:
     """Read a tune book from a path, bytes or a binary file object.
 
     Raises MusicError (one line, naming the file) for a missing, unreadable, empty or binary
-    file and for text that holds no tune.
+    file, for one over `limits.MAX_BOOK_BYTES` (refused before it is read) and for text that
+    holds no tune.
     """
     path: str | None = None
     if isinstance(source, (bytes, bytearray)):
@@ -277,16 +280,19 @@ def read_tune_book(source: str | os.PathLike | bytes | BinaryIO) -> TuneBook:
     elif isinstance(source, io.IOBase) or hasattr(source, "read"):
         path = getattr(source, "name", None)
         path = path if isinstance(path, str) else None
-        data = source.read()
+        data = source.read(limits.MAX_BOOK_BYTES + 1)
+        check_book_size(len(data) if isinstance(data, bytes) else len(data.encode()), path)
         if isinstance(data, str):
             return parse_tune_book(data, path)
     else:
         raise TypeError(f"cannot read a tune book from {type(source).__name__}")
+    check_book_size(len(data), path)
     return parse_tune_book(decode_abc(data, path), path)
 
 
 def _read_bytes(path: Path) -> bytes:
     try:
+        check_book_size(path.stat().st_size, str(path))
         return path.read_bytes()
     except FileNotFoundError:
         raise MusicError("no such file", path=str(path)) from None

@@ -123,3 +123,51 @@ def test_error_in_a_book_gives_the_line_in_the_file(tmp_path):
 def test_tunes_without_playable_notes_are_refused(abc, problem):
     with pytest.raises(MusicError, match=problem):
         abc_to_midi(abc)
+
+
+def long_tune(bars: int) -> str:
+    lines = ["|".join(["ABcd efge"] * 4) + "|" for _ in range(bars // 4)]
+    return "X:7\nT:Long\nM:4/4\nL:1/8\nK:G\n" + "\n".join(lines) + "\n"
+
+
+def test_count_bars_counts_bars_with_music():
+    from app.music.limits import count_bars
+
+    assert count_bars(long_tune(8)) == 8
+    assert count_bars("X:1\nK:C\n|:ABc|]\n") == 1
+    assert count_bars("X:1\nK:C\nAB|CD\n") == 2
+    assert count_bars('X:1\nK:C\n"|"A % | | |\n') == 1
+
+
+def test_a_tune_over_the_bar_limit_is_refused_naming_tune_line_and_limit(tmp_path):
+    from app.music.limits import MAX_MUSICXML_BARS, MAX_TUNE_BARS
+
+    book = parse_tune_book("X:1\nK:C\nABC|\n\n" + long_tune(MAX_TUNE_BARS + 4),
+                           str(tmp_path / "long.abc"))
+    tune = book.tunes[1]
+    with pytest.raises(MusicError) as info:
+        abc_to_midi(tune)
+    assert str(info.value) == (f"long.abc tune 2 (X:7 Long): line 5: the tune has "
+                               f"{MAX_TUNE_BARS + 4:,} bars; Ceol converts tunes of at most "
+                               f"{MAX_TUNE_BARS:,} bars")
+    assert info.value.line == 5
+    with pytest.raises(MusicError, match=f"at most {MAX_MUSICXML_BARS:,} bars to this format"):
+        abc_to_musicxml(long_tune(MAX_MUSICXML_BARS + 4))
+
+
+def test_a_tune_over_the_character_limit_is_refused():
+    from app.music.limits import MAX_TUNE_CHARS
+
+    abc = "X:1\nM:4/4\nL:1/8\nK:C\n" + "A" * MAX_TUNE_CHARS + "\n"
+    with pytest.raises(MusicError, match=f"characters; Ceol converts tunes of at most "
+                       f"{MAX_TUNE_CHARS:,} characters"):
+        abc_note_events(abc)
+
+
+def test_lean_parse_gives_the_same_notes_as_the_full_parse():
+    from app.music.abc_midi import parse_abc, score_note_events
+
+    abc = "X:1\nM:6/8\nL:1/8\nK:D\n|:d2A BAF|ABd e2f|gfe dcB|1 A3 A2:|2 A3 d3||\n"
+    full = score_note_events(parse_abc(abc))
+    assert score_note_events(parse_abc(abc, lean=True)) == full
+    assert abc_note_events(abc) == full

@@ -158,3 +158,17 @@ def test_utf16_with_bom_and_dos_end_of_file_mark_are_text():
 def test_control_characters_make_a_file_binary():
     with pytest.raises(MusicError, match="binary"):
         read_tune_book(b"X:1\nK:C\n" + bytes(range(1, 9)) * 20)
+
+
+def test_a_book_over_the_size_limit_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    from app.music import limits
+
+    monkeypatch.setattr(limits, "MAX_BOOK_BYTES", 1_000)
+    path = tmp_path / "big.abc"
+    path.write_text("X:1\nK:C\nABC|\n\n" * 100)
+    for source in (path, path.read_bytes(), io.BytesIO(path.read_bytes())):
+        with pytest.raises(MusicError, match=r"the file has 0.0 MB; Ceol reads ABC files of "
+                           r"at most 0.0 MB") as info:
+            read_tune_book(source)
+    assert "big.abc" in str(info.value) or info.value.path is None
+    assert read_tune_book(b"X:1\nK:C\nABC|\n").tunes
