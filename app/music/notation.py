@@ -1,13 +1,18 @@
 """Sheet music: engrave ABC with verovio into SVG pages, plus what a score view needs around it.
 
 `engrave(abc)` checks the tune first with the ABC tokeniser (verovio accepts nearly anything
-silently, and crashes the process on some text that is not ABC at all), so a broken tune raises
-MusicError with its line and column instead of giving a blank page. The result holds the SVG
-pages, the timemap (note id -> onset and offset in quarter notes, repeats as verovio plays them)
-and the number of note heads. `flatten_svg` rewrites verovio's SVG into the SVG Tiny 1.2 subset
-that Qt's renderer draws (no nested <svg>, no nested <tspan>); `note_boxes` gives each note
-head's rectangle in page pixels for highlighting; `svg_to_png` rasterises through resvg.
-verovio is imported lazily and used under a lock (a toolkit is not thread-safe).
+silently), so a broken tune raises MusicError with its line and column instead of giving a blank
+page. verovio itself runs only in a worker process (app.music.isolate; this process never
+imports it), because its ABC reader aborts or segfaults on common notation. `prepare_abc`
+rewrites the known triggers before they reach it: a `:|` closing a section that has no `|:`
+gets one (`|:A:|B:|` -> `|:A:||:B:|`), `:|:` becomes `:||:`, and an ending followed at once by
+a chord symbol or decoration (`[2"G"`) gets a space. When that fast route still fails or kills
+the worker, the tune goes music21 -> MusicXML -> verovio in the (restarted) worker instead.
+The result holds the SVG pages, the timemap (note id -> onset and offset in quarter notes,
+repeats as verovio plays them), the number of note heads and the route taken. `flatten_svg`
+rewrites verovio's SVG into the SVG Tiny 1.2 subset that Qt's renderer draws (no nested <svg>,
+no nested <tspan>); `note_boxes` gives each note head's rectangle in page pixels for
+highlighting; `svg_to_png` rasterises through resvg.
 """
 
 from __future__ import annotations
@@ -17,12 +22,16 @@ import sys
 import threading
 from dataclasses import dataclass, field
 
-from app.music.errors import MusicError
+from app.music.errors import EngineCancelled, MusicError
 
 DEFAULT_SCALE = 40          # verovio's zoom in percent: 40 gives ~18 px between staff lines
 DEFAULT_WIDTH_PX = 900
-_lock = threading.Lock()
-_toolkit = None
+ENGRAVE_TIMEOUT = 20.0      # seconds one route may take in the worker before it is stopped
+ROUTE_ABC, ROUTE_MUSICXML = "abc", "musicxml"
+VEROVIO_READS = ("unsupported-decoration", "unsupported-rest")  # music21 drops H, x; verovio not
+_toolkit = None             # in the worker process only
+_worker = None
+_worker_lock = threading.Lock()
 
 _NOTE_RE = re.compile(r'<g id="([^"]+)" class="note\b[^"]*"')
 _HEAD_RE = re.compile(r'class="notehead"[^>]*>\s*<use xlink:href="#([^"]+)" '
@@ -45,6 +54,7 @@ class Engraving:
     pages: list[str]
     timeline: list[tuple[float, float, str]] = field(default_factory=list)  # (on, off, note id)
     note_count: int = 0  # note heads on all pages
+    route: str = ROUTE_ABC  # how verovio read the tune: ABC directly, or MusicXML from music21
 
     def note_at(self, quarters: float) -> str | None:
         """Return the id of the note sounding at a time in quarter notes, or None."""
@@ -57,8 +67,11 @@ class Engraving:
         return best
 
 
-def check_abc(abc: str, label: str | None = None) -> None:
-    """Raise MusicError at the first line and column where the tune is not ABC music."""
+def check_abc(abc: str, label: str | None = None, *, allow: tuple[str, ...] = ()) -> None:
+    """Raise MusicError at the first line and column where the tune is not ABC music.
+
+    `allow` names tokeniser error codes to pass over (say, ones only music21 cannot read).
+    """
     from app.music.abc_tokens import ERROR, NOTE, REST, tokenize_tune
 
     tokens = tokenize_tune(abc)
@@ -66,26 +79,28 @@ def check_abc(abc: str, label: str | None = None) -> None:
         raise MusicError("no K: (key) field, so this is not an ABC tune", path=label)
     for token in tokens.body:
         if token.kind == ERROR:
+            if isinstance(token.value, tuple) and token.value[0] in allow:
+                continue
             message = token.value[-1] if isinstance(token.value, tuple) else str(token.value)
             raise MusicError(message, path=label, line=token.line, column=token.column)
     if not any(t.kind in (NOTE, REST) for t in tokens.body):
         raise MusicError("the tune has no notes", path=label)
 
 
-def _get_toolkit():
-    global _toolkit
-    if _toolkit is None:
-        import verovio
+def engraver():
+    """Return the worker process verovio runs in (one per app, started on first use)."""
+    global _worker
+    with _worker_lock:
+        if _worker is None:
+            from app.music.isolate import Worker
 
-        verovio.enableLog(verovio.LOG_OFF)
-        _toolkit = verovio.toolkit()
-    return _toolkit
+            _worker = Worker("engraver")
+        return _worker
 
 
 def warm_up() -> None:
-    """Load verovio and its resources now (the first engraving would otherwise pay for it)."""
-    with _lock:
-        _get_toolkit()
+    """Start the engraver and load verovio there now (the first engraving would pay for it)."""
+    engraver().call(_load_toolkit, timeout=None)
 
 
 def engrave(abc: str, *, width_px: int = DEFAULT_WIDTH_PX, scale: int = DEFAULT_SCALE,
@@ -94,17 +109,13 @@ def engrave(abc: str, *, width_px: int = DEFAULT_WIDTH_PX, scale: int = DEFAULT_
 
     `transpose` (semitones) engraves the tune in another key, as playback and MIDI export do.
 
-    Raises MusicError (with line and column where known) for ABC that is not a tune.
+    Raises MusicError (with line and column where known) for ABC that is not a tune, and
+    MusicError naming the tune's file when neither route could engrave it (a crash of verovio
+    included: it only costs the worker process).
     """
-    check_abc(abc, label)
-    if not re.search(r"^X:", abc, re.M):
-        abc = "X:1\n" + abc
-    # One tune only: verovio 5 crashes the process (segfault in renderToTimemap) on some texts
-    # holding a second X: line, e.g. "X:1\nK:D\nABcd|\nX:2\nK:D\nABcd|" at some page widths.
-    second = re.search(r"^X:", abc[abc.index("X:") + 2:], re.M) if "X:" in abc else None
-    if second is not None:
-        abc = abc[:abc.index("X:") + 2 + second.start()]
-    options = {"inputFrom": "abc", "scale": scale, "adjustPageHeight": True,
+    check_abc(abc, label, allow=VEROVIO_READS)
+    abc = prepare_abc(abc)
+    options = {"scale": scale, "adjustPageHeight": True,
                "pageWidth": max(500, int(width_px * 100 / scale)), "footer": "none",
                "pageMarginLeft": 50, "pageMarginRight": 50, "pageMarginTop": 50,
                "pageMarginBottom": 50, "breaks": "auto"}
@@ -112,14 +123,24 @@ def engrave(abc: str, *, width_px: int = DEFAULT_WIDTH_PX, scale: int = DEFAULT_
         options["pageHeight"] = 60000
     if transpose:
         options["transpose"] = str(int(transpose))
-    with _lock:
-        toolkit = _get_toolkit()
-        toolkit.resetOptions()
-        toolkit.setOptions(options)
-        if not toolkit.loadData(abc):
-            raise MusicError("verovio could not read this ABC", path=label)
-        pages = [toolkit.renderToSVG(n) for n in range(1, toolkit.getPageCount() + 1)]
-        timemap = toolkit.renderToTimemap()
+    worker = engraver()
+    try:
+        pages, timemap = worker.call(_render, abc, "abc", options, timeout=ENGRAVE_TIMEOUT)
+        route = ROUTE_ABC
+    except MusicError as first:
+        if isinstance(first, EngineCancelled):
+            raise
+        try:
+            pages, timemap = worker.call(_render_musicxml, abc, options, label,
+                                         timeout=ENGRAVE_TIMEOUT)
+        except MusicError as second:
+            raise MusicError(f"{first.message}; through MusicXML: {second.message}",
+                             path=label) from None
+        route = ROUTE_MUSICXML
+    return _engraving(pages, timemap, route)
+
+
+def _engraving(pages: list[str], timemap: list[dict], route: str) -> Engraving:
     starts: dict[str, float] = {}
     # Repeated passes name their notes "<id>-rend2", ...; the SVG has only "<id>".
     timeline = []
@@ -131,7 +152,120 @@ def engrave(abc: str, *, width_px: int = DEFAULT_WIDTH_PX, scale: int = DEFAULT_
         for note_id in entry.get("on", []):
             starts[note_id] = float(entry["qstamp"])
     timeline.sort()
-    return Engraving(pages, timeline, sum(count_note_heads(p) for p in pages))
+    return Engraving(pages, timeline, sum(count_note_heads(p) for p in pages), route)
+
+
+# -- rewriting what crashes verovio 6.4's ABC reader ------------------------------------------
+_FIELD_LINE_RE = re.compile(r"^\s*(?:[A-Za-z+]:(?![|:])|%)")
+_BAR_RE = re.compile(r":*(?:\[\||\|\]|\|\||\|)?:*")
+_ENDING_DIGIT_RE = re.compile(r"\s*\d")
+_ENDING_THEN_TEXT_RE = re.compile(r"(\[\d[\d,\-]*)(?=[\"!+])")
+
+
+def prepare_abc(abc: str) -> str:
+    """Return the tune as verovio's ABC reader can take it: one tune, with an X: line, and the
+    notation that crashes verovio 6.4 rewritten to what it means (see the module docstring)."""
+    if not re.search(r"^X:", abc, re.M):
+        abc = "X:1\n" + abc
+    # One tune only: verovio crashes (segfault in renderToTimemap) on some texts holding a
+    # second X: line, e.g. "X:1\nK:D\nABcd|\nX:2\nK:D\nABcd|" at some page widths.
+    first = abc.index("X:") + 2 if abc.startswith("X:") else re.search(r"^X:", abc, re.M).end()
+    second = re.search(r"^X:", abc[first:], re.M)
+    if second is not None:
+        abc = abc[:first + second.start()]
+    key = re.search(r"^K:.*$", abc, re.M)
+    if key is None:
+        return abc
+    head, body = abc[:key.end()], abc[key.end():]
+    return head + _ENDING_THEN_TEXT_RE.sub(r"\1 ", _fix_repeats(body))
+
+
+def _fix_repeats(body: str) -> str:
+    """Give every `:|` that closes a section without `|:` its `|:`; write `:|:` as `:||:`."""
+    edits: list[tuple[int, int, str]] = []   # (start, end, replacement)
+    is_open = False          # a |: is waiting for its :|
+    ends = 0                 # :| seen so far
+    boundary: int | None = 0  # where the current section began, if known
+    after_ending = False     # inside an ending ([2 ...) until its first bar line
+    pos = 0
+    for line in body.split("\n"):
+        line_start, pos = pos, pos + len(line) + 1
+        if _FIELD_LINE_RE.match(line):
+            continue
+        if boundary is not None and not body[boundary:line_start].strip(" \t\n|"):
+            boundary = line_start   # a section that starts on the next line starts there
+        i = 0
+        while i < len(line):
+            c = line[i]
+            if c in '"!':
+                close = line.find(c, i + 1)
+                i = len(line) if close < 0 else close + 1
+                continue
+            if c == "%":
+                break
+            if c == "[" and i + 1 < len(line) and line[i + 1].isdigit():
+                after_ending, boundary = True, None
+                i += 2
+                continue
+            match = _BAR_RE.match(line, i)
+            token = match.group(0)
+            if "|" not in token and "::" not in token:
+                i += 1
+                continue
+            at, i = line_start + i, match.end()
+            ends_repeat, starts_repeat = token.startswith(":"), token.endswith(":")
+            if ends_repeat and not is_open and ends and boundary is not None:
+                # verovio misreads "||:" and "|:" glued to a plain bar after a repeat
+                glued = body[boundary - 1:boundary] == "|" and body[boundary - 2:boundary] != ":|"
+                edits.append((boundary, boundary, " |:" if glued else "|:"))
+            if ends_repeat and starts_repeat and token != ":||:":
+                edits.append((at, at + len(token), ":||:"))
+            elif token == "||:":
+                edits.append((at, at + len(token), "|| |:"))
+            if ends_repeat:
+                ends += 1
+            is_open = starts_repeat
+            if _ENDING_DIGIT_RE.match(line, i):
+                after_ending, boundary = True, None
+            elif starts_repeat:
+                boundary = None
+            elif ends_repeat or token in ("||", "|]", "[|") or after_ending:
+                after_ending, boundary = False, line_start + i
+    for start, end, text in sorted(edits, reverse=True):
+        body = body[:start] + text + body[end:]
+    return body
+
+
+# -- in the worker process --------------------------------------------------------------------
+def _load_toolkit():
+    global _toolkit
+    if _toolkit is None:
+        import verovio
+
+        verovio.enableLog(verovio.LOG_OFF)
+        _toolkit = verovio.toolkit()
+    return None
+
+
+def _render(text: str, input_from: str, options: dict) -> tuple[list[str], list[dict]]:
+    """Run verovio on ABC or MusicXML text; return (SVG pages, timemap). Worker process only."""
+    _load_toolkit()
+    _toolkit.resetOptions()
+    _toolkit.setOptions(dict(options, inputFrom=input_from))
+    if not _toolkit.loadData(text):
+        raise MusicError(f"verovio could not read this {'ABC' if input_from == 'abc' else 'MusicXML'}")
+    pages = [_toolkit.renderToSVG(n) for n in range(1, _toolkit.getPageCount() + 1)]
+    if not pages:
+        raise MusicError("verovio drew no page")
+    return pages, _toolkit.renderToTimemap()
+
+
+def _render_musicxml(abc: str, options: dict, label: str | None):
+    """The slow route: music21 reads the ABC, verovio engraves its MusicXML. Worker only."""
+    from app.music.abc_midi import abc_to_musicxml
+
+    xml = abc_to_musicxml(abc, label=label).decode("utf-8")
+    return _render(xml, "musicxml", options)
 
 
 def count_note_heads(svg: str) -> int:

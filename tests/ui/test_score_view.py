@@ -88,17 +88,86 @@ def test_edits_are_debounced(view, qtbot):
     assert len(engravings) == 1 and view.note_count() == KESH_NOTES
 
 
+def message_shown(view) -> str:
+    from PySide6.QtWidgets import QLabel
+
+    labels = [label for label in view.findChildren(QLabel) if label.isVisible()]
+    return " ".join(label.text() for label in labels)
+
+
 def test_parse_error_shows_where_not_a_blank_page(view, qtbot):
-    view.show_abc_now(KESH)
-    with qtbot.waitSignal(view.failed, timeout=3000) as signal:
+    with qtbot.waitSignal(view.engraved, timeout=5000):
+        view.show_abc_now(KESH)
+    with qtbot.waitSignal(view.failed, timeout=5000) as signal:
         view.show_abc_now(KESH.replace("edB dBA", "edB d#BA"))
     assert "line 7" in signal.args[0]
     assert "line 7" in view.error_text()
+    assert "Could not engrave this tune:" in message_shown(view)
     assert view.note_count() == KESH_NOTES  # the last good score stays below the message
     view.grab().save(str(SHOTS / "score_error.png"))
 
 
 def test_text_that_is_not_abc(view, qtbot):
-    with qtbot.waitSignal(view.failed, timeout=3000):
+    with qtbot.waitSignal(view.failed, timeout=5000):
         view.show_abc_now("hello world, this is not music")
     assert "K:" in view.error_text()
+
+
+def test_engraving_does_not_block_the_gui_thread(view, qtbot):
+    engravings = []
+    view.engraved.connect(engravings.append)
+    view.show_abc_now(KESH)
+    assert engravings == []  # show_abc_now returned before the engraving came back
+    qtbot.waitUntil(lambda: engravings == [KESH_NOTES], timeout=5000)
+
+
+def test_a_newer_tune_supersedes_an_older_one(view, qtbot):
+    engravings = []
+    view.engraved.connect(engravings.append)
+    view.show_abc_now(LONG_REEL)
+    view.show_abc_now("X:1\nK:D\nDFA|\n")
+    view.show_abc_now(KESH)
+    qtbot.waitUntil(lambda: bool(engravings), timeout=10000)
+    qtbot.wait(300)
+    assert engravings[-1] == KESH_NOTES and view.note_count() == KESH_NOTES
+    assert 3 not in engravings  # the middle request never got its turn
+
+
+KITTY_QUINN = """X:163
+T:Kitty Quinn
+M:6/8
+L:1/8
+K:Amix
+A|(ABd) (.d2 .d)|(edc) (.d2 .d)|(.d2 .d) ede|fdB B2 g|
+(fa).f g2 e|(fa)f g2 e|dAd (f2 e)|dBA A2:|
+A|(ABc) (dcd)|(Bcd) (ede)|(ABc) (.d2 .e)|fdB B2 g|
+(fa).f g2 e|(fa).f g2 e|dAd (f2 e)|dBA A2:|
+"""
+
+
+def test_a_tune_that_crashes_verovio_is_drawn_and_the_app_lives(view, qtbot):
+    # Kitty Quinn (O'Neill's 163) killed the whole app in verovio's renderToTimemap.
+    with qtbot.waitSignal(view.engraved, timeout=20000) as signal:
+        view.show_abc_now(KITTY_QUINN)
+    assert signal.args[0] == music21_note_count(KITTY_QUINN)
+
+
+def test_an_engine_crash_shows_one_line_and_the_next_tune_works(view, qtbot, monkeypatch):
+    import app.music.notation as notation
+
+    monkeypatch.setattr(notation, "_render", _crash)
+    monkeypatch.setattr(notation, "_render_musicxml", _crash)
+    with qtbot.waitSignal(view.failed, timeout=20000) as signal:
+        view.show_abc_now(KESH)
+    assert "SIGSEGV" in signal.args[0] and "\n" not in signal.args[0]
+    assert "Could not engrave this tune:" in message_shown(view)
+    monkeypatch.undo()
+    with qtbot.waitSignal(view.engraved, timeout=20000):
+        view.show_abc_now(KESH)
+    assert view.error_text() == ""
+
+
+def _crash(*args, **kwargs):
+    import ctypes
+
+    ctypes.string_at(0)

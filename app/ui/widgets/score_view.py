@@ -7,16 +7,22 @@ Public API (all the main window needs):
   tune's tempo (its Q: field or the meter's default) or the one given to `set_tempo(qpm)`;
   the view scrolls to keep the note visible. `set_quarter_position(q)` takes quarter notes.
 - Signals: `engraved(int note_heads)` after each successful engraving, `failed(str message)`
-  when the ABC cannot be engraved. A failure shows the message and the offending line with a
-  caret at the column above the last good score, never a blank page.
+  when the ABC cannot be engraved. A failure shows "Could not engrave this tune: ..." (and the
+  offending line with a caret at the column, when known) above the last good score, never a
+  blank page; the rest of the app is untouched, since verovio runs in its own process.
 - Read-only: `note_count()`, `error_text()`, `current_note()` (verovio id or None).
 Long tunes are one tall page inside the scroll area; the page is re-engraved to the viewport's
-width when the view is resized.
+width when the view is resized. Engraving (verovio in the engraver process, then drawing the
+pages into images) runs on a worker thread, one request at a time: a newer request supersedes
+those still waiting, and the result of a superseded one is dropped, so the GUI thread never
+waits for verovio.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+from dataclasses import dataclass
 
 from PySide6.QtCore import QByteArray, QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QPainter
@@ -25,9 +31,52 @@ from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from app.music.errors import MusicError
 from app.ui.widgets.follow import DEBOUNCE_MS, FollowsPlayback  # noqa: F401 (DEBOUNCE_MS: API)
+from app.workers import Job, JobContext, start_job, wait_for
 
 log = logging.getLogger(__name__)
 HIGHLIGHT = QColor(255, 140, 0, 110)
+_running: set[Job] = set()   # engraving jobs alive until their thread ends, whatever the view
+
+
+@dataclass
+class _Drawn:
+    """What a worker thread hands the view: the engraving, its page images and note boxes."""
+
+    engraving: object
+    images: list[QImage]
+    boxes: dict[str, tuple[int, QRectF]]
+    tempo: float | None
+
+
+def _engrave_and_draw(context: JobContext, text: str, width: int) -> _Drawn | MusicError:
+    """Engrave a tune (verovio in the engraver process) and draw its pages; a worker thread.
+
+    A tune that cannot be engraved gives its MusicError back as the result (its line and
+    column show where), rather than raising it.
+    """
+    from app.music.audio import tune_tempo_qpm
+    from app.music.notation import engrave, note_boxes
+
+    try:
+        engraving = engrave(text, width_px=width)
+    except MusicError as err:
+        return err
+    images = [render_page(svg) for svg in engraving.pages]
+    boxes = {}
+    for index, svg in enumerate(engraving.pages):
+        for note_id, (x, y, w, h) in note_boxes(svg).items():
+            boxes[note_id] = (index, QRectF(x, y, w, h))
+    try:
+        tempo = tune_tempo_qpm(text)
+    except MusicError:
+        tempo = None
+    return _Drawn(engraving, images, boxes, tempo)
+
+
+@atexit.register
+def _wait_for_engravings() -> None:
+    for job in list(_running):
+        wait_for(job, 30000)
 
 
 class _Page(QWidget):
@@ -103,6 +152,10 @@ class ScoreView(FollowsPlayback, QScrollArea):
         self.setWidget(inner)
         self.setWidgetResizable(True)
         self._width = 0
+        self._serial = 0                  # the latest request; older results are dropped
+        self._pending: tuple[int, str, int] | None = None   # (serial, text, width) to run next
+        self._job: Job | None = None      # the engraving running now
+        self._job_text = ""
 
     # -- public API -----------------------------------------------------------------------
     @Slot(float)
@@ -130,37 +183,70 @@ class ScoreView(FollowsPlayback, QScrollArea):
         return self._page.highlight
 
     # -- internals ------------------------------------------------------------------------
-    def _engrave(self) -> None:
-        from app.music.audio import tune_tempo_qpm
-        from app.music.notation import engrave, note_boxes
+    def shutdown(self) -> None:
+        """Drop waiting requests and wait (a few seconds at most) for a running engraving."""
+        self._pending = None
+        if self._job is not None:
+            wait_for(self._job, 5000)
 
+    def _engrave(self) -> None:
         text = self._abc
+        self._serial += 1
         if not text.strip():
+            self._pending = None
             self._show_pages(None, [])
             self._show_error("", "")
             return
         width = max(400, self.viewport().width() - 4)
         self._width = width
-        try:
-            engraving = engrave(text, width_px=width)
-            images = [render_page(svg) for svg in engraving.pages]
-        except MusicError as err:
-            self._show_error(self._describe(err, text), str(err))
-            self.failed.emit(str(err))
+        self._pending = (self._serial, text, width)
+        if self._job is None:
+            self._start_next()
+
+    def _start_next(self) -> None:
+        serial, text, width = self._pending
+        self._pending = None
+        job = Job(_engrave_and_draw, text, width, name="engrave")
+        job.setProperty("serial", serial)
+        job.done.connect(self._engraving_done)
+        job.failed.connect(self._engraving_failed)
+        job.finished.connect(self._job_finished)
+        job.finished.connect(lambda job=job: _running.discard(job),
+                             Qt.ConnectionType.DirectConnection)
+        self._job = job
+        self._job_text = text
+        _running.add(job)
+        start_job(job)
+
+    @Slot()
+    def _job_finished(self) -> None:
+        self._job = None
+        if self._pending is not None:
+            self._start_next()
+
+    def _is_current(self) -> bool:
+        return self._job is not None and self._job.property("serial") == self._serial
+
+    @Slot(object)
+    def _engraving_done(self, drawn: _Drawn | MusicError) -> None:
+        if not self._is_current():
             return
-        boxes = {}
-        for index, svg in enumerate(engraving.pages):
-            for note_id, (x, y, w, h) in note_boxes(svg).items():
-                boxes[note_id] = (index, QRectF(x, y, w, h))
-        self._engraving = engraving
-        try:
-            self._tempo = tune_tempo_qpm(text)
-        except MusicError:
-            self._tempo = None
-        self._page.boxes = boxes
-        self._show_pages(engraving, images)
+        if isinstance(drawn, MusicError):
+            self._engraving_failed(str(drawn), drawn)
+            return
+        self._engraving = drawn.engraving
+        self._tempo = drawn.tempo
+        self._page.boxes = drawn.boxes
+        self._show_pages(drawn.engraving, drawn.images)
         self._show_error("", "")
-        self.engraved.emit(engraving.note_count)
+        self.engraved.emit(drawn.engraving.note_count)
+
+    @Slot(str)
+    def _engraving_failed(self, message: str, error: MusicError | None = None) -> None:
+        if not self._is_current():
+            return
+        self._show_error(self._describe(message, error, self._job_text), message)
+        self.failed.emit(message)
 
     def _show_pages(self, engraving, images: list[QImage]) -> None:
         self._page.images = images
@@ -183,11 +269,11 @@ class ScoreView(FollowsPlayback, QScrollArea):
         self._message.setVisible(bool(html))
 
     @staticmethod
-    def _describe(err: MusicError, text: str) -> str:
+    def _describe(message: str, err: MusicError | None, text: str) -> str:
         from html import escape
 
-        head = f"<b>Cannot show this tune:</b> {escape(str(err))}"
-        if err.line is None:
+        head = f"<b>Could not engrave this tune:</b> {escape(message)}"
+        if err is None or err.line is None:
             return head
         lines = text.split("\n")
         if not 1 <= err.line <= len(lines):
