@@ -175,11 +175,7 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> M
     """Load a model file without executing any code from it; ModelError if it is not one."""
     from safetensors.torch import load_file
 
-    meta, _ = _read_header(path)
-    try:
-        tensors = load_file(str(path), device="cpu")
-    except Exception as exc:  # safetensors raises its own error types for damaged files
-        raise ModelError(f"{path}: damaged model file ({exc})") from None
+    meta, header = _read_header(path)
     try:
         model_config = from_dict(ModelConfig, meta["model_config"])
         model_config.check()
@@ -188,19 +184,37 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> M
         train_config = from_dict(TrainConfig, tc) if tc else None
     except (ModelError, TypeError, ValueError) as exc:
         raise ModelError(f"{path}: damaged Ceol metadata ({exc})") from None
+    _check_shapes(path, header, model_config, len(vocab))
+    try:
+        tensors = load_file(str(path), device="cpu")
+    except Exception as exc:  # safetensors raises its own error types for damaged files
+        raise ModelError(f"{path}: damaged model file ({exc})") from None
     model = MusicLM(model_config, len(vocab))
     weights = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
-    expected = model.state_dict()
-    if set(weights) != set(expected):
-        missing = sorted(set(expected) - set(weights))[:3]
-        raise ModelError(f"{path}: the weights do not match the metadata "
-                         f"(missing or extra tensors, e.g. {missing})")
-    for name, tensor in expected.items():
-        if tuple(weights[name].shape) != tuple(tensor.shape):
-            raise ModelError(f"{path}: the weights do not match the metadata ({name} has shape "
-                             f"{tuple(weights[name].shape)}, the config says {tuple(tensor.shape)})")
     model.load_state_dict(weights)
     model.eval()
     extra = {k: v for k, v in tensors.items() if not k.startswith("model.")}
     return ModelFile(model.to(device), vocab, model_config, train_config,
                      meta.get("training") or {}, str(path), meta.get("resume"), extra)
+
+
+def _check_shapes(path: str | os.PathLike, header: dict[str, Any], model_config: ModelConfig,
+                  vocab_size: int) -> None:
+    """Compare the header's tensor shapes with the model the metadata describes, before any
+    weights are allocated: a file whose config claims a huge model is refused in seconds and
+    without allocating it (the "meta" device holds shapes only)."""
+    try:
+        with torch.device("meta"):
+            expected = MusicLM(model_config, vocab_size).state_dict()
+    except (TypeError, ValueError, RuntimeError) as exc:   # e.g. a hidden size of 8.5
+        raise ModelError(f"{path}: damaged Ceol metadata ({exc})") from None
+    shapes = {k[len("model."):]: tuple(v["shape"]) for k, v in header.items()
+              if k.startswith("model.")}
+    if set(shapes) != set(expected):
+        missing = sorted(set(expected) ^ set(shapes))[:3]
+        raise ModelError(f"{path}: the weights do not match the metadata "
+                         f"(missing or extra tensors, e.g. {missing})")
+    for name, tensor in expected.items():
+        if shapes[name] != tuple(tensor.shape):
+            raise ModelError(f"{path}: the weights do not match the metadata ({name} has shape "
+                             f"{shapes[name]}, the config says {tuple(tensor.shape)})")
