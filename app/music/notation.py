@@ -134,8 +134,8 @@ def engrave(abc: str, *, width_px: int = DEFAULT_WIDTH_PX, scale: int = DEFAULT_
             pages, timemap = worker.call(_render_musicxml, abc, options, label,
                                          timeout=ENGRAVE_TIMEOUT)
         except MusicError as second:
-            raise MusicError(f"{first.message}; through MusicXML: {second.message}",
-                             path=label) from None
+            raise MusicError(f"{first.message}; the MusicXML route failed too: "
+                             f"{second.message}", path=label) from None
         route = ROUTE_MUSICXML
     return _engraving(pages, timemap, route)
 

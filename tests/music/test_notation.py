@@ -95,3 +95,131 @@ def test_a_second_tune_in_the_text_does_not_crash_verovio():
     done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0 and "engraved" in done.stdout, done.stderr[-500:]
+
+
+# -- verovio's own bugs, and how Ceol steps around them ------------------------------------------
+# Minimal raw ABC that kills verovio 6.4 (the process, not an exception). Each runs in a child
+# (app.music.isolate), so these tests pass whether or not verovio is fixed upstream; what they
+# assert is that Ceol's engrave() draws every one of them, with all its notes.
+VEROVIO_BUGS = [
+    # SIGSEGV in renderToTimemap: a section closed by :| without its own |: after a |: ... :|
+    ("X:1\nK:D\n|:A:|B:|\n", 2),
+    ("X:1\nK:D\n|:A:|\nB|C:|\n", 3),
+    ("X:1\nK:D\n|:A|1B:|2C|D|E:|\n", 5),
+    # SIGSEGV: ":|:" (end one repeat, start the next) and "||:" after a repeat
+    ("X:1\nK:D\n|:A:|:B:|\n", 2),
+    ("X:1\nK:D\n|:A:|B||:C:|\n", 3),
+    # SIGABRT, std::out_of_range from basic_string::at: an ending followed by a chord symbol,
+    # an annotation or a decoration
+    ('X:1\nK:D\nA|[2"G"G|\n', 2),
+    ('X:1\nK:D\nA|[1"^fine"G|\n', 2),
+    ("X:1\nK:D\nA|[2!trill!G|\n", 2),
+]
+
+
+def raw_verovio_outcome(abc: str) -> str:
+    """Feed raw ABC to verovio's ABC reader in a child; return 'ok', 'error' or the signal."""
+    from app.music.errors import EngineCrashed
+    from app.music.isolate import Worker
+    from app.music.notation import _render
+
+    worker = Worker("raw verovio")
+    try:
+        worker.call(_render, abc, "abc", {"pageHeight": 60000, "breaks": "auto"}, timeout=60)
+        return "ok"
+    except EngineCrashed as err:
+        return err.message
+    except MusicError:
+        return "error"
+    finally:
+        worker.close()
+
+
+@pytest.mark.parametrize("abc, notes", VEROVIO_BUGS)
+def test_verovio_bug_is_stepped_around(abc, notes):
+    outcome = raw_verovio_outcome(abc)  # "... crashed (SIGSEGV)" or "(SIGABRT)" with verovio 6.4
+    print(f"raw verovio: {outcome}")
+    assert outcome in ("ok", "error") or "crashed" in outcome
+    engraving = engrave(abc)
+    assert engraving.route == "abc"  # rewritten before verovio, so the fast route serves
+    assert engraving.note_count == notes
+
+
+@pytest.mark.parametrize("body, fixed", [
+    ("|:A:|B:|", "|:A:||:B:|"),
+    ("|:A:|:B:|", "|:A:||:B:|"),
+    ("|:A::B:|", "|:A:||:B:|"),
+    ("A:|B|C:|", "A:||:B|C:|"),
+    ("|:A:|\nB|C:|\nD:|", "|:A:|\n|:B|C:|\n|:D:|"),
+    ("|:A|1B:|2C|\nD|E:|", "|:A|1B:|2C|\n|:D|E:|"),
+    ("|:A|1B:|2C||D|E:|", "|:A|1B:|2C|| |:D|E:|"),
+    ("|:A:|B||:C:|", "|:A:|B|| |:C:|"),
+    ('A|[2"G"G|', 'A|[2 "G"G|'),
+    ('"A:|" A|B:|', '"A:|" A|B:|'),          # bars inside chord symbols are text
+    ("|:A:|B|:C:|", "|:A:|B|:C:|"),          # already right: untouched
+    ("A:|\nB:|", "A:|\n|:B:|"),
+])
+def test_prepare_abc_rewrites_what_crashes_verovio(body, fixed):
+    from app.music.notation import prepare_abc
+
+    assert prepare_abc(f"X:1\nK:D\n{body}\n") == f"X:1\nK:D\n{fixed}\n"
+
+
+def crash_on_abc(text, input_from, options):
+    """Stands in for notation._render in the worker: the fast route dies, MusicXML works."""
+    from app.music import notation
+
+    if input_from == "abc":
+        import ctypes
+
+        ctypes.string_at(0)
+    return notation._render(text, input_from, options)
+
+
+def crash(*args, **kwargs):
+    import os
+
+    os.abort()
+
+
+def test_a_crash_on_the_fast_route_falls_back_to_musicxml(monkeypatch):
+    import app.music.notation as notation
+
+    monkeypatch.setattr(notation, "_render", crash_on_abc)
+    engraving = engrave(TUNE)
+    assert engraving.route == "musicxml"
+    assert engraving.note_count == HEADS and len(engraving.timeline) == HEADS
+    monkeypatch.undo()
+    assert engrave(TUNE).route == "abc"  # the worker was restarted
+
+
+def test_when_both_routes_fail_the_error_is_one_line_naming_file_and_tune(monkeypatch, tmp_path):
+    import app.music.notation as notation
+    from app.music.convert import convert
+
+    monkeypatch.setattr(notation, "_render", crash)
+    monkeypatch.setattr(notation, "_render_musicxml", crash)
+    with pytest.raises(MusicError) as caught:
+        engrave(TUNE, label="tune.abc")
+    assert "\n" not in str(caught.value) and "SIGABRT" in str(caught.value)
+    book = tmp_path / "book.abc"
+    book.write_text(TUNE)
+    with pytest.raises(MusicError) as caught:
+        convert(book, tmp_path / "out.svg")
+    problem = str(caught.value)
+    assert "book.abc" in problem and "tune 1" in problem and "SIGABRT" in problem
+    assert "\n" not in problem
+
+
+def test_the_parent_never_loads_verovio():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = ("import sys\nfrom app.music.notation import engrave\n"
+              f"e = engrave({TUNE!r})\n"
+              "assert e.note_count > 0\nprint('verovio' in sys.modules)\n")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True,
+                          text=True, timeout=120)
+    assert done.stdout.split() == ["False"], done.stderr[-500:]
