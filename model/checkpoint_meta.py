@@ -100,7 +100,7 @@ def _tensor_problem(entry: Any) -> str | None:
     if not isinstance(entry, dict):
         return "not a tensor entry"
     dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
-    if dtype not in DTYPE_BYTES or not isinstance(shape, list) \
+    if not isinstance(dtype, str) or dtype not in DTYPE_BYTES or not isinstance(shape, list) \
             or not all(type(d) is int and d >= 0 for d in shape):
         return "no known dtype or shape"
     if not isinstance(offsets, list) or len(offsets) != 2 \

@@ -178,6 +178,7 @@ def _first_tensor(header):
                                for k, t in h.items() if k != "__metadata__"], "overlap"),
     ("dtype", lambda h: _first_tensor(h).update(dtype="F64"), "does not fill"),
     ("dtype_unknown", lambda h: _first_tensor(h).update(dtype="F128"), "dtype"),
+    ("dtype_list", lambda h: _first_tensor(h).update(dtype=["F32"]), "dtype"),   # fuzz: TypeError
     ("shape", lambda h: _first_tensor(h).update(shape=[10 ** 9, 10 ** 9]), "does not fill"),
     ("bad_shape", lambda h: _first_tensor(h).update(shape=[-1, 3]), "shape"),
     ("not_entry", lambda h: h.update({"model.x": [1, 2]}), "tensor"),
