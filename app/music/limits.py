@@ -23,6 +23,9 @@ MAX_TUNE_BARS = 2_000
 MAX_MUSICXML_BARS = 500
 # ... and in characters of ABC text (a tune without bar lines is still bounded).
 MAX_TUNE_CHARS = 60_000
+# Longest tune the repair works on (each of its passes re-checks the whole tune; generated tunes
+# are usually under 2,000 characters, and a 22,000-character one with bad bars takes 8 s).
+MAX_REPAIR_CHARS = 20_000
 
 
 def check_book_size(size: int, path: str | None = None) -> None:

@@ -30,6 +30,7 @@ from fractions import Fraction
 from app.music import abc_tokens as T
 from app.music.checker import (ERROR, Analysis, Problem, Span, analyse_tune,
                                default_unit_length, is_valid_key, parse_meter, parse_unit_length)
+from app.music.limits import MAX_REPAIR_CHARS
 
 # Meters tried, in this order, when a tune has no usable M: and no default is given.
 _METER_GUESSES = ("4/4", "6/8", "3/4", "2/4", "9/8", "12/8", "3/8", "2/2")
@@ -53,11 +54,17 @@ class RepairResult:
 def repair_tune(abc: str, *, defaults: dict[str, str] | None = None) -> RepairResult:
     """Repair one tune's ABC text; `defaults` holds header values such as {"M": "6/8"}.
 
-    Never raises on bad input: what cannot be repaired is left in `problems_left`.
+    Never raises on bad input: what cannot be repaired is left in `problems_left`. A tune over
+    `limits.MAX_REPAIR_CHARS` characters is not looked at: it comes back with `ok=False` and one
+    "too-long" problem.
     """
     defaults = {k.upper(): v for k, v in (defaults or {}).items()}
     repairs: list[str] = []
     text = abc.replace("\r\n", "\n").replace("\r", "\n").strip("\n") + "\n"
+    if len(text) > MAX_REPAIR_CHARS:
+        message = (f"the tune has {len(text):,} characters; Ceol repairs tunes of at most "
+                   f"{MAX_REPAIR_CHARS:,} characters")
+        return RepairResult(text, abc, [], [Problem("too-long", message, 1, 1)], False)
     first = analyse_tune(text)
     if not first.problems:
         return RepairResult(text, abc, [], [], True)

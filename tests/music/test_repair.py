@@ -207,3 +207,13 @@ def test_clean_corpus_tunes_cut_short_like_a_generation_are_repaired():
         repaired_ok += result.ok
         assert not result.ok or is_clean(result.text)
     assert len(clean) == 40 and repaired_ok >= 38
+
+
+def test_a_tune_over_the_repair_limit_comes_back_not_ok_with_the_limit():
+    from app.music.limits import MAX_REPAIR_CHARS
+
+    abc = "X:1\nM:4/4\nL:1/8\nK:C\n" + "ABcd efg|" * (MAX_REPAIR_CHARS // 9 + 1) + "\n"
+    result = repair_tune(abc)
+    assert not result.ok and not result.repairs
+    assert [p.code for p in result.problems_left] == ["too-long"]
+    assert f"at most {MAX_REPAIR_CHARS:,} characters" in result.problems_left[0].message
