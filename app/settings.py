@@ -7,12 +7,15 @@ INI file and `AppPaths` under a temporary folder, so they never touch the user's
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,7 @@ class Key:
     name: str
     default: Any
     type: type = str
+    choices: tuple = ()   # the values allowed, when only some are
 
 
 SOUNDFONT = Key("audio/soundfont", "")                 # empty: the bundled General MIDI font
@@ -30,7 +34,7 @@ MIDI_PORT = Key("audio/midi_port", "")                 # empty: no live MIDI out
 INSTRUMENT = Key("audio/instrument", "fiddle")
 DEFAULT_MODEL = Key("model/default", "")               # empty: the bundled model
 TRAIN_THREADS = Key("train/threads", 0, int)           # 0: all cores
-THEME = Key("ui/theme", "system")                      # system, light or dark
+THEME = Key("ui/theme", "system", str, ("system", "light", "dark"))
 RECENT_FILES = Key("files/recent", [], list)
 LAST_FOLDER = Key("files/last_folder", "")
 WINDOW_GEOMETRY = Key("window/geometry", QByteArray(), QByteArray)
@@ -38,7 +42,7 @@ WINDOW_STATE = Key("window/state", QByteArray(), QByteArray)
 SELECTED_TUNE = Key("library/selected", 0, int)
 HEATMAP = Key("view/heatmap", False, bool)
 MAX_RECENT = 10
-THEMES = ("system", "light", "dark")
+THEMES = THEME.choices
 
 
 @dataclass(frozen=True)
@@ -79,22 +83,38 @@ class Settings:
             self._store = QSettings("Ceol", "Ceol")
         else:
             self._store = QSettings(str(path), QSettings.Format.IniFormat)
+        if self._store.status() != QSettings.Status.NoError:
+            logger.warning("%s: the settings file cannot be read (%s); using the defaults",
+                           self._store.fileName(), self._store.status().name)
 
     def get(self, key: Key) -> Any:
         """Return the stored value converted to the key's type, or its default."""
         value = self._store.value(key.name, None)
         if value is None:
-            return key.default.copy() if isinstance(key.default, (list, dict)) else key.default
+            return self._default(key)
         try:
             if key.type is bool and isinstance(value, str):
                 return value.lower() in ("true", "1", "yes")
-            if key.type is list and isinstance(value, str):
-                return [value]
-            if key.type is QByteArray:
+            if key.type is list:
+                items = [value] if isinstance(value, str) else list(value)
+                if all(isinstance(item, str) for item in items):
+                    return items
+            elif key.type is QByteArray:
                 return QByteArray(value)
-            return key.type(value)
-        except (TypeError, ValueError):
-            return key.default
+            elif key.type is str:
+                if isinstance(value, str) and (not key.choices or value in key.choices):
+                    return value
+            else:
+                return key.type(value)
+        except (TypeError, ValueError, OverflowError):
+            pass
+        logger.warning("%s: setting %s has an unusable value %.80r; using %r",
+                       self._store.fileName(), key.name, value, key.default)
+        return self._default(key)
+
+    @staticmethod
+    def _default(key: Key) -> Any:
+        return key.default.copy() if isinstance(key.default, (list, dict)) else key.default
 
     def set(self, key: Key, value: Any) -> None:
         self._store.setValue(key.name, value)

@@ -127,3 +127,71 @@ def test_refuses_newer_or_broken_database(tmp_path):
     broken.write_bytes(b"this is not a database" * 100)
     with pytest.raises(LibraryError, match="broken.db"):
         Library(broken)
+
+
+# ---------------------------------------------------------------- damaged library files
+
+def _seed_bytes(tmp_path):
+    from tests.fuzz.raw_library import library_seed
+
+    return library_seed(tmp_path)
+
+
+@pytest.mark.parametrize("damage", ["text", "random", "truncated_half", "truncated_header",
+                                    "page_garbage", "header_page_size"])
+def test_damaged_library_is_refused_and_left_as_it_is(tmp_path, damage):
+    seed = _seed_bytes(tmp_path)
+    data = {"text": b"X:1\nT:not a database\nK:D\nABc|\n" * 40,
+            "random": bytes(range(256)) * 64,
+            "truncated_half": seed[:len(seed) // 2],
+            "truncated_header": seed[:50],
+            "page_garbage": seed[:4096 + 10] + b"\xff" * 2000 + seed[4096 + 2010:],
+            "header_page_size": seed[:16] + b"\x00\x03" + seed[18:]}[damage]
+    path = tmp_path / "lib" / "library.db"
+    path.parent.mkdir()
+    path.write_bytes(data)
+    with pytest.raises(LibraryError) as info:
+        with Library(path) as library:
+            library.count()
+            library.search()
+            library.values("key")
+    assert str(path) in str(info.value)
+    assert path.read_bytes() == data
+
+
+def test_invalid_utf8_and_bad_provenance_read_without_errors(tmp_path):
+    path = tmp_path / "library.db"
+    with Library(path) as library:
+        tune_id = library.add_tune(REEL, source_kind="file", source="a.abc")
+    db = sqlite3.connect(path)
+    db.execute("UPDATE tunes SET title = CAST(x'63e96c746963' AS TEXT), provenance = '{nope' "
+               "WHERE id = ?", (tune_id,))
+    db.commit()
+    db.close()
+    with Library(path) as library:
+        record = library.get(tune_id)
+        assert record.title == "c\ufffdltic" and record.provenance == {}
+        assert library.search()[0][1] == "c\ufffdltic"
+
+
+def test_a_database_that_is_not_a_ceol_library_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE tunes (id INTEGER PRIMARY KEY)")
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    db.commit()
+    db.close()
+    with pytest.raises(LibraryError, match="cannot open the tune library"):
+        Library(path)
+
+
+def test_a_library_damaged_where_the_open_check_does_not_look_fails_as_library_error(tmp_path):
+    path = tmp_path / "library.db"
+    with Library(path) as library:
+        library.add_tune(REEL, source_kind="file")
+    library = Library(path)
+    library._db.close()
+    library._db = sqlite3.connect(":memory:")   # the tables are gone under it
+    with pytest.raises(LibraryError, match="cannot read the tune library"):
+        library.search()
+    library.close()
