@@ -12,14 +12,15 @@ earlier file of that name as it was.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
+from app.music import atomic
 from app.music.audio import RenderOptions
 from app.music.errors import MusicError
 
 CHUNK_BYTES = 1 << 20
+TEMP_SUFFIX = ".part"
 PROVENANCE_ORDER = ("model", "temperature", "top_k", "top_p", "seed", "prime", "date")
 
 
@@ -32,7 +33,9 @@ def atomic_write(path: str | os.PathLike, data: bytes | Iterable[bytes]) -> None
     """Write data to path through a temp file in the same folder and os.replace.
 
     Raises MusicError naming the path when the folder is missing or unwritable or the disk
-    fills; the temp file is removed and an existing file at path is left untouched.
+    fills; the temp file is removed and an existing file at path is left untouched. The temp
+    file is fsynced before the rename, so a kill at any moment leaves the old or the new file;
+    temp files that killed writers left are removed by the next write (app.music.atomic).
     """
     path = Path(path)
     chunks = [data[i:i + CHUNK_BYTES] for i in range(0, max(1, len(data)), CHUNK_BYTES)] \
@@ -41,7 +44,7 @@ def atomic_write(path: str | os.PathLike, data: bytes | Iterable[bytes]) -> None
     if not folder.is_dir():
         raise MusicError("cannot write here: the folder does not exist", path=str(path))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+        fd, tmp = atomic.make_temp(path, TEMP_SUFFIX)
     except OSError as err:
         raise MusicError(f"cannot write here: {err.strerror or err}", path=str(path)) from None
     try:
@@ -49,7 +52,7 @@ def atomic_write(path: str | os.PathLike, data: bytes | Iterable[bytes]) -> None
             _write_chunks(handle, chunks)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, _file_mode(path))
+        os.chmod(tmp, atomic.file_mode(path))
         os.replace(tmp, path)
     except OSError as err:
         _remove(tmp)
@@ -57,16 +60,7 @@ def atomic_write(path: str | os.PathLike, data: bytes | Iterable[bytes]) -> None
     except BaseException:
         _remove(tmp)
         raise
-
-
-def _file_mode(path: Path) -> int:
-    """The mode a new file gets (mkstemp makes 0600): the old file's, else 0666 less umask."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
+    atomic.finish(path, TEMP_SUFFIX)
 
 
 def _remove(tmp: str) -> None:

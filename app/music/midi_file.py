@@ -17,12 +17,12 @@ import io
 import json
 import logging
 import os
-import tempfile
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import BinaryIO, NamedTuple, Sequence, Union
 
+from app.music import atomic
 from app.music.errors import MusicError
 from app.music.smf import Smf, parse_smf
 
@@ -238,15 +238,15 @@ def save_bytes(data: bytes, out: str | os.PathLike | BinaryIO) -> None:
     """Save bytes to a path atomically (temp file, fsync, os.replace) or to a binary file object.
 
     Raises MusicError naming the path when it cannot be written (a full disk says "No space
-    left on device"); the temp file is removed and an older file stays intact.
+    left on device"); the temp file is removed and an older file stays intact. Temp files that
+    killed writers left are removed by the next write (app.music.atomic).
     """
     if hasattr(out, "write"):
         out.write(data)  # type: ignore[union-attr]
         return
     path = Path(out)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
-                                   dir=str(path.parent) or ".")
+        fd, tmp = atomic.make_temp(path, ".tmp")
     except OSError as exc:
         raise MusicError(f"cannot write: {exc.strerror or exc}", path=str(path)) from None
     try:
@@ -254,7 +254,7 @@ def save_bytes(data: bytes, out: str | os.PathLike | BinaryIO) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())  # on disk before the rename: a crash leaves old or new
-        os.chmod(tmp, _file_mode(path))
+        os.chmod(tmp, atomic.file_mode(path))
         os.replace(tmp, path)
     except BaseException as exc:
         try:
@@ -264,16 +264,7 @@ def save_bytes(data: bytes, out: str | os.PathLike | BinaryIO) -> None:
         if isinstance(exc, OSError):
             raise MusicError(f"cannot write: {exc.strerror or exc}", path=str(path)) from None
         raise
-
-
-def _file_mode(path: Path) -> int:
-    """The mode a new file gets (mkstemp makes 0600): the old file's, else 0666 less umask."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
+    atomic.finish(path, ".tmp")
 
 
 def _read_source(source: MidiSource) -> tuple[bytes, str | None]:
