@@ -119,6 +119,15 @@ def write_book(folder: Path, tunes: int = 60) -> Path:
     return path
 
 
+def spread(aimed: int, kills: int) -> set[int]:
+    """Return which of `kills` kills to aim: `aimed` of them, evenly spaced, never the first
+    (so an aimed kill meets an earlier file it must not damage)."""
+    if not aimed or kills < 2:
+        return set()
+    step = (kills - 1) / aimed
+    return {1 + int(j * step) for j in range(min(aimed, kills - 1))}
+
+
 # ---------------------------------------------------------------- training
 
 
@@ -138,14 +147,15 @@ def checkpoint_step(path: Path) -> int:
 
 def train_kills(folder: Path, kills: int, rng: random.Random, *, steps: int = 600,
                 interval: int = 20, window_s: float = 0.6, aimed: int = 0) -> Report:
-    """Kill `ceol train` `kills` times (the first `aimed` ones inside a checkpoint fsync),
-    resuming from the checkpoint each time, then let it finish."""
+    """Kill `ceol train` `kills` times (`aimed` of them, spread out, inside a checkpoint's
+    fsync), resuming from the checkpoint each time, then let it finish."""
     report, start = Report(), time.perf_counter()
     args = train_args(folder, steps, interval)
     ckpt = folder / "m.ckpt.safetensors"
+    aimed_at = spread(aimed, kills)
     for i in range(kills + 1):
         resume_from = checkpoint_step(ckpt) if ckpt.exists() else None
-        aim = i < aimed
+        aim = i in aimed_at
         child = Child(folder, "train", *args, *(["--resume", str(ckpt)] if ckpt.exists() else []),
                       slow_fsync=aim)
         record = {"kill": i + 1, "aimed": aim, "resumed_from": resume_from}
@@ -158,10 +168,9 @@ def train_kills(folder: Path, kills: int, rng: random.Random, *, steps: int = 60
             _check_resume(report, record, resume_from, steps)
             report.kills.append(record)
             break
-        if aim:
-            child.wait_for("step ")
-            after = len(child.lines)
-            child.wait_for("fsync", after=after)
+        if aim:  # inside the fsync of a checkpoint that replaces an earlier one
+            child.wait_for("step " if resume_from is not None else f"step {interval + 1}")
+            child.wait_for("fsync", after=len(child.lines))
             moment = rng.uniform(0, SLOW_FSYNC_S)
         else:
             child.wait_for("step ")
@@ -177,6 +186,8 @@ def train_kills(folder: Path, kills: int, rng: random.Random, *, steps: int = 60
             break
         record.update(moment_s=round(moment, 3), first_step=child.first("step "),
                       last_step=child.last("step "), temps=len(temp_files(folder)))
+        if record["temps"] > 1:
+            report.problems.append(f"kill {i + 1}: temp files of earlier kills were not removed")
         _check_resume(report, record, resume_from, steps)
         _check_checkpoint(report, record, ckpt, interval)
         report.kills.append(record)
@@ -288,15 +299,16 @@ def _normal(name: str, data: bytes) -> bytes:
 
 def export_kills(folder: Path, kills: int, rng: random.Random, *, window_s: float = 2.0,
                  aimed: int = 0) -> Report:
-    """Kill a child exporting two tunes in turn over the same files; each file must stay an old
-    or a new complete export."""
+    """Kill a child exporting two tunes in turn over the same files (`aimed` kills, spread out,
+    inside an fsync); each file must stay an old or a new complete export."""
     from tests.crash.children import expected_exports
 
     report, start = Report(), time.perf_counter()
     expected = {name: {_normal(name, d) for d in datas}
                 for name, datas in expected_exports().items()}
+    aimed_at = spread(aimed, kills)
     for i in range(kills):
-        aim = i < aimed
+        aim = i in aimed_at
         child = Child(folder, "export", str(folder), slow_fsync=aim)
         if not child.wait_for("exported ", timeout=120):
             report.problems.append(f"kill {i + 1}: the exporter did not start: "
@@ -312,6 +324,8 @@ def export_kills(folder: Path, kills: int, rng: random.Random, *, window_s: floa
         child.kill()
         record = {"kill": i + 1, "aimed": aim, "moment_s": round(moment, 3),
                   "rounds": child.last("exported "), "temps": len(temp_files(folder))}
+        if record["temps"] > 1:
+            report.problems.append(f"kill {i + 1}: temp files of earlier kills were not removed")
         for name, datas in expected.items():
             path = folder / name
             if not path.exists():

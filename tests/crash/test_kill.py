@@ -16,7 +16,8 @@ def test_training_killed_three_times_resumes_each_time(tmp_path):
     assert report.problems == []
     killed = [k for k in report.kills if "lost" in k]
     assert len(killed) >= 2 and all(k["lost"] <= 20 for k in killed)
-    assert report.kills[0]["temps"] == 1  # the aimed kill left a temp file; the next run removed it
+    aimed = [k for k in report.kills if k["aimed"]]
+    assert aimed and aimed[0]["checkpoint_step"] is not None  # it met an earlier checkpoint
 
 
 def test_library_killed_five_times_keeps_every_committed_tune(tmp_path):
@@ -48,3 +49,24 @@ def test_stale_temp_files_of_dead_writers_are_removed(tmp_path):
     old.write_bytes(b"")
     os.utime(old, (0, 0))
     assert remove_stale_temps(target) == [old]
+
+
+def test_exports_remove_temp_files_of_dead_writers(tmp_path):
+    from app.music.abc_midi import abc_to_midi
+    from app.music.export import export_tune
+
+    tune = "X:1\nT:T\nM:4/4\nL:1/8\nK:D\nABcd efga|\n"
+    dead = [tmp_path / ".t.abc.999999999.x1.part", tmp_path / ".t.mid.999999999.x2.tmp"]
+    alive = tmp_path / ".t.abc.1.x3.part"
+    for path in (*dead, alive):
+        path.write_bytes(b"half an export")
+    export_tune(tune, tmp_path / "t.abc")
+    abc_to_midi(tune, tmp_path / "t.mid")  # midi_file.save_bytes
+    assert not any(p.exists() for p in dead) and alive.exists()
+    assert oct((tmp_path / "t.mid").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
