@@ -51,14 +51,17 @@ def check_tune_size(abc: str, label: str | None = None, line: int | None = None,
     The message names the tune (`label`, its X: `line`) and says how long it is and what the
     limit is (`max_bars`, MAX_TUNE_CHARS).
     """
+    # Bars are counted (the clearer message) up to where the tokenizer takes about a second.
+    quick = len(abc) > MAX_TUNE_CHARS or abc.count("|") > max_bars
+    if quick and len(abc) <= 4 * MAX_TUNE_CHARS:
+        bars = count_bars(abc)
+        if bars > max_bars:
+            raise MusicError(f"the tune has {bars:,} bars; Ceol converts tunes of at most "
+                             f"{max_bars:,} bars" + ("" if max_bars == MAX_TUNE_BARS else
+                                                     " to this format"), path=label, line=line)
     if len(abc) > MAX_TUNE_CHARS:
         raise MusicError(f"the tune has {len(abc):,} characters; Ceol converts tunes of at most "
                          f"{MAX_TUNE_CHARS:,} characters", path=label, line=line)
-    bars = count_bars(abc)
-    if bars > max_bars:
-        raise MusicError(f"the tune has {bars:,} bars; Ceol converts tunes of at most "
-                         f"{max_bars:,} bars" + ("" if max_bars == MAX_TUNE_BARS else
-                                                 " to this format"), path=label, line=line)
 
 
 def count_bars(abc: str) -> int:

@@ -103,3 +103,27 @@ def test_runs_from_main_py_and_help_documents_all(tmp_path):
     helped = subprocess.run([sys.executable, "main.py", "convert", "--help"], cwd=ROOT,
                             capture_output=True, text=True, timeout=60)
     assert "{title}" in helped.stdout and "--instrument" in helped.stdout
+
+
+def test_a_tune_over_the_bar_limit_is_refused_naming_file_tune_line_and_limit(tmp_path, capsys):
+    from app.music.limits import MAX_TUNE_BARS
+
+    bars = "|".join(["ABcd efge"] * 4) + "|\n"
+    source = tmp_path / "long.abc"
+    source.write_text("X:1\nT:Short\nK:C\nABC|\n\nX:2\nT:Long\nM:4/4\nL:1/8\nK:G\n"
+                      + bars * (MAX_TUNE_BARS // 4 + 1))
+    status, out, err = run(capsys, source, tmp_path / "out.mid", "--tune", "2")
+    assert status == 2 and out == "" and not (tmp_path / "out.mid").exists()
+    assert err.strip() == (f"ceol convert: error: long.abc tune 2 (X:2 Long): line 6: the tune "
+                           f"has {MAX_TUNE_BARS + 4:,} bars; Ceol converts tunes of at most "
+                           f"{MAX_TUNE_BARS:,} bars")
+
+
+def test_a_book_over_the_size_limit_is_refused(tmp_path, capsys, monkeypatch):
+    from app.music import limits
+
+    monkeypatch.setattr(limits, "MAX_BOOK_BYTES", 100)
+    source = tmp_path / "big.abc"
+    source.write_text(GOOD * 10)
+    status, _, err = run(capsys, source, tmp_path / "out.mid")
+    assert status == 2 and "big.abc: the file has" in err and "at most 0.0 MB" in err
