@@ -11,6 +11,7 @@ Public API (all the main window needs):
   offending line with a caret at the column, when known) above the last good score, never a
   blank page; the rest of the app is untouched, since verovio runs in its own process.
 - Read-only: `note_count()`, `error_text()`, `current_note()` (verovio id or None).
+- `shutdown()`: drop waiting requests and wait briefly for a running one (on closing).
 Long tunes are one tall page inside the scroll area; the page is re-engraved to the viewport's
 width when the view is resized. Engraving (verovio in the engraver process, then drawing the
 pages into images) runs on a worker thread, one request at a time: a newer request supersedes
@@ -154,7 +155,8 @@ class ScoreView(FollowsPlayback, QScrollArea):
         self._width = 0
         self._serial = 0                  # the latest request; older results are dropped
         self._pending: tuple[int, str, int] | None = None   # (serial, text, width) to run next
-        self._job: Job | None = None      # the engraving running now
+        self._job: Job | None = None      # the engraving running now, its request and text
+        self._job_serial = 0
         self._job_text = ""
 
     # -- public API -----------------------------------------------------------------------
@@ -182,13 +184,13 @@ class ScoreView(FollowsPlayback, QScrollArea):
         """The verovio id of the highlighted note, or None."""
         return self._page.highlight
 
-    # -- internals ------------------------------------------------------------------------
     def shutdown(self) -> None:
         """Drop waiting requests and wait (a few seconds at most) for a running engraving."""
         self._pending = None
         if self._job is not None:
             wait_for(self._job, 5000)
 
+    # -- internals ------------------------------------------------------------------------
     def _engrave(self) -> None:
         text = self._abc
         self._serial += 1
@@ -207,14 +209,12 @@ class ScoreView(FollowsPlayback, QScrollArea):
         serial, text, width = self._pending
         self._pending = None
         job = Job(_engrave_and_draw, text, width, name="engrave")
-        job.setProperty("serial", serial)
         job.done.connect(self._engraving_done)
         job.failed.connect(self._engraving_failed)
         job.finished.connect(self._job_finished)
         job.finished.connect(lambda job=job: _running.discard(job),
                              Qt.ConnectionType.DirectConnection)
-        self._job = job
-        self._job_text = text
+        self._job, self._job_serial, self._job_text = job, serial, text
         _running.add(job)
         start_job(job)
 
@@ -225,7 +225,7 @@ class ScoreView(FollowsPlayback, QScrollArea):
             self._start_next()
 
     def _is_current(self) -> bool:
-        return self._job is not None and self._job.property("serial") == self._serial
+        return self._job is not None and self._job_serial == self._serial
 
     @Slot(object)
     def _engraving_done(self, drawn: _Drawn | MusicError) -> None:
