@@ -24,10 +24,12 @@ from app.music.synth import (DEFAULT_SAMPLE_RATE, MAX_RELEASE_S, Renderer, Synth
                              cached_soundfont)
 
 DEFAULT_TEMPO_QPM = 120.0
-# Render limits for MIDI files: 30 minutes of mono float32 PCM at 44.1 kHz is about 320 MB.
-MAX_RENDER_SECONDS = 30 * 60
+# Render limits for MIDI files: a render peaks near 28 MB per minute of audio (float32 PCM, its
+# 16-bit copy and the WAV bytes), so 20 minutes, far past any set of tunes, stays near 560 MB;
+# the distinct note sounds the renderer keeps (release tails included) take 10 MB a minute.
+MAX_RENDER_SECONDS = 20 * 60
 MAX_RENDER_NOTES = 200_000
-MAX_VOICE_SECONDS = 60 * 60   # distinct note sounds the renderer keeps, release tails included
+MAX_VOICE_SECONDS = 20 * 60
 HORNPIPE_SWING = 2 / 3
 
 

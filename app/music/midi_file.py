@@ -24,7 +24,7 @@ from typing import BinaryIO, NamedTuple, Sequence, Union
 
 from app.music import atomic
 from app.music.errors import MusicError
-from app.music.smf import Smf, parse_smf
+from app.music.smf import Smf, note_count, parse_smf
 
 logger = logging.getLogger(__name__)
 
@@ -284,13 +284,16 @@ def _read_source(source: MidiSource) -> tuple[bytes, str | None]:
         raise MusicError(f"cannot read: {exc.strerror or exc}", path=path) from None
 
 
-def read_midi(source: MidiSource) -> MidiTune:
+def read_midi(source: MidiSource, *, max_notes: int | None = None,
+              limit_name: str = "") -> MidiTune:
     """Read a type 0 or type 1 MIDI file from a path, binary file object or bytes.
 
     Raises MusicError (naming the file) for an empty, truncated or corrupt file, a type 2 or
-    SMPTE-timed file, or one with more than MAX_MIDI_EVENTS events. Damaged meta data (a key
-    signature with 9 sharps, a two-byte time signature, a tempo of 0) is skipped, listed in
-    `MidiTune.warnings` and logged. Notes never switched off end at the end of their track.
+    SMPTE-timed file, one with more than MAX_MIDI_EVENTS events, or more than `max_notes`
+    notes when given (counted before any note is built; `limit_name` names that limit in the
+    message). Damaged meta data (a key signature with 9 sharps, a two-byte time signature, a
+    tempo of 0) is skipped, listed in `MidiTune.warnings` and logged. Notes never switched off
+    end at the end of their track.
     """
     data, path = _read_source(source)
     if not data:
@@ -300,6 +303,10 @@ def read_midi(source: MidiSource) -> MidiTune:
     smf = parse_smf(data, path)
     if smf.type == 2:
         raise MusicError("type 2 MIDI files (independent patterns) are not supported", path=path)
+    if max_notes is not None and note_count(smf) > max_notes:
+        raise MusicError(f"the MIDI file has {note_count(smf):,} notes; Ceol reads at most "
+                         f"{max_notes:,} here" + (f" ({limit_name})" if limit_name else ""),
+                         path=path)
     tune = _collect(smf, path)
     for warning in tune.warnings:
         logger.warning("%s: %s", path or "MIDI data", warning)

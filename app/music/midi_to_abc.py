@@ -31,7 +31,8 @@ CANDIDATE_METERS = ((4, 4), (3, 4), (6, 8), (2, 4), (9, 8), (12, 8))
 TUPLETS = ((3, 2), (5, 4), (6, 4), (7, 4), (9, 8))   # (p, q): p notes in the time of q
 # Transcription limits: a long folk tune has a few hundred notes in under 200 bars; the meter
 # and pickup search and music21's key analysis grow with the notes, the writing with the bars.
-MAX_TRANSCRIBE_NOTES = 10_000
+MAX_TRANSCRIBE_NOTES = 10_000        # in the melody line
+MAX_TRANSCRIBE_FILE_NOTES = 100_000  # in the whole file, counted before any note is built
 MAX_TRANSCRIBE_BARS = 2_000
 
 
@@ -97,7 +98,8 @@ def midi_to_abc(source: MidiSource, title: str | None = None, *, transpose: int 
     file's track name, else the file name. Raises MusicError naming the file for unreadable
     files or files without notes.
     """
-    tune = read_midi(source)
+    tune = read_midi(source, max_notes=MAX_TRANSCRIBE_FILE_NOTES,
+                     limit_name="MAX_TRANSCRIBE_FILE_NOTES")
     track = tune.melody_track()
     if track is None:
         raise MusicError("the MIDI file has no notes", path=tune.path)

@@ -186,3 +186,12 @@ def test_bar_limit_refuses_a_long_gap_before_writing_bars(monkeypatch):
         midi_to_abc(smf(meter, ten_hours))
     with pytest.raises(MusicError, match="MAX_TRANSCRIBE_BARS"):   # meter guessed
         midi_to_abc(smf(ten_hours))
+
+
+def test_file_note_limit_fires_before_notes_are_built(monkeypatch):
+    from app.music import midi_to_abc as module
+
+    monkeypatch.setattr(module, "MAX_TRANSCRIBE_FILE_NOTES", 7)
+    with pytest.raises(MusicError, match=r"8 notes; Ceol reads at most 7 here "
+                                         r"\(MAX_TRANSCRIBE_FILE_NOTES\)"):
+        midi_to_abc(smf(scale(4), scale(4, 40)))
