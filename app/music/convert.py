@@ -11,6 +11,10 @@ With `all_tunes`, OUT is a name pattern: `{n}` (the tune's X: number), `{index}`
 the book, from 1) and `{title}` (a file-safe title) are filled in per tune; a pattern with none of
 them gets `-{index}` before the extension (`tunes.mid` -> `tunes-1.mid`, `tunes-2.mid`, ...).
 Broken tunes are collected in `ConvertResult.problems` while the good ones are written.
+
+ABC -> MIDI and MusicXML run music21 in a worker process (`app.music.isolate`) that is stopped
+after `limits.MAX_CONVERT_SECONDS` per tune, so no input can hang a conversion; tunes over the
+size limits of `app.music.limits` are refused before music21 sees them.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from app.music.errors import MusicError
+from app.music.errors import EngineError, MusicError
+from app.music.limits import MAX_CONVERT_SECONDS
 
 Converter = Callable[[Any, Path, "ConvertOptions"], None]
 
@@ -40,7 +45,27 @@ class ConvertOptions:
 INPUT_KINDS: dict[str, str] = {".abc": "abc", ".mid": "midi", ".midi": "midi"}
 
 
+_worker = None   # the music21 worker process, started by the first ABC conversion
+
+
+def _isolated(func: Converter, tune, out: Path, options: ConvertOptions) -> None:
+    """Run a music21 converter in the worker process; a crash or time-out names the tune."""
+    global _worker
+    from app.music.isolate import Worker
+
+    if _worker is None:
+        _worker = Worker("music21 converter")
+    try:
+        _worker.call(func, tune, out, options, timeout=MAX_CONVERT_SECONDS)
+    except EngineError as exc:
+        raise MusicError(exc.message, path=tune.label, line=tune.line) from None
+
+
 def _abc_to_midi(tune, out: Path, options: ConvertOptions) -> None:
+    _isolated(_abc_to_midi_here, tune, out, options)
+
+
+def _abc_to_midi_here(tune, out: Path, options: ConvertOptions) -> None:
     from app.music.abc_midi import abc_to_midi
 
     abc_to_midi(tune, out, program=options.program, tempo_qpm=options.tempo_qpm,
@@ -48,6 +73,10 @@ def _abc_to_midi(tune, out: Path, options: ConvertOptions) -> None:
 
 
 def _abc_to_musicxml(tune, out: Path, options: ConvertOptions) -> None:
+    _isolated(_abc_to_musicxml_here, tune, out, options)
+
+
+def _abc_to_musicxml_here(tune, out: Path, options: ConvertOptions) -> None:
     from app.music.abc_midi import abc_to_musicxml
 
     abc_to_musicxml(tune, out, transpose=options.transpose)

@@ -26,6 +26,9 @@ MAX_TUNE_CHARS = 60_000
 # Longest tune the repair works on (each of its passes re-checks the whole tune; generated tunes
 # are usually under 2,000 characters, and a 22,000-character one with bad bars takes 8 s).
 MAX_REPAIR_CHARS = 20_000
+# Seconds music21 may spend on one tune for `convert` (it runs in a worker process, killed after
+# that; a 2,000-bar tune takes about 4 s to MIDI and a 500-bar one 12 s to MusicXML).
+MAX_CONVERT_SECONDS = 120.0
 
 
 def check_book_size(size: int, path: str | None = None) -> None:

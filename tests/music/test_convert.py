@@ -133,3 +133,13 @@ def test_instrument_must_be_known(tmp_path, book):
         convert(book, tmp_path / "x.mid", tune=5, program="kazooo")
     convert(book, tmp_path / "x.mid", tune=5, program="73")
     assert read_midi(tmp_path / "x.mid").program == 73
+
+
+def test_a_conversion_past_its_time_limit_is_stopped_and_names_the_tune(tmp_path, monkeypatch):
+    monkeypatch.setattr(convert_module, "MAX_CONVERT_SECONDS", 0.001)
+    source = tmp_path / "slow.abc"
+    source.write_text("X:4\nT:Slow\nM:4/4\nL:1/8\nK:G\nGABc dedB|\n")
+    with pytest.raises(MusicError, match=r"^slow.abc tune 1 \(X:4 Slow\): line 1: the music21 "
+                       r"converter took longer than 0.001 s and was stopped$"):
+        convert(source, tmp_path / "slow.mid")
+    assert not (tmp_path / "slow.mid").exists()
