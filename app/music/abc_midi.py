@@ -234,8 +234,12 @@ def _file_line(tune, abc: str, index: int) -> int:
     return tune.line + own_fields + (index - body_start)
 
 
-def _locate(text: str, lean: bool) -> int | None:
-    """Return the 0-based line of `text` where music21 first fails to parse, or None."""
+def _locate(text: str) -> int | None:
+    """Return the 0-based line of `text` where music21 first fails to parse, or None.
+
+    Parses lean: music21 catches its own beaming and re-barring errors, so they never fail a
+    parse, and a dozen full parses of a long tune would take minutes.
+    """
     lines = text.split("\n")
     body = next((i for i, line in enumerate(lines) if line.startswith("K:")), None)
     if body is None:
@@ -243,7 +247,7 @@ def _locate(text: str, lean: bool) -> int | None:
 
     def fails(count: int) -> bool:
         try:
-            _music21_parse("\n".join(lines[:body + 1 + count]) + "\n", lean)
+            _music21_parse("\n".join(lines[:body + 1 + count]) + "\n", lean=True)
         except Exception:  # noqa: BLE001 - any music21 failure counts
             return True
         return False
@@ -281,7 +285,7 @@ def parse_abc(source: AbcSource, label: str | None = None, *, expand_repeats: bo
     except MusicError as exc:
         raise _error(exc.message, label, None) from None
     except Exception as exc:  # noqa: BLE001 - music21 raises many kinds for bad ABC
-        index = _locate(text, lean)
+        index = _locate(text)
         line = None
         if index is not None and index < len(origin):
             line = origin[index] + 1 if tune is None else _file_line(tune, abc, origin[index])
