@@ -197,7 +197,7 @@ def test_lying_safetensors_headers_are_refused(tmp_path, name, change, match):
     (b'{"__metadata__": {"format": "ceol-model", "ceol": "' + b"[" * 100_000 + b'"}}', None,
      "damaged Ceol metadata"),
     (b"[1, 2, 3]", None, "unreadable header"),
-])
+], ids=["length_2_60", "not_json", "deep_header", "deep_metadata", "a_list"])
 def test_headers_that_are_not_json_objects_are_refused(tmp_path, raw, length, match):
     path = tmp_path / "h.safetensors"
     path.write_bytes(join(raw, b"\x00" * 64, length))
