@@ -1,0 +1,458 @@
+"""A person's session, scripted: drive the real MainWindow the way a user does.
+
+Used by the short session in the suite (tests/ui/test_session.py) and by the long soak
+(benchmarks/soak.py). Everything goes through widgets: rows are clicked in the library table,
+buttons pressed, shortcuts typed, combo boxes changed, and the driver waits on the signals the
+window emits (the score view's `engraved`/`failed`, `tunes_loaded`, `generation_finished`,
+`model_saved`, ...), never on sleeps. Waits spin a local event loop, so the driver needs no
+pytest-qt and also runs under a real X server.
+
+Three watchers run beside the session: `StallMonitor` (a 20 ms timer that records the longest
+gap between its ticks: a GUI stall), `DialogWatcher` (answers every message box the app opens,
+as a person would, and keeps its text) and `sample_process()` (resident memory and OS threads).
+Paths and settings are temporary, so a user's own library and settings are never touched.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+
+from app.settings import AppPaths, Settings
+
+ACCEPT_ROLES = (QMessageBox.ButtonRole.AcceptRole, QMessageBox.ButtonRole.YesRole)
+
+
+# -- waiting ------------------------------------------------------------------------------
+def wait(ms: int) -> None:
+    """Let the event loop run for ms milliseconds (the user reading the screen)."""
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def wait_until(predicate, timeout_s: float, step_ms: int = 20) -> bool:
+    """Run the event loop until predicate() is true; False after timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        wait(step_ms)
+    return True
+
+
+class SignalCatcher:
+    """Record every emission of some signals (connect before acting, then wait)."""
+
+    def __init__(self, *signals) -> None:
+        self.calls: list[tuple[int, tuple]] = []
+        self._connections = []
+        for i, signal in enumerate(signals):
+            slot = (lambda i: lambda *args: self.calls.append((i, args)))(i)
+            signal.connect(slot)
+            self._connections.append((signal, slot))
+
+    def wait(self, timeout_s: float, count: int = 1) -> bool:
+        return wait_until(lambda: len(self.calls) >= count, timeout_s)
+
+    def close(self) -> None:
+        for signal, slot in self._connections:
+            signal.disconnect(slot)
+        self._connections.clear()
+
+
+# -- watchers -----------------------------------------------------------------------------
+class StallMonitor:
+    """A timer every 20 ms; the longest gap between two ticks is the worst GUI stall."""
+
+    def __init__(self, interval_ms: int = 20) -> None:
+        self.interval = interval_ms / 1000
+        self.worst = 0.0            # seconds, over the whole session
+        self.worst_recent = 0.0     # since the last take_recent()
+        self.over_250ms = 0
+        self.label = "start"        # what the session was doing (set by Session.log)
+        self.worst_by_label: dict[str, float] = {}
+        self._last = time.perf_counter()
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        gap, self._last = now - self._last, now
+        if gap > 0.25:
+            self.over_250ms += 1
+        self.worst = max(self.worst, gap)
+        if gap > self.worst_by_label.get(self.label, 0.0):
+            self.worst_by_label[self.label] = gap
+        self.worst_recent = max(self.worst_recent, gap)
+
+    def take_recent(self) -> float:
+        worst, self.worst_recent = self.worst_recent, 0.0
+        return worst
+
+    def reset(self) -> None:
+        self.worst = self.worst_recent = 0.0
+        self.over_250ms = 0
+        self._last = time.perf_counter()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+
+class DialogWatcher:
+    """Answer message boxes as a person would (Yes, OK, Start training) and keep their text.
+
+    Static QMessageBox calls run a nested event loop; this timer still fires inside it, so a
+    warning the app shows never blocks the script. Dialogs the script drives itself (Settings)
+    are left alone.
+    """
+
+    def __init__(self, interval_ms: int = 100) -> None:
+        self.seen: list[str] = []
+        self.timer = QTimer()
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self._look)
+        self.timer.start()
+
+    def _look(self) -> None:
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, QMessageBox) and widget.isVisible():
+                self.seen.append(f"{widget.windowTitle()}: {widget.text()[:200]}")
+                buttons = [b for b in widget.buttons() if widget.buttonRole(b) in ACCEPT_ROLES]
+                (buttons[0] if buttons else widget.buttons()[0]).click()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+
+def _proc_status(field_name: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def sample_process() -> tuple[float, int]:
+    """Resident memory in MiB and the number of OS threads of this process."""
+    try:
+        import psutil
+
+        proc = psutil.Process()
+        return proc.memory_info().rss / 2**20, proc.num_threads()
+    except ImportError:
+        return _proc_status("VmRSS") / 1024, _proc_status("Threads")
+
+
+# -- the session --------------------------------------------------------------------------
+@dataclass
+class Report:
+    """What happened, for the test's asserts and the soak's summary."""
+
+    tunes_clicked: int = 0
+    engraved: int = 0
+    engrave_failed: list[str] = field(default_factory=list)   # one-line reasons shown
+    engrave_silent: list[str] = field(default_factory=list)   # neither engraved nor a reason
+    seconds_played: float = 0.0
+    positions_followed: int = 0
+    exports: dict[str, int] = field(default_factory=dict)      # suffix -> bytes
+    tunes_generated: int = 0
+    trainings: int = 0
+    fine_tunes: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+class Session:
+    """One window on temporary paths, and what a person does with it."""
+
+    def __init__(self, root: Path, log=None) -> None:
+        self.root = Path(root)
+        self.paths = AppPaths(self.root / "data", self.root / "logs")
+        self.settings_file = self.root / "settings.ini"
+        self.report = Report()
+        self._log = log or (lambda message: None)
+        self.app = QApplication.instance() or QApplication([sys.argv[0]])   # before the timers
+        self.dialogs = DialogWatcher()
+        self.stalls = StallMonitor()
+        self.window = None
+
+    def log(self, message: str) -> None:
+        """Note the step under way (stalls are attributed to it) and pass it on."""
+        self.stalls.label = " ".join(message.split()[:2])
+        self._log(message)
+
+    def worst_stalls(self, n: int = 5) -> list[tuple[str, int]]:
+        """The steps with the longest GUI stalls, in milliseconds."""
+        ranked = sorted(self.stalls.worst_by_label.items(), key=lambda kv: -kv[1])[:n]
+        return [(label, round(gap * 1000)) for label, gap in ranked]
+
+    # -- the window --------------------------------------------------------------------
+    def open_window(self, warm_up: bool = True):
+        """Create and show the main window as `python main.py` does (warm-up included)."""
+        from app.ui.launch import create_window
+
+        _, self.window = create_window([], self.paths, Settings(self.settings_file))
+        self.window.show()
+        wait(50)
+        if warm_up:
+            self.window.warm_up()
+        return self.window
+
+    def quit(self) -> None:
+        """File > Quit: close the window (the app saves its state and stops its jobs)."""
+        self.log("quit")
+        w, self.window = self.window, None
+        w.error_reporter.uninstall()
+        self.report.problems += [f"unexpected error dialog x{w.error_reporter.count}"] * bool(
+            w.error_reporter.count)
+        w.close()
+        w.deleteLater()
+        wait(50)
+
+    def finish(self) -> None:
+        if self.window is not None:
+            self.quit()
+        self.dialogs.stop()
+        self.stalls.stop()
+
+    def alive(self) -> bool:
+        return self.window is not None and self.window.isVisible()
+
+    def press(self, key, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+        """Type a key (shortcuts go through the window's shortcut map)."""
+        QTest.keyClick(self.window, key, modifier)
+
+    # -- library -----------------------------------------------------------------------
+    def open_corpus(self, name: str, timeout_s: float = 120) -> int:
+        """Choose the built-in corpus in the Library's source box; return its tune count."""
+        self.log(f"open corpus {name}")
+        panel = self.window.library_panel
+        index = panel.source.findData(f"corpus\t{name}")
+        loaded = SignalCatcher(self.window.tunes_loaded)
+        panel.source.setCurrentIndex(index)
+        panel.source.activated.emit(index)          # what a click on the entry sends
+        if not self.window.library.has_source("corpus", name):
+            if not loaded.wait(timeout_s):
+                self.report.problems.append(f"corpus {name} did not load in {timeout_s} s")
+        loaded.close()
+        wait_until(lambda: panel.model.total > 0, 5)
+        return panel.model.total
+
+    def open_folder(self, folder: Path, timeout_s: float = 60) -> int:
+        """Drop a folder of tune books on the window; return how many tunes arrived."""
+        from PySide6.QtCore import QMimeData, QUrl
+        from PySide6.QtGui import QDropEvent
+
+        self.log(f"open folder {folder}")
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(folder))])
+        files = len([p for p in Path(folder).rglob("*") if p.suffix in (".abc", ".mid")])
+        loaded = SignalCatcher(self.window.tunes_loaded, self.window.load_failed)
+        self.window.dropEvent(QDropEvent(QPoint(20, 20), Qt.DropAction.CopyAction, mime,
+                                         Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
+        loaded.wait(timeout_s, count=files)
+        loaded.close()
+        return sum(args[1] for i, args in loaded.calls if i == 0)
+
+    def rows(self) -> int:
+        return self.window.library_panel.model.total
+
+    def click_row(self, row: int, timeout_s: float = 60) -> str:
+        """Click a library row and wait until the tune is engraved (or a reason is shown).
+
+        Returns "engraved", "failed: <the reason shown>" or "silent" (neither in time).
+        """
+        panel, view = self.window.library_panel, self.window.tune_view
+        table, model = panel.table, panel.model
+        while model.rowCount() <= row and model.canFetchMore():
+            model.fetchMore()
+        index = model.index(row, 1)
+        table.scrollTo(index)
+        score, roll = view.score, view.roll
+        outcome = SignalCatcher(score.engraved, score.failed)
+        laid = SignalCatcher(roll.laidOut, roll.failed)
+        title = model.data(index)
+        self.log(f"click row {row}: {title}")
+        QTest.mouseClick(table.viewport(), Qt.MouseButton.LeftButton,
+                         Qt.KeyboardModifier.NoModifier, table.visualRect(index).center())
+        got = outcome.wait(timeout_s)
+        laid.wait(5)
+        outcome.close()
+        laid.close()
+        self.report.tunes_clicked += 1
+        if not got:
+            self.report.engrave_silent.append(f"row {row} {title}")
+            return "silent"
+        which, args = outcome.calls[-1]
+        if which == 0:
+            self.report.engraved += 1
+            return "engraved"
+        reason = score.error_text() or str(args[0])
+        self.report.engrave_failed.append(f"row {row} {title}: {reason.splitlines()[0]}")
+        return f"failed: {reason}"
+
+    def score_drawn(self) -> bool:
+        """The sheet music tab shows dark ink (note heads, staff lines) on white."""
+        view = self.window.tune_view
+        view.setCurrentIndex(0)
+        image = view.score.viewport().grab().toImage()
+        return any(image.pixelColor(x, y).lightness() < 100
+                   for x in range(0, image.width(), 6) for y in range(0, image.height(), 6))
+
+    # -- playing -----------------------------------------------------------------------
+    def play(self, seconds: float, tab: int = 2) -> float:
+        """Press Space with the piano roll (tab 2) or score (tab 0) shown; play, then pause.
+
+        Returns the playback position reached, in seconds.
+        """
+        self.log(f"play {seconds} s on tab {tab}")
+        transport, view = self.window.transport, self.window.tune_view
+        view.setCurrentIndex(tab)
+        positions = SignalCatcher(transport.position_changed)
+        self.window.activateWindow()
+        self.press(Qt.Key.Key_Space)
+        if not transport.is_playing():              # focus in a widget that eats Space
+            transport.play_button.click()
+        wait(int(seconds * 1000))
+        reached = positions.calls[-1][1][0] if positions.calls else 0.0
+        self.report.positions_followed += len(positions.calls)
+        self.report.seconds_played += seconds
+        positions.close()
+        if transport.is_playing():
+            transport.play_button.click()
+        return reached
+
+    def seek(self, fraction: float) -> None:
+        """Drag the position slider to a fraction of the tune."""
+        slider = self.window.transport.slider
+        slider.setSliderDown(True)
+        slider.setSliderPosition(int(fraction * slider.maximum()))
+        slider.setSliderDown(False)
+
+    def toggle_loop(self) -> None:
+        self.window.transport.loop.click()
+
+    def set_instrument(self, index: int) -> str:
+        combo = self.window.transport.instrument
+        combo.setCurrentIndex(index % combo.count())
+        return combo.currentText()
+
+    def set_tempo(self, bpm: int) -> None:
+        self.window.transport.tempo.setValue(bpm)
+
+    def stop(self) -> None:
+        self.window.transport.stop_button.click()
+
+    # -- exporting ---------------------------------------------------------------------
+    def export_all(self, folder: Path, timeout_s: float = 60) -> dict[str, int]:
+        """Export the shown tune in every format through the Export menu; sizes by suffix."""
+        transport = self.window.transport
+        folder.mkdir(parents=True, exist_ok=True)
+        sizes = {}
+        for action in transport.export_button.menu().actions():
+            suffix = action.data()
+            target = folder / f"tune-{self.report.tunes_clicked}.{suffix}"
+            transport.ask_export_path = lambda name, s, target=target: str(target)
+            done = SignalCatcher(transport.export_finished, transport.export_failed)
+            self.log(f"export .{suffix}")
+            action.trigger()
+            if not done.wait(timeout_s):
+                self.report.problems.append(f"export .{suffix} did not finish")
+            elif done.calls[0][0] == 1:
+                self.report.problems.append(f"export .{suffix} failed: {done.calls[0][1][0]}")
+            done.close()
+            sizes[suffix] = target.stat().st_size if target.exists() else 0
+        self.report.exports.update(sizes)
+        return sizes
+
+    # -- generating --------------------------------------------------------------------
+    def choose_model(self, name: str) -> bool:
+        combo = self.window.generate_panel.model
+        index = combo.findText(name, Qt.MatchFlag.MatchStartsWith)
+        if index >= 0:
+            combo.setCurrentIndex(index)
+        return index >= 0
+
+    def generate(self, count: int, timeout_s: float = 300, **controls) -> int:
+        """Set Variations (and any of key/meter/rhythm), press Ctrl+G, wait for the batch."""
+        panel = self.window.generate_panel
+        panel.count.setValue(count)
+        for name, value in controls.items():
+            getattr(panel, name).setCurrentText(value)
+        finished = SignalCatcher(panel.generation_finished)
+        self.log(f"generate {count} with {panel.model.currentText()}")
+        self.press(Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+        if not finished.wait(timeout_s):
+            self.report.problems.append(f"generation of {count} did not finish in {timeout_s} s")
+            panel.cancel_button.click()
+            finished.wait(30)
+        made = finished.calls[0][1][0] if finished.calls else 0
+        finished.close()
+        self.report.tunes_generated += made
+        return made
+
+    # -- training ----------------------------------------------------------------------
+    def train_and_stop(self, steps_before_stop: int = 5, data: str = "celtic",
+                       fine_tune_from: str | None = None, timeout_s: float = 180) -> bool:
+        """Start training (tiny preset, or fine-tuning a model), confirm, Stop after a few
+        steps; True when the model trained so far was saved and the panel is idle again."""
+        panel = self.window.train_panel
+        panel.data_choice.setCurrentIndex(panel.data_choice.findData(data))
+        if fine_tune_from:
+            panel.refresh_models()
+            panel.finetune.click()
+            panel.base_model.setCurrentIndex(
+                panel.base_model.findText(fine_tune_from, Qt.MatchFlag.MatchStartsWith))
+        else:
+            panel.scratch.click()
+            panel.preset.setCurrentText("tiny")
+        panel.budget_unit.setCurrentText("steps")
+        panel.budget_value.setValue(100000)
+        saved = SignalCatcher(panel.model_saved)
+        self.log(f"train ({fine_tune_from or 'tiny'}) and stop after {steps_before_stop} steps")
+        panel.start_button.click()                 # the DialogWatcher presses Start training
+        if not wait_until(lambda: panel.last_step >= steps_before_stop or panel.state == "idle",
+                          timeout_s):
+            self.report.problems.append(f"training made no {steps_before_stop} steps")
+        self.log(f"stop training at step {panel.last_step}")
+        panel.stop_button.click()
+        ok = saved.wait(60) and wait_until(lambda: panel.state == "idle", 30)
+        saved.close()
+        if not ok:
+            self.report.problems.append(f"training stop did not save (state {panel.state})")
+        if fine_tune_from:
+            self.report.fine_tunes += ok
+        else:
+            self.report.trainings += ok
+        return ok
+
+    # -- settings ----------------------------------------------------------------------
+    def open_and_close_settings(self, theme: str = "light") -> bool:
+        """File > Settings, change the theme, press OK; True when the window applied it."""
+        self.log("settings")
+        applied = []
+        dialog = self.window.open_settings()
+        dialog.applied.connect(lambda: applied.append(1))
+        wait(100)
+        dialog.theme.setCurrentText(theme)
+        dialog.threads.setValue(1)
+        QTest.keyClick(dialog, Qt.Key.Key_Return)
+        wait_until(lambda: not dialog.isVisible(), 5)
+        return bool(applied) and dialog.result() == QDialog.DialogCode.Accepted
+
+    # -- measuring ---------------------------------------------------------------------
+    def jobs_idle(self) -> bool:
+        """No background job of the window is running (load, export, generate, train)."""
+        w = self.window
+        jobs = [*w._jobs, *w.transport._jobs, w.generate_panel.job, w.train_panel.job,
+                w.train_panel.sample_job]
+        return all(j is None or j.thread is None or j.thread.isFinished() for j in jobs)

@@ -1,0 +1,117 @@
+"""A person's session in the real window, about a minute long: the Celtic corpus and a folder
+of tune books clicked through (each tune engraved or a reason shown), playing with the piano
+roll and score following, seek, loop, instrument and tempo, every export format, a few
+Generate batches, training started and stopped, a fine-tune, Settings, quit and reopen.
+
+Units alone missed crashes that killed the window within seconds; this drives the whole
+window the way people do (tests/ui/session.py). Timings are printed (run with -s), never
+asserted; the asserts are what a person would notice: the window is alive, every tune shows
+music or says why, files are written, jobs end and leave no threads behind.
+"""
+
+import shutil
+import sys
+import time
+
+import pytest
+
+from tests.ui.helpers import BOOK, tiny_model, write_book
+from tests.ui.session import Session, sample_process, wait_until
+
+TUNES_TO_CLICK = 30
+THREAD_SLACK = 3     # Qt's and torch's pools may keep a thread or two parked
+
+
+def log_step(message):
+    sys.stderr.write(f"{time.strftime('%H:%M:%S')} {message}\n")
+
+
+def tune_books(folder):
+    """A folder of two tune books, one in a sub-folder, as a person keeps them."""
+    (folder / "reels").mkdir(parents=True)
+    write_book(folder, "session.abc", BOOK)
+    write_book(folder / "reels", "more.abc", BOOK.replace("The Kesh", "The Kesh Again"))
+    return folder
+
+
+@pytest.mark.slow
+def test_a_scripted_session_in_the_real_window(qapp, tmp_path):
+    models = tmp_path / "s" / "data" / "models"
+    models.mkdir(parents=True)
+    shutil.copy(tiny_model(), models / "tiny-reel.safetensors")
+    session = Session(tmp_path / "s", log=log_step)
+    report = session.report
+    try:
+        window = session.open_window()
+        threads_at_start = sample_process()[1]
+
+        # the Celtic corpus, clicked through from top to bottom
+        total = session.open_corpus("celtic")
+        assert total > 4000
+        for i in range(TUNES_TO_CLICK):
+            session.click_row(i * (total - 1) // (TUNES_TO_CLICK - 1))
+            assert session.alive()
+        assert report.engraved >= TUNES_TO_CLICK * 0.8, report.engrave_failed
+        assert not report.engrave_silent, report.engrave_silent
+        assert session.score_drawn()
+
+        # a folder of tune books, every tune clicked
+        assert session.open_folder(tune_books(tmp_path / "books")) == 6
+        for row in range(session.rows()):
+            assert session.click_row(row) == "engraved"
+
+        # playing: piano roll, seek, loop, another instrument and tempo, then the score
+        session.set_instrument(1)
+        reached = session.play(2.5, tab=2)
+        assert reached > 0.5 and window.tune_view.roll.isVisible()
+        session.seek(0.5)
+        session.toggle_loop()
+        session.set_instrument(3)
+        session.set_tempo(150)
+        session.play(2.0, tab=0)
+        assert window.tune_view.score.current_note() is not None   # the score follows
+        session.toggle_loop()
+        session.stop()
+
+        # every export format, through the Export menu
+        sizes = session.export_all(tmp_path / "exports")
+        assert sorted(sizes) == ["abc", "mid", "musicxml", "png", "svg", "wav"]
+        assert all(size > 0 for size in sizes.values()), sizes
+
+        # Generate: a few batches with the tiny model, one with the bundled model
+        session.choose_model("tiny-reel")
+        for count in (4, 4, 6):
+            assert session.generate(count) == count
+        assert session.choose_model("ceol-celtic")
+        assert session.generate(2, rhythm="jig") == 2
+        assert wait_until(lambda: window.tune_view.score.note_count() > 0, 30)
+
+        # Train from scratch and stop, three times; fine-tune once
+        for _ in range(3):
+            assert session.train_and_stop(steps_before_stop=3)
+        assert session.train_and_stop(steps_before_stop=2, fine_tune_from="tiny-reel")
+        assert session.open_and_close_settings(theme="light")
+
+        # jobs end and leave no threads behind; the app is alive and reported no error
+        assert wait_until(session.jobs_idle, 60)
+        assert wait_until(lambda: sample_process()[1] <= threads_at_start + THREAD_SLACK, 30), (
+            threads_at_start, sample_process()[1])
+        assert session.alive() and window.error_reporter.count == 0
+
+        # quit and reopen on the same paths: the library is intact
+        in_library = window.library.count()
+        session.quit()
+        again = session.open_window(warm_up=False)
+        assert again.library.count() == in_library
+        assert wait_until(lambda: again.tune_view.abc.strip() != "", 10)
+    finally:
+        session.finish()
+        rss, threads = sample_process()
+        print(f"\nsession: {report.tunes_clicked} tunes clicked, {report.engraved} engraved, "
+              f"{len(report.engrave_failed)} with a reason shown; {report.seconds_played:.1f} s "
+              f"played ({report.positions_followed} positions); {report.tunes_generated} "
+              f"generated; {report.trainings} trainings, {report.fine_tunes} fine-tune; worst "
+              f"GUI stall {session.stalls.worst * 1000:.0f} ms ({session.stalls.over_250ms} over "
+              f"250 ms; worst steps {session.worst_stalls()}); RSS {rss:.0f} MiB, threads {threads}; dialogs {session.dialogs.seen}; "
+              f"problems {report.problems}")
+    assert not report.problems, report.problems
