@@ -1,10 +1,10 @@
-"""The pieces the atomic file writers of app/music share (export.atomic_write, midi_file.save_bytes).
+"""Atomic file writing for app/music: `atomic_write(path, data)`, used by every writer.
 
-Both write to a hidden temporary file beside the target, named `.<name>.<pid>.<random><suffix>`,
-fsync it, give it the usual file mode and os.replace it over the target, so a process killed at
-any moment leaves the old file or the new one. This module names those temporary files, removes
-the ones killed writers left behind and makes the rename itself durable; it imports nothing
-from the rest of Ceol, so every writer can use it without an import cycle.
+It writes to a hidden temporary file beside the target, named `.<name>.<pid>.<random>.part`,
+fsyncs it, gives it the usual file mode and os.replaces it over the target, so a process killed
+at any moment leaves the old file or the new one; the rename itself is made durable, and the
+temporary files that killed writers left behind are removed by the next write. It imports only
+app.music.errors, so every writer (export, MIDI, WAV) can use it without an import cycle.
 """
 
 from __future__ import annotations
@@ -13,7 +13,12 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterable
 
+from app.music.errors import MusicError
+
+CHUNK_BYTES = 1 << 20
+TEMP_SUFFIX = ".part"
 STALE_AGE_S = 3600.0   # where a writer's process cannot be checked, a temp file this old is stale
 
 
@@ -93,3 +98,49 @@ def _alive(pid: int) -> bool:
     except OSError:
         return True  # it exists but belongs to another user
     return True
+
+
+def _write_chunks(handle, chunks: Iterable[bytes]) -> None:
+    for chunk in chunks:
+        handle.write(chunk)
+
+
+def atomic_write(path: str | os.PathLike, data: bytes | Iterable[bytes]) -> None:
+    """Write data to path through a temp file in the same folder and os.replace.
+
+    Raises MusicError naming the path when the folder is missing or unwritable or the disk
+    fills; the temp file is removed and an existing file at path is left untouched. The temp
+    file is fsynced before the rename, so a kill at any moment leaves the old or the new file;
+    temp files that killed writers left are removed by the next write (app.music.atomic).
+    """
+    path = Path(path)
+    chunks = [data[i:i + CHUNK_BYTES] for i in range(0, max(1, len(data)), CHUNK_BYTES)] \
+        if isinstance(data, (bytes, bytearray)) else data
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise MusicError("cannot write here: the folder does not exist", path=str(path))
+    try:
+        fd, tmp = make_temp(path, TEMP_SUFFIX)
+    except OSError as err:
+        raise MusicError(f"cannot write here: {err.strerror or err}", path=str(path)) from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            _write_chunks(handle, chunks)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, file_mode(path))
+        os.replace(tmp, path)
+    except OSError as err:
+        _remove(tmp)
+        raise MusicError(f"could not write the file: {err.strerror or err}", path=str(path)) from None
+    except BaseException:
+        _remove(tmp)
+        raise
+    finish(path, TEMP_SUFFIX)
+
+
+def _remove(tmp: str) -> None:
+    try:
+        os.unlink(tmp)
+    except OSError:
+        pass

@@ -241,7 +241,7 @@ def wav_bytes(pcm: Pcm) -> bytes:
 
 def write_wav(pcm: Pcm, out: str | os.PathLike | BinaryIO) -> None:
     """Write PCM as a WAV file: a path atomically (temp file + rename), or to a file object."""
-    from app.music.export import atomic_write
+    from app.music.atomic import atomic_write
 
     data = wav_bytes(pcm)
     if hasattr(out, "write"):

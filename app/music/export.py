@@ -15,59 +15,11 @@ import os
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
-from app.music import atomic
+from app.music.atomic import atomic_write
 from app.music.audio import RenderOptions
 from app.music.errors import MusicError
 
-CHUNK_BYTES = 1 << 20
-TEMP_SUFFIX = ".part"
 PROVENANCE_ORDER = ("model", "temperature", "top_k", "top_p", "seed", "prime", "date")
-
-
-def _write_chunks(handle, chunks: Iterable[bytes]) -> None:
-    for chunk in chunks:
-        handle.write(chunk)
-
-
-def atomic_write(path: str | os.PathLike, data: bytes | Iterable[bytes]) -> None:
-    """Write data to path through a temp file in the same folder and os.replace.
-
-    Raises MusicError naming the path when the folder is missing or unwritable or the disk
-    fills; the temp file is removed and an existing file at path is left untouched. The temp
-    file is fsynced before the rename, so a kill at any moment leaves the old or the new file;
-    temp files that killed writers left are removed by the next write (app.music.atomic).
-    """
-    path = Path(path)
-    chunks = [data[i:i + CHUNK_BYTES] for i in range(0, max(1, len(data)), CHUNK_BYTES)] \
-        if isinstance(data, (bytes, bytearray)) else data
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise MusicError("cannot write here: the folder does not exist", path=str(path))
-    try:
-        fd, tmp = atomic.make_temp(path, TEMP_SUFFIX)
-    except OSError as err:
-        raise MusicError(f"cannot write here: {err.strerror or err}", path=str(path)) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            _write_chunks(handle, chunks)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, atomic.file_mode(path))
-        os.replace(tmp, path)
-    except OSError as err:
-        _remove(tmp)
-        raise MusicError(f"could not write the file: {err.strerror or err}", path=str(path)) from None
-    except BaseException:
-        _remove(tmp)
-        raise
-    atomic.finish(path, TEMP_SUFFIX)
-
-
-def _remove(tmp: str) -> None:
-    try:
-        os.unlink(tmp)
-    except OSError:
-        pass
 
 
 def provenance_lines(provenance: Mapping[str, object] | None) -> list[str]:

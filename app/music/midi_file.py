@@ -22,7 +22,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import BinaryIO, NamedTuple, Sequence, Union
 
-from app.music import atomic
+from app.music.atomic import atomic_write
 from app.music.errors import MusicError
 from app.music.smf import Smf, note_count, parse_smf
 
@@ -244,27 +244,7 @@ def save_bytes(data: bytes, out: str | os.PathLike | BinaryIO) -> None:
     if hasattr(out, "write"):
         out.write(data)  # type: ignore[union-attr]
         return
-    path = Path(out)
-    try:
-        fd, tmp = atomic.make_temp(path, ".tmp")
-    except OSError as exc:
-        raise MusicError(f"cannot write: {exc.strerror or exc}", path=str(path)) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())  # on disk before the rename: a crash leaves old or new
-        os.chmod(tmp, atomic.file_mode(path))
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise MusicError(f"cannot write: {exc.strerror or exc}", path=str(path)) from None
-        raise
-    atomic.finish(path, ".tmp")
+    atomic_write(out, data)
 
 
 def _read_source(source: MidiSource) -> tuple[bytes, str | None]:

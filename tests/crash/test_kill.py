@@ -56,7 +56,7 @@ def test_exports_remove_temp_files_of_dead_writers(tmp_path):
     from app.music.export import export_tune
 
     tune = "X:1\nT:T\nM:4/4\nL:1/8\nK:D\nABcd efga|\n"
-    dead = [tmp_path / ".t.abc.999999999.x1.part", tmp_path / ".t.mid.999999999.x2.tmp"]
+    dead = [tmp_path / ".t.abc.999999999.x1.part", tmp_path / ".t.mid.999999999.x2.part"]
     alive = tmp_path / ".t.abc.1.x3.part"
     for path in (*dead, alive):
         path.write_bytes(b"half an export")

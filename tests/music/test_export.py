@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from app.music import export
+from app.music import atomic, export
 from app.music.audio import RenderOptions
 from app.music.errors import MusicError
 from app.music.export import export_tune
@@ -126,8 +126,8 @@ def test_full_disk_keeps_the_earlier_file(tmp_path, monkeypatch):
                 raise OSError(errno.ENOSPC, "No space left on device")
             handle.write(chunk)
 
-    monkeypatch.setattr(export, "CHUNK_BYTES", 64 * 1024)
-    monkeypatch.setattr(export, "_write_chunks", fill_disk)
+    monkeypatch.setattr(atomic, "CHUNK_BYTES", 64 * 1024)
+    monkeypatch.setattr(atomic, "_write_chunks", fill_disk)
     with pytest.raises(MusicError, match="No space left") as err:
         export_tune(TUNE, target)
     assert "t.wav" in str(err.value)
