@@ -319,7 +319,13 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _job_finished(self) -> None:
-        self._jobs = {j for j in self._jobs if not j.thread.isFinished() and j is not self.sender()}
+        # `finished` is queued from the worker, whose QThread may still be winding down: let it
+        # end before the last reference goes, or Qt aborts ("Destroyed while thread is still
+        # running"). It has already been told to quit, so this wait is short.
+        job = self.sender()
+        if job in self._jobs and job.thread is not None:
+            job.thread.wait(2000)
+        self._jobs = {j for j in self._jobs if not j.thread.isFinished()}
         if not self._jobs:
             self.progress.hide()
 

@@ -267,24 +267,35 @@ class Session:
         return self.window.library_panel.model.total
 
     def click_row(self, row: int, timeout_s: float = 60) -> str:
-        """Click a library row and wait until the tune is engraved (or a reason is shown).
+        """Click a library row and wait until that tune is engraved (or a reason is shown).
 
-        Returns "engraved", "failed: <the reason shown>" or "silent" (neither in time).
+        Returns "engraved", "failed: <the reason shown>", "silent" (neither in time) or
+        "unchanged" (the row was already the current one: nothing new to show).
         """
         panel, view = self.window.library_panel, self.window.tune_view
         table, model = panel.table, panel.model
         while model.rowCount() <= row and model.canFetchMore():
             model.fetchMore()
         index = model.index(row, 1)
+        if table.currentIndex().row() == row:
+            return "unchanged"
         table.scrollTo(index)
         score, roll = view.score, view.roll
-        outcome = SignalCatcher(score.engraved, score.failed)
+        # The views wait for typing to pause (a debounce timer) before drawing, and the
+        # score engraves on a worker: a result that lands before the timer fires belongs to
+        # the tune shown before. Only results after the timer's timeout are this tune's.
+        outcome = SignalCatcher(score._timer.timeout, score.engraved, score.failed)
         laid = SignalCatcher(roll.laidOut, roll.failed)
         title = model.data(index)
         self.log(f"click row {row}: {title}")
         QTest.mouseClick(table.viewport(), Qt.MouseButton.LeftButton,
                          Qt.KeyboardModifier.NoModifier, table.visualRect(index).center())
-        got = outcome.wait(timeout_s)
+
+        def settled():
+            kinds = [which for which, _ in outcome.calls]
+            return 0 in kinds and kinds[-1] != 0
+
+        got = wait_until(settled, timeout_s)
         laid.wait(5)
         outcome.close()
         laid.close()
@@ -293,7 +304,7 @@ class Session:
             self.report.engrave_silent.append(f"row {row} {title}")
             return "silent"
         which, args = outcome.calls[-1]
-        if which == 0:
+        if which == 1:
             self.report.engraved += 1
             return "engraved"
         reason = score.error_text() or str(args[0])

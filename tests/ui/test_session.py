@@ -9,9 +9,12 @@ asserted; the asserts are what a person would notice: the window is alive, every
 music or says why, files are written, jobs end and leave no threads behind.
 """
 
+import os
 import shutil
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +118,35 @@ def test_a_scripted_session_in_the_real_window(qapp, tmp_path):
               f"250 ms; worst steps {session.worst_stalls()}); RSS {rss:.0f} MiB, threads {threads}; dialogs {session.dialogs.seen}; "
               f"problems {report.problems}")
     assert not report.problems, report.problems
+
+
+DESCHEDULED_WORKER = """
+import pathlib, sys, tempfile, time
+from PySide6.QtCore import Qt
+from app.settings import AppPaths, Settings
+from app.ui.launch import create_window
+from app.workers import Job
+from tests.ui.session import wait
+
+d = pathlib.Path(tempfile.mkdtemp())
+app, window = create_window([], AppPaths(d, d / "logs"), Settings(d / "s.ini"))
+def slow_exit():                 # the worker thread is descheduled right after `finished`
+    time.sleep(0.5)
+for _ in range(2):
+    job = Job(lambda ctx: 1, name="open")
+    job.finished.connect(slow_exit, Qt.ConnectionType.DirectConnection)
+    window._run(job, "Opening...")
+    del job                      # as after File > Open: only the window holds the job
+    wait(1200)
+print("alive", window.progress.isHidden())
+window.shutdown()
+"""
+
+
+def test_a_finished_open_job_is_not_dropped_while_its_thread_still_runs():
+    # The session found it: under load, opening a file or corpus aborted the app with
+    # "QThread: Destroyed while thread 'open' is still running".
+    out = subprocess.run([sys.executable, "-c", DESCHEDULED_WORKER], capture_output=True,
+                         text=True, timeout=120, cwd=Path(__file__).resolve().parents[2],
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.returncode == 0 and out.stdout.split() == ["alive", "True"], out.stderr[-2000:]
