@@ -76,3 +76,41 @@ def test_fuzz_render_midi(data):
         pass
     finally:
         audio.MAX_RENDER_SECONDS = limit
+
+
+@st.composite
+def structured_midi(draw) -> bytes:
+    """A well-formed file with odd but legal content: any resolution, meter, key, tempo, and
+    notes anywhere (overlapping, zero-length, far apart, on any channel)."""
+    from tests.fuzz.raw_midi import meta, off, on, smf, track
+
+    tpb = draw(st.sampled_from([1, 3, 24, 96, 480, 960, 32767]))
+    head = []
+    if draw(st.booleans()):
+        head.append((0, meta(0x58, bytes([draw(st.integers(1, 32)), draw(st.integers(0, 6)), 24, 8]))))
+    if draw(st.booleans()):
+        head.append((0, meta(0x59, bytes([draw(st.integers(-7, 7)) & 0xFF, draw(st.integers(0, 1))]))))
+    if draw(st.booleans()):
+        head.append((0, meta(0x51, draw(st.integers(1, 0xFFFFFF)).to_bytes(3, "big"))))
+    notes = draw(st.lists(st.tuples(st.integers(0, tpb * 64), st.integers(0, tpb * 8),
+                                    st.integers(0, 127), st.sampled_from([0, 0, 0, 1, 9])),
+                          min_size=1, max_size=60))
+    events = []
+    for start, length, pitch, channel in notes:
+        events += [(start, 1, on(pitch, channel=channel)), (start + length, 0, off(pitch, channel))]
+    events.sort(key=lambda e: (e[0], e[1]))
+    body, now = [], 0
+    for tick, _, event in events:
+        body.append((tick - now, event))
+        now = tick
+    return smf(track(*head), track(*body), tpb=tpb)
+
+
+@fuzz_settings(60)
+@given(structured_midi(), st.booleans())
+def test_fuzz_structured_midi_to_abc(data, chords):
+    try:
+        abc = midi_to_abc(data, chords=chords)
+    except MusicError:
+        return
+    assert abc.startswith("X:1\n") and "\nK:" in abc
