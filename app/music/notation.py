@@ -204,7 +204,8 @@ def _fix_repeats(body: str) -> str:
             if c == "%":
                 break
             if c == "[" and i + 1 < len(line) and line[i + 1].isdigit():
-                after_ending, boundary = True, None
+                if line[i + 1] != "1":   # a first ending belongs to the section it ends
+                    after_ending, boundary = True, None
                 i += 2
                 continue
             match = _BAR_RE.match(line, i)
@@ -215,18 +216,23 @@ def _fix_repeats(body: str) -> str:
             at, i = line_start + i, match.end()
             ends_repeat, starts_repeat = token.startswith(":"), token.endswith(":")
             if ends_repeat and not is_open and ends and boundary is not None:
-                # verovio misreads "||:" and "|:" glued to a plain bar after a repeat
-                glued = body[boundary - 1:boundary] == "|" and body[boundary - 2:boundary] != ":|"
-                edits.append((boundary, boundary, " |:" if glued else "|:"))
-            if ends_repeat and starts_repeat and token != ":||:":
+                edits.append(_repeat_start(body, boundary))
+            ending = _ENDING_DIGIT_RE.match(line, i)
+            if ends_repeat and after_ending and not starts_repeat and not ending:
+                # ":|" after the last ending (O'Neill's "|1 ..:|2 ..:|") crashes verovio and
+                # repeats nothing: a double bar says the same
+                edits.append((at, at + len(token), "||" if token == ":|" else token[1:]))
+            elif ends_repeat and starts_repeat and token != ":||:":
                 edits.append((at, at + len(token), ":||:"))
             elif token == "||:":
                 edits.append((at, at + len(token), "|| |:"))
             if ends_repeat:
                 ends += 1
             is_open = starts_repeat
-            if _ENDING_DIGIT_RE.match(line, i):
+            if ending and (ends_repeat or ending.group(0).strip() != "1"):
                 after_ending, boundary = True, None
+            elif ending:
+                pass
             elif starts_repeat:
                 boundary = None
             elif ends_repeat or token in ("||", "|]", "[|") or after_ending:
@@ -234,6 +240,16 @@ def _fix_repeats(body: str) -> str:
     for start, end, text in sorted(edits, reverse=True):
         body = body[:start] + text + body[end:]
     return body
+
+
+def _repeat_start(body: str, at: int) -> tuple[int, int, str]:
+    """The edit that opens a repeat at `at`, written so verovio reads it: "|:" glued to a
+    plain bar ("||:", "|:|") crashes it too, so a plain bar there becomes the "|:" itself."""
+    start = at + len(body[at:]) - len(body[at:].lstrip(" \t"))
+    if body[start:start + 1] == "|" and body[start + 1:start + 2] not in ("|", "]", ":"):
+        return start, start + 1, "|:"
+    glued = body[at - 1:at] == "|" and body[at - 2:at] != ":|"
+    return at, at, " |:" if glued else "|:"
 
 
 # -- in the worker process --------------------------------------------------------------------

@@ -106,6 +106,9 @@ VEROVIO_BUGS = [
     ("X:1\nK:D\n|:A:|B:|\n", 2),
     ("X:1\nK:D\n|:A:|\nB|C:|\n", 3),
     ("X:1\nK:D\n|:A|1B:|2C|D|E:|\n", 5),
+    # SIGSEGV: a second part with endings but no |:, and a :| closing the last ending
+    ("X:1\nK:D\n|:A|1B:|2C||\nD|1E:|2F||\n", 6),
+    ("X:1\nK:D\n|:A|1B:|2C:|\n", 3),
     # SIGSEGV: ":|:" (end one repeat, start the next) and "||:" after a repeat
     ("X:1\nK:D\n|:A:|:B:|\n", 2),
     ("X:1\nK:D\n|:A:|B||:C:|\n", 3),
@@ -154,6 +157,10 @@ def test_verovio_bug_is_stepped_around(abc, notes):
     ("|:A|1B:|2C|\nD|E:|", "|:A|1B:|2C|\n|:D|E:|"),
     ("|:A|1B:|2C||D|E:|", "|:A|1B:|2C|| |:D|E:|"),
     ("|:A:|B||:C:|", "|:A:|B|| |:C:|"),
+    ("|:A|1B:|2C||\nD|1E:|2F||", "|:A|1B:|2C||\n|:D|1E:|2F||"),
+    ("|:A|1B:|2C:|", "|:A|1B:|2C||"),
+    ("|:A|1B:|2C:|3D||", "|:A|1B:|2C:|3D||"),   # a third ending: left to the fallback
+    (":|\n|F:|", ":|\n|:F:|"),
     ('A|[2"G"G|', 'A|[2 "G"G|'),
     ('"A:|" A|B:|', '"A:|" A|B:|'),          # bars inside chord symbols are text
     ("|:A:|B|:C:|", "|:A:|B|:C:|"),          # already right: untouched
