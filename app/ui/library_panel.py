@@ -176,7 +176,10 @@ class LibraryPanel(QWidget):
         combo = QComboBox()
         combo.setToolTip(tip)
         combo.setProperty("filter_name", name)
-        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # Sized for short values: a generated tune's long R: or M: text must not widen the
+        # Library dock until the sheet music is a sliver (the popup still shows it whole).
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(7)
         return combo
 
     def _add_actions(self) -> None:

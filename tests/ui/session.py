@@ -163,6 +163,7 @@ class Report:
     engrave_failed: list[str] = field(default_factory=list)   # one-line reasons shown
     engrave_silent: list[str] = field(default_factory=list)   # neither engraved nor a reason
     seconds_played: float = 0.0
+    play_refused: list[str] = field(default_factory=list)     # "Cannot play ..." messages
     positions_followed: int = 0
     exports: dict[str, int] = field(default_factory=dict)      # suffix -> bytes
     tunes_generated: int = 0
@@ -328,15 +329,19 @@ class Session:
         self.log(f"play {seconds} s on tab {tab}")
         transport, view = self.window.transport, self.window.tune_view
         view.setCurrentIndex(tab)
-        positions = SignalCatcher(transport.position_changed)
+        positions = SignalCatcher(transport.position_changed, transport.status)
         self.window.activateWindow()
         self.press(Qt.Key.Key_Space)
         if not transport.is_playing():              # focus in a widget that eats Space
             transport.play_button.click()
         wait(int(seconds * 1000))
-        reached = positions.calls[-1][1][0] if positions.calls else 0.0
-        self.report.positions_followed += len(positions.calls)
-        self.report.seconds_played += seconds
+        followed = [args[0] for which, args in positions.calls if which == 0]
+        refused = [args[0] for which, args in positions.calls
+                   if which == 1 and args[0].startswith("Cannot play")]
+        self.report.play_refused += refused[:1]
+        reached = followed[-1] if followed else 0.0
+        self.report.positions_followed += len(followed)
+        self.report.seconds_played += seconds if followed else 0.0
         positions.close()
         if transport.is_playing():
             transport.play_button.click()

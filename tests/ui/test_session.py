@@ -54,14 +54,14 @@ def test_a_scripted_session_in_the_real_window(qapp, tmp_path):
         for i in range(TUNES_TO_CLICK):
             session.click_row(i * (total - 1) // (TUNES_TO_CLICK - 1))
             assert session.alive()
-        assert report.engraved >= TUNES_TO_CLICK * 0.8, report.engrave_failed
+        assert report.engraved >= report.tunes_clicked * 0.8, report.engrave_failed
         assert not report.engrave_silent, report.engrave_silent
         assert session.score_drawn()
 
         # a folder of tune books, every tune clicked
         assert session.open_folder(tune_books(tmp_path / "books")) == 6
         for row in range(session.rows()):
-            assert session.click_row(row) == "engraved"
+            assert session.click_row(row) in ("engraved", "unchanged")   # row 0 is shown
 
         # playing: piano roll, seek, loop, another instrument and tempo, then the score
         session.set_instrument(1)
@@ -150,3 +150,45 @@ def test_a_finished_open_job_is_not_dropped_while_its_thread_still_runs():
                          text=True, timeout=120, cwd=Path(__file__).resolve().parents[2],
                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert out.returncode == 0 and out.stdout.split() == ["alive", "True"], out.stderr[-2000:]
+
+
+def test_a_long_rhythm_field_does_not_squash_the_sheet_music(qapp, tmp_path):
+    # The soak found it: generated tunes with R: fields like "e/l4f|fd ad2:" widened the
+    # Rhythm filter, hence the Library dock, until the sheet music was a sliver.
+    folder = tmp_path / "books"
+    folder.mkdir()
+    write_book(folder, "odd.abc", BOOK.replace("R:jig", "R:" + "e/l4f|fd ad2: " * 6))
+    session = Session(tmp_path / "s")
+    try:
+        window = session.open_window(warm_up=False)
+        assert session.open_folder(folder) == 3
+        assert window.library_panel.rhythm.count() == 4
+        wait_until(lambda: False, 0.3)
+        assert window.tune_view.width() > window.width() // 3, (
+            window.tune_view.width(), window.library_dock.width())
+    finally:
+        session.finish()
+
+
+def test_the_piano_roll_lays_tunes_out_off_the_gui_thread(qtbot, monkeypatch):
+    # The session found the window frozen for 1-4 s on each click with the piano roll there:
+    # music21 parsed and expanded the tune on the GUI thread. The latest tune wins.
+    import threading
+
+    from app.music import pianoroll
+    from app.ui.widgets.piano_roll import PianoRoll
+
+    threads = []
+    real = pianoroll.layout_abc
+    monkeypatch.setattr(pianoroll, "layout_abc",
+                        lambda text: threads.append(threading.current_thread()) or real(text))
+    roll = PianoRoll()
+    qtbot.addWidget(roll)
+    with qtbot.waitSignal(roll.laidOut, timeout=30000) as laid:
+        roll.show_abc_now(BOOK.split("\n\n")[0])
+        roll.show_abc_now(BOOK.split("\n\n")[1])
+    qtbot.waitUntil(lambda: len(threads) >= 1 and roll.roll_layout() is not None)
+    assert threading.main_thread() not in threads
+    assert laid.args[0] == len(roll.roll_layout().notes)
+    qtbot.wait(300)
+    assert roll.roll_layout().notes[0].pitch == real(BOOK.split("\n\n")[1]).notes[0].pitch

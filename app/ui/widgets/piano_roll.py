@@ -10,11 +10,14 @@ Public API (all the main window needs):
 - `select_note(index)` or a click on a bar selects a note: the label under the roll shows its
   pitch and ABC position, and `noteSelected(str text, int line, int column)` is emitted
   (line and column are 0 when the place in the ABC is not known).
-- Signals: `laidOut(int note_count)`, `failed(str message)`. Read-only: `roll_layout()` (a
+- Signals: `laidOut(int note_count)`, `failed(str message)`; the layout is made on a worker
+  thread (music21 takes seconds on a long tune), so wait on these. Read-only: `roll_layout()` (a
   `pianoroll.RollLayout` or None), `selected_text()`, `error_text()`.
 """
 
 from __future__ import annotations
+
+import atexit
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
@@ -22,6 +25,33 @@ from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from app.music.errors import MusicError
 from app.ui.widgets.follow import DEBOUNCE_MS, FollowsPlayback  # noqa: F401 (DEBOUNCE_MS: API)
+from app.workers import Job, start_job, wait_for
+
+_running: set[Job] = set()   # layouts alive until their thread ends, whatever becomes of the view
+
+
+@atexit.register
+def _wait_for_layouts() -> None:
+    for job in list(_running):
+        wait_for(job, 30000)
+
+
+def _layout_tune(context, text: str):
+    """Lay a tune out (music21 parses it and expands repeats: seconds for a long tune), on a
+    worker thread; return (RollLayout, tempo in quarter notes a minute or None), or the
+    MusicError that says why it cannot be shown."""
+    from app.music.audio import tune_tempo_qpm
+    from app.music.pianoroll import layout_abc
+
+    try:
+        lay = layout_abc(text)
+    except MusicError as err:
+        return err
+    try:
+        tempo = tune_tempo_qpm(text)
+    except MusicError:
+        tempo = None
+    return lay, tempo
 
 KEYS_WIDTH = 44     # the pitch labels at the left
 ROW_HEIGHT = 12
@@ -117,6 +147,10 @@ class PianoRoll(FollowsPlayback, QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._init_follow(self._lay_out)
+        self._serial = 0                  # the latest request; older layouts are dropped
+        self._pending: tuple[int, str] | None = None
+        self._job: Job | None = None
+        self._job_serial = 0
         self._canvas = _RollCanvas(self)
         self._scroll = QScrollArea()
         self._scroll.setWidget(self._canvas)
@@ -179,22 +213,47 @@ class PianoRoll(FollowsPlayback, QWidget):
 
     # -- internals ------------------------------------------------------------------------
     def _lay_out(self) -> None:
-        from app.music.audio import tune_tempo_qpm
-        from app.music.pianoroll import layout_abc
-
+        """Lay the tune out on a worker thread; the latest request wins."""
+        self._serial += 1
         if not self._abc.strip():
+            self._pending = None
             self._canvas.layout_data = None
             self._canvas.update()
             return
-        try:
-            lay = layout_abc(self._abc)
-        except MusicError as err:
-            self._error = str(err)
-            self._info.setText(f"Cannot show this tune: {err}")
-            self.failed.emit(str(err))
+        self._pending = (self._serial, self._abc)
+        if self._job is None:
+            self._start_next()
+
+    def _start_next(self) -> None:
+        global _running
+        serial, text = self._pending
+        self._pending = None
+        _running = {j for j in _running if not j.thread.isFinished()}
+        job = Job(_layout_tune, text, name="piano roll")
+        job.done.connect(self._laid_out)
+        job.failed.connect(self._layout_failed)
+        job.finished.connect(self._job_finished)
+        self._job, self._job_serial = job, serial
+        _running.add(job)
+        start_job(job)
+
+    @Slot()
+    def _job_finished(self) -> None:
+        job, self._job = self._job, None
+        if job is not None and job.thread is not None:
+            job.thread.wait(2000)     # it is quitting; let it end before it can be dropped
+        if self._pending is not None:
+            self._start_next()
+
+    @Slot(object)
+    def _laid_out(self, result) -> None:
+        if self._job_serial != self._serial:
+            return                    # a newer tune is on its way
+        if isinstance(result, MusicError):
+            self._layout_failed(str(result))
             return
+        lay, self._tempo = result
         self._error = ""
-        self._tempo = tune_tempo_qpm(self._abc)
         canvas = self._canvas
         canvas.layout_data, canvas.selected, canvas.cursor = lay, -1, None
         canvas.resize(canvas.sizeHint())
@@ -202,6 +261,14 @@ class PianoRoll(FollowsPlayback, QWidget):
                            "it is in the ABC.")
         canvas.update()
         self.laidOut.emit(len(lay.notes))
+
+    @Slot(str)
+    def _layout_failed(self, message: str) -> None:
+        if self._job_serial != self._serial:
+            return
+        self._error = message
+        self._info.setText(f"Cannot show this tune: {message}")
+        self.failed.emit(message)
 
     def wheelEvent(self, event) -> None:
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
