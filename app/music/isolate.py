@@ -30,7 +30,6 @@ import multiprocessing
 import signal
 import sys
 import threading
-import time
 import weakref
 from multiprocessing.connection import wait
 from typing import Any, Callable
@@ -125,29 +124,26 @@ class Worker:
         with self._lock:
             self._cancelled = False
             self._ensure_started()
+            process, conn = self._process, self._conn
             try:
-                self._conn.send((func, args, kwargs))
+                conn.send((func, args, kwargs))
             except (OSError, EOFError):
-                return self._failed(None)
+                return self._failed(process, None)
             except Exception as err:  # noqa: BLE001 - pickling the request failed
                 raise EngineError(f"cannot send this call to the worker: {err}") from None
-            deadline = None if timeout is None else time.monotonic() + timeout
-            while True:
-                left = None if deadline is None else max(0.0, deadline - time.monotonic())
-                ready = wait([self._conn, self._process.sentinel], left)
-                if self._conn in ready:
-                    try:
-                        kind, value = self._conn.recv()
-                    except (EOFError, OSError):
-                        return self._failed(None)
-                    except Exception as err:  # noqa: BLE001 - an exception we cannot rebuild
-                        raise EngineError(f"the worker's answer could not be read: {err}") from None
-                    if kind == "ok":
-                        return value
-                    raise value
-                if ready:  # the sentinel alone: the child is gone
-                    return self._failed(None)
-                return self._failed(timeout)
+            ready = wait([conn, process.sentinel], timeout)
+            if conn in ready:
+                try:
+                    kind, value = conn.recv()
+                except (EOFError, OSError):
+                    return self._failed(process, None)
+                except Exception as err:  # noqa: BLE001 - an exception we cannot rebuild
+                    raise EngineError(f"the worker's answer could not be read: {err}") from None
+                if kind == "ok":
+                    return value
+                raise value
+            # the sentinel alone: the child is gone; nothing ready: the time is up
+            return self._failed(process, None if ready else timeout)
 
     def cancel(self) -> bool:
         """Kill a running call from another thread; return whether a child was killed."""
@@ -220,8 +216,7 @@ class Worker:
         conn.close()
         self.restarts += 1
 
-    def _failed(self, timeout: float | None):
-        process = self._process
+    def _failed(self, process, timeout: float | None):
         cancelled = self._cancelled
         if timeout is not None and not cancelled:
             self._discard()
