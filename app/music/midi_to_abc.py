@@ -478,7 +478,8 @@ def _write_bar(items: list[_Item], key: Key, beat_units: Fraction) -> str:
             length = group[0].units
         else:
             p, q = ratio
-            n = len(group)
+            # r counts written notes: an item split into tied pieces is several of them.
+            n = sum(len(split_length(it.units)) for it in group)
             head = "(3" if (p, q, n) == (3, 2, 3) else f"({p}:{q}:{n}"
             text = head + _write_items(group, speller)
             length = sum((it.units for it in group), Fraction(0)) * q / p
