@@ -8,6 +8,7 @@ modules, on worker threads. Paths and settings are injected so tests use tempora
 from __future__ import annotations
 
 import logging
+from array import array
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
@@ -39,7 +40,11 @@ class MainWindow(QMainWindow):
         self.paths, self.settings = paths, settings
         self.library = Library(paths.library)
         self._jobs: set[Job] = set()
-        self._probabilities: dict[int, list[float]] = {}
+        self._probabilities: dict[int, array] = {}
+        # Re-reading the library for each generated tune (filters, counts) cost up to 2 s of
+        # frozen window per batch of 64; the tunes that follow the first are listed together.
+        self._generated_arrived = QTimer(self, singleShot=True, interval=200)
+        self._generated_arrived.timeout.connect(self._list_generated)
         self.setWindowIcon(QIcon(str(ICON_PATH)))
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
@@ -218,11 +223,17 @@ class MainWindow(QMainWindow):
         tune_id = self.library.add_tune(abc, source_kind="generated", title=title if "\nT:" not in
                                         "\n" + abc.split("K:", 1)[0] else None,
                                         source=provenance.get("model", ""), provenance=provenance)
-        if probabilities:
-            self._probabilities[tune_id] = probabilities
-        self.library_panel.show_source("generated", "")
+        if probabilities:   # 4 bytes a character: thousands of tunes keep their heat maps
+            self._probabilities[tune_id] = array("f", probabilities)
         if first:
+            self.library_panel.show_source("generated", "")
             self.library_panel.select_tune(tune_id)
+        else:   # the rest of a batch: one re-read of the library when they stop arriving
+            self._generated_arrived.start()
+
+    @Slot()
+    def _list_generated(self) -> None:
+        self.library_panel.reload()     # keeps the selection: the first tune stays shown
 
     @Slot(str)
     def store_training_sample(self, abc: str) -> None:
@@ -456,6 +467,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Save the layout, stop background work and close the library."""
         self.save_state()
+        self._generated_arrived.stop()
         self.library_panel.shutdown()
         self.tune_view.shutdown()
         self.transport.stop()

@@ -16,6 +16,7 @@ Paths and settings are temporary, so a user's own library and settings are never
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,8 +69,24 @@ class SignalCatcher:
 
 
 # -- watchers -----------------------------------------------------------------------------
+def _where(frame, depth: int = 3) -> str:
+    """The innermost few frames of Ceol's own code (app/, model/) on a stack, innermost last."""
+    places, innermost = [], None
+    while frame is not None and len(places) < depth:
+        path = frame.f_code.co_filename
+        innermost = innermost or f"{Path(path).name}:{frame.f_lineno} {frame.f_code.co_name}"
+        if "/app/" in path or "/model/" in path:
+            places.append(f"{Path(path).name}:{frame.f_lineno} {frame.f_code.co_name}")
+        frame = frame.f_back
+    return " < ".join(places) or innermost or "?"
+
+
 class StallMonitor:
-    """A timer every 20 ms; the longest gap between two ticks is the worst GUI stall."""
+    """A timer every 20 ms; the longest gap between two ticks is the worst GUI stall.
+
+    A watchdog thread looks at the GUI thread's Python stack whenever the timer is 250 ms
+    late, so each stall is counted against the code that held the GUI thread (`stacks`).
+    """
 
     def __init__(self, interval_ms: int = 20) -> None:
         self.interval = interval_ms / 1000
@@ -84,6 +101,25 @@ class StallMonitor:
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self._tick)
         self.timer.start()
+        self.stacks: dict[str, int] = {}
+        self._gui_thread = threading.main_thread().ident
+        self._running = True
+        threading.Thread(target=self._watch, name="stall watchdog", daemon=True).start()
+
+    def _watch(self) -> None:
+        sampled_at = None
+        while self._running:
+            time.sleep(0.05)
+            late = time.perf_counter() - self._last
+            if late > 0.25 and sampled_at != self._last:
+                sampled_at = self._last
+                frame = sys._current_frames().get(self._gui_thread)
+                where = _where(frame)
+                self.stacks[where] = self.stacks.get(where, 0) + 1
+
+    def top_stacks(self, n: int = 6) -> list[tuple[str, int]]:
+        """Where the GUI thread was when it stalled, most frequent first."""
+        return sorted(self.stacks.items(), key=lambda kv: -kv[1])[:n]
 
     def _tick(self) -> None:
         now = time.perf_counter()
@@ -105,6 +141,7 @@ class StallMonitor:
         self._last = time.perf_counter()
 
     def stop(self) -> None:
+        self._running = False
         self.timer.stop()
 
 

@@ -87,6 +87,9 @@ def test_a_scripted_session_in_the_real_window(qapp, tmp_path):
             assert session.generate(count) == count
         assert session.choose_model("ceol-celtic")
         assert session.generate(2, rhythm="jig") == 2
+        listed = window.library_panel.count_label    # every tune of every batch is listed
+        assert wait_until(lambda: listed.text() == f"{report.tunes_generated} tunes", 5), (
+            listed.text())
         assert wait_until(lambda: window.tune_view.score.note_count() > 0, 30)
 
         # Train from scratch and stop, three times; fine-tune once
@@ -115,7 +118,7 @@ def test_a_scripted_session_in_the_real_window(qapp, tmp_path):
               f"played ({report.positions_followed} positions); {report.tunes_generated} "
               f"generated; {report.trainings} trainings, {report.fine_tunes} fine-tune; worst "
               f"GUI stall {session.stalls.worst * 1000:.0f} ms ({session.stalls.over_250ms} over "
-              f"250 ms; worst steps {session.worst_stalls()}); RSS {rss:.0f} MiB, threads {threads}; dialogs {session.dialogs.seen}; "
+              f"250 ms; worst steps {session.worst_stalls()}; stalled in {session.stalls.top_stacks()}); RSS {rss:.0f} MiB, threads {threads}; dialogs {session.dialogs.seen}; "
               f"problems {report.problems}")
     assert not report.problems, report.problems
 
