@@ -1,0 +1,329 @@
+"""The long scripted session (a soak): a person using Ceol for half an hour, measured.
+
+Drives the real window with tests/ui/session.py, round after round until the time is up:
+click through the Celtic corpus (every tune engraved or a reason shown), play with the piano
+roll and the score following (seek, loop, instrument and tempo changes), export every format,
+generate big batches, train from scratch and stop (up to twenty times), fine-tune, open
+Settings, quit and reopen on the same paths. Every few seconds it writes resident memory,
+OS threads and the worst GUI-timer gap since the last row to a CSV, and at the end draws the
+memory curve as a PNG. Run it under Xvfb to see a real X window (screenshots with xwd):
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" python benchmarks/soak.py --minutes 25 \
+        --out runs/soak --plot docs/soak_memory.png --screenshots runs/soak/shots
+
+Targets (issue 10): resident memory grows less than 10% after warm-up (the first round), no
+thread leak, no crash, no GUI stall over 250 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import faulthandler
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+FIELDS = ("seconds", "rss_mib", "threads", "worst_gap_ms", "tunes_clicked", "tunes_generated",
+          "trainings", "phase")
+
+
+class Recorder:
+    """A CSV row every `every_s` seconds (a GUI timer), flushed at once so a crash keeps it."""
+
+    def __init__(self, session, path: Path, every_s: float) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.session, self.start = session, time.monotonic()
+        self.rows: list[dict] = []
+        self.phase = "start"
+        self.file = open(path, "w", newline="")
+        self.writer = csv.DictWriter(self.file, FIELDS)
+        self.writer.writeheader()
+        self.timer = QTimer()
+        self.timer.setInterval(int(every_s * 1000))
+        self.timer.timeout.connect(self.sample)
+        self.timer.start()
+
+    def sample(self) -> dict:
+        from tests.ui.session import sample_process
+
+        rss, threads = sample_process()
+        r = self.session.report
+        row = {"seconds": round(time.monotonic() - self.start, 1), "rss_mib": round(rss, 1),
+               "threads": threads,
+               "worst_gap_ms": round(self.session.stalls.take_recent() * 1000, 1),
+               "tunes_clicked": r.tunes_clicked, "tunes_generated": r.tunes_generated,
+               "trainings": r.trainings, "phase": self.phase}
+        self.rows.append(row)
+        self.writer.writerow(row)
+        self.file.flush()
+        return row
+
+    def close(self) -> None:
+        self.timer.stop()
+        self.file.close()
+
+
+def screenshot(folder: Path | None, name: str, window) -> None:
+    """The whole X screen (xwd) when there is one, else the window drawn by Qt."""
+    if folder is None:
+        return
+    from tests.ui.session import wait
+
+    wait(400)             # let the window paint what the last step changed
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{name}.png"
+    if os.environ.get("DISPLAY") and shutil.which("xwd") and shutil.which("convert"):
+        xwd = subprocess.run(["xwd", "-root", "-silent", "-display", os.environ["DISPLAY"]],
+                             capture_output=True, timeout=30)
+        subprocess.run(["convert", "xwd:-", str(target)], input=xwd.stdout, timeout=60)
+    elif window is not None:
+        window.grab().save(str(target))
+
+
+def plot(rows: list[dict], warm_up_s: float, path: Path) -> None:
+    """Resident memory and threads over time (matplotlib; QPainter when it is missing)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    minutes = [r["seconds"] / 60 for r in rows]
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return _plot_qt(rows, path)
+    fig, ax = plt.subplots(figsize=(9, 4.5), dpi=110)
+    ax.plot(minutes, [r["rss_mib"] for r in rows], color="#1f5fa8", label="resident memory")
+    ax.axvline(warm_up_s / 60, color="#999999", linestyle="--", label="end of warm-up")
+    ax.set_xlabel("minutes")
+    ax.set_ylabel("MiB")
+    twin = ax.twinx()
+    twin.plot(minutes, [r["threads"] for r in rows], color="#c46a00", alpha=0.6,
+              label="OS threads")
+    twin.set_ylabel("threads")
+    lines = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
+    ax.legend(lines, [ln.get_label() for ln in lines], loc="lower right")
+    ax.set_title("Ceol soak: a scripted session in the real window")
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+def _plot_qt(rows: list[dict], path: Path) -> None:
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QColor, QImage, QPainter, QPen
+
+    image = QImage(900, 450, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    top = max(r["rss_mib"] for r in rows) * 1.1
+    end = max(r["seconds"] for r in rows) or 1
+    painter = QPainter(image)
+    painter.setPen(QPen(QColor("#1f5fa8"), 2))
+    points = [QPointF(50 + 820 * r["seconds"] / end, 420 - 380 * r["rss_mib"] / top) for r in rows]
+    for a, b in zip(points, points[1:]):
+        painter.drawLine(a, b)
+    painter.setPen(QColor("black"))
+    painter.drawText(10, 20, f"resident memory, MiB (top {top:.0f}) over {end / 60:.1f} min")
+    painter.end()
+    image.save(str(path))
+
+
+def make_folder_of_books(folder: Path) -> Path:
+    from tests.ui.helpers import BOOK, write_book
+
+    (folder / "more").mkdir(parents=True, exist_ok=True)
+    write_book(folder, "session.abc", BOOK)
+    write_book(folder / "more", "book2.abc", BOOK.replace("The Kesh", "The Kesh (2)"))
+    return folder
+
+
+class Soak:
+    """The rounds of the long session."""
+
+    def __init__(self, args) -> None:
+        from tests.ui.helpers import tiny_model
+        from tests.ui.session import Session
+
+        self.args = args
+        self.out = Path(args.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.deadline = time.monotonic() + args.minutes * 60
+        root = Path(tempfile.mkdtemp(prefix="ceol-soak-"))
+        models = root / "data" / "models"
+        models.mkdir(parents=True)
+        shutil.copy(tiny_model(), models / "tiny-reel.safetensors")
+        self.books = make_folder_of_books(root / "books")
+        self.session = Session(root, log=self.log)
+        self.log_file = open(self.out / "soak.log", "w")
+        self.row = 0
+        self.round = 0
+        self.shots = Path(args.screenshots) if args.screenshots else None
+
+    def log(self, message: str) -> None:
+        self.log_file.write(f"{time.strftime('%H:%M:%S')} {message}\n")
+        self.log_file.flush()
+
+    def time_left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def phase(self, name: str) -> None:
+        self.recorder.phase = name
+        self.log(f"== {name}")
+
+    def run(self) -> dict:
+        s = self.session
+        s.open_window()
+        self.recorder = Recorder(s, self.out / "soak.csv", self.args.sample_every)
+        self.phase("corpus")
+        self.total = s.open_corpus("celtic")
+        s.open_folder(self.books)
+        s.open_corpus("celtic")
+        warm_up_s = None
+        threads_after_warm_up = None
+        while self.time_left() > 0:
+            self.one_round()
+            self.round += 1
+            if warm_up_s is None:
+                self._settle()
+                row = self.recorder.sample()
+                warm_up_s, threads_after_warm_up = row["seconds"], row["threads"]
+                rss_after_warm_up = row["rss_mib"]
+        self.phase("end")
+        self._settle()
+        end = self.recorder.sample()
+        alive = s.alive()
+        errors = s.window.error_reporter.count if s.window else -1
+        screenshot(self.shots, "zz-end", s.window)
+        s.finish()
+        self.recorder.close()
+        rows = self.recorder.rows
+        after = [r for r in rows if r["seconds"] >= warm_up_s]
+        summary = {
+            "minutes": round(end["seconds"] / 60, 1), "rounds": self.round,
+            "tunes_clicked": s.report.tunes_clicked, "engraved": s.report.engraved,
+            "engrave_failed": len(s.report.engrave_failed),
+            "engrave_silent": s.report.engrave_silent,
+            "seconds_played": round(s.report.seconds_played),
+            "play_refused": len(s.report.play_refused),
+            "play_refused_first": s.report.play_refused[:10],
+            "tunes_generated": s.report.tunes_generated, "trainings": s.report.trainings,
+            "fine_tunes": s.report.fine_tunes, "exports": s.report.exports,
+            "rss_after_warm_up_mib": rss_after_warm_up, "rss_end_mib": end["rss_mib"],
+            "rss_max_after_warm_up_mib": max(r["rss_mib"] for r in after),
+            "rss_growth_pct": round(100 * (end["rss_mib"] / rss_after_warm_up - 1), 1),
+            "threads_start": rows[0]["threads"], "threads_after_warm_up": threads_after_warm_up,
+            "threads_end": end["threads"],
+            "worst_gui_stall_ms": round(s.stalls.worst * 1000),
+            "stalls_over_250ms": s.stalls.over_250ms, "worst_steps_ms": s.worst_stalls(8),
+            "stalled_in": s.stalls.top_stacks(10), "window_alive_at_end": alive,
+            "unexpected_error_dialogs": errors, "dialogs_answered": len(s.dialogs.seen),
+            "problems": s.report.problems, "engrave_failures": s.report.engrave_failed[:50],
+        }
+        plot(rows, warm_up_s, Path(self.args.plot))
+        (self.out / "summary.json").write_text(json.dumps(summary, indent=1))
+        return summary
+
+    def _settle(self) -> None:
+        from tests.ui.session import wait_until
+
+        wait_until(self.session.jobs_idle, 120)
+        wait_until(lambda: False, 5)
+
+    def one_round(self) -> None:
+        from tests.ui.session import wait
+
+        s, n = self.session, self.round
+        self.phase(f"round {n}: click tunes")
+        s.open_corpus("celtic")
+        for i in range(self.args.tunes_per_round):
+            if self.time_left() < 0:
+                return
+            s.click_row(self.row % self.total)
+            self.row += self.args.stride
+            if i == 2 and n < 3:
+                screenshot(self.shots, f"r{n}-score", s.window)
+        self.phase(f"round {n}: play")
+        for _ in range(20):              # a tune that plays (some say why they cannot)
+            if s.play(1.5, tab=2) > 0:
+                break
+            s.click_row(self.row % self.total)
+            self.row += self.args.stride
+        for k in range(self.args.play_seconds // 10):
+            s.set_instrument(n + k)
+            s.set_tempo(0 if k % 2 else 90 + 20 * k)
+            if k == 1:
+                s.seek(0.4)
+                s.toggle_loop()
+            s.play(10, tab=2 if k % 3 != 2 else 0)
+            if k == 0 and n < 3:
+                s.window.tune_view.setCurrentIndex(2)
+                s.window.transport.play_button.click()
+                wait(1500)
+                screenshot(self.shots, f"r{n}-piano-roll", s.window)
+                s.window.transport.play_button.click()
+        if s.window.transport.loop.isChecked():
+            s.toggle_loop()
+        s.stop()
+        if n % 3 == 0:
+            self.phase(f"round {n}: export")
+            s.export_all(self.out / "exports")
+        self.phase(f"round {n}: generate")
+        s.choose_model("tiny-reel")
+        for _ in range(self.args.big_batches):
+            s.generate(64)
+        s.choose_model("ceol-celtic")
+        s.generate(4, rhythm=("reel", "jig", "hornpipe", "polka")[n % 4])
+        if n < 3:
+            screenshot(self.shots, f"r{n}-generated", s.window)
+        if s.report.trainings < 20:
+            self.phase(f"round {n}: train and stop")
+            for _ in range(min(self.args.trainings_per_round, 20 - s.report.trainings)):
+                s.train_and_stop(steps_before_stop=5)
+            if n < 2:
+                screenshot(self.shots, f"r{n}-training", s.window)
+        if n % 4 == 1:
+            self.phase(f"round {n}: fine-tune")
+            s.train_and_stop(steps_before_stop=3, fine_tune_from="tiny-reel")
+        if n % 3 == 1:
+            self.phase(f"round {n}: settings")
+            s.open_and_close_settings(theme=("light", "dark", "system")[n % 3])
+        if n % 4 == 3:
+            self.phase(f"round {n}: quit and reopen")
+            self._settle()
+            s.quit()
+            s.open_window()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--minutes", type=float, default=25)
+    parser.add_argument("--out", default="runs/soak")
+    parser.add_argument("--plot", default="docs/soak_memory.png")
+    parser.add_argument("--screenshots", default="")
+    parser.add_argument("--sample-every", type=float, default=5.0, help="seconds between rows")
+    parser.add_argument("--tunes-per-round", type=int, default=60)
+    parser.add_argument("--stride", type=int, default=1, help="rows between clicked tunes")
+    parser.add_argument("--play-seconds", type=int, default=60)
+    parser.add_argument("--big-batches", type=int, default=4, help="batches of 64 a round")
+    parser.add_argument("--trainings-per-round", type=int, default=3)
+    args = parser.parse_args(argv)
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    crash_log = open(Path(args.out) / "faulthandler.txt", "w")
+    faulthandler.enable(crash_log, all_threads=True)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY")
+                          else "xcb")
+    summary = Soak(args).run()
+    sys.stdout.write(json.dumps(summary, indent=1) + "\n")
+    return 0 if summary["window_alive_at_end"] and not summary["problems"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
