@@ -1,21 +1,19 @@
 """Find the music models the user can pick: bundled ones and those the user trained.
 
-Reading a model's metadata here parses only the safetensors header (8-byte length, JSON), so
-listing models and showing their metadata on hover never imports torch; loading the weights
-is left to `model.checkpoint.load_model` on a worker thread.
+Reading a model's metadata parses only the safetensors header (model.checkpoint_meta, the same
+checks the loader makes), so listing models and showing their metadata on hover never imports
+torch; loading the weights is left to `model.checkpoint.load_model` on a worker thread.
 """
 
 from __future__ import annotations
 
-import json
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from model.checkpoint_meta import read_metadata
 from model.errors import ModelError
 
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "resources" / "models"
-MAX_HEADER = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -48,20 +46,10 @@ class ModelInfo:
 
 
 def read_model_info(path: str | Path, bundled: bool = False) -> ModelInfo:
-    """Read a model file's metadata; ModelError when it is not a Ceol model."""
+    """Read a model file's metadata (the header only, no torch); ModelError when it is not a
+    Ceol model (model.checkpoint_meta does the checking, with the loader's own limits)."""
     path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            head = f.read(8)
-            n = struct.unpack("<Q", head)[0] if len(head) == 8 else 0
-            if not 2 <= n <= MAX_HEADER:
-                raise ModelError(f"{path}: not a Ceol model file")
-            header = json.loads(f.read(n))
-        meta = json.loads(header["__metadata__"]["ceol"])
-    except OSError as exc:
-        raise ModelError(f"{path}: cannot read the model file ({exc.strerror})") from exc
-    except (ValueError, KeyError, TypeError):
-        raise ModelError(f"{path}: not a Ceol model file") from None
+    meta = read_metadata(path)
     if "vocab" not in meta:
         raise ModelError(f"{path}: not a Ceol model file (no vocabulary)")
     return ModelInfo(path, bundled, meta)
