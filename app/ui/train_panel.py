@@ -27,9 +27,9 @@ from app.ui import jobs
 from app.ui.loss_plot import LossPlot
 from app.ui.model_files import list_models
 from app.workers import Job, start_job
+from model.config import DEFAULT_PRESET, PRESETS
 
 log = logging.getLogger(__name__)
-PRESETS = ("tiny", "laptop", "lab", "large")
 DATA_CHOICES = (("Celtic corpus (built-in)", "celtic"), ("Essen corpus (built-in)", "essen"),
                 ("Opened files", "files"), ("Selected tunes", "selected"))
 SAMPLE_EVERY_S = 20.0
@@ -110,10 +110,12 @@ class TrainPanel(QWidget):
         group.addButton(self.scratch)
         group.addButton(self.finetune)
         self.preset = QComboBox()
-        self.preset.addItems(PRESETS)
-        self.preset.setCurrentText("laptop")
-        self.preset.setToolTip("tiny: seconds (tests); laptop: ~15 min on a CPU; lab: the MIT "
-                               "recipe; large: for a GPU")
+        for name, preset in PRESETS.items():
+            self.preset.addItem(name)
+            self.preset.setItemData(self.preset.count() - 1, preset.note,
+                                    Qt.ItemDataRole.ToolTipRole)
+        self.preset.setCurrentText(DEFAULT_PRESET)
+        self.preset.setToolTip("; ".join(f"{name}: {p.note}" for name, p in PRESETS.items()))
         self.base_model = QComboBox()
         self.base_model.setToolTip("The model to fine-tune")
         row = QGridLayout()
@@ -222,7 +224,7 @@ class TrainPanel(QWidget):
 
     def preset_name(self) -> str:
         if self.finetune.isChecked():
-            return "laptop"
+            return DEFAULT_PRESET
         return self.preset.currentText()
 
     def base_model_path(self) -> str | None:
@@ -504,7 +506,7 @@ class TrainPanel(QWidget):
         self.run_name, self._request = saved["run_name"], saved["request"]
         if not Path(self._paths()[1]).exists():
             return
-        self.preset.setCurrentText(saved.get("preset", "laptop"))
+        self.preset.setCurrentText(saved.get("preset", DEFAULT_PRESET))
         self.last_step = int(saved.get("step", 0))
         self._set_state("paused")
         self.summary.setText(f"Training of {self._request.get('name', 'your tunes')} was paused "
