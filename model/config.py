@@ -135,18 +135,11 @@ TINY = Preset("tiny", ModelConfig(embedding_size=16, hidden_size=32, num_layers=
                           precision="fp32"),
               "tests and smoke runs: seconds on any CPU")
 
-# laptop (the default): aimed at the best held-out bits/char on a 2-core CPU in ~15 minutes. A
-# 1-layer 512 LSTM (1.3M weights) with bf16 autocast where the CPU has it (about 1.7x the fp32
-# rate at the same loss). Small batches of 128-char windows win on a CPU: at equal time (75 s
-# on the shared 2-core machine, Celtic corpus) batch 8 x 128 reached 1.69 held-out bits/char,
-# 16 x 128 1.76 and 32 x 192 2.12, at about the same characters per second, because more
-# updates beat bigger ones this early. Dropout 0.45: many passes over a 1 MB corpus over-fit a
-# weakly regularised model; in 3.9 minutes on the Celtic training split dropout 0.25 reached
-# 1.551 held-out bits/char, 0.35 1.540, 0.45 1.537 (width 640 with 0.3: 1.546, lr 6e-3: 1.552),
-# and in 7.6 minutes 0.1 over-fitted to 1.68 where 0.25 reached 1.59. Weight decay 0.1 (AdamW,
-# matrices only) with dropout 0.45 reached 1.480 in the same 3.9 minutes: decay, not dropout,
-# was what the 1 MB corpus needed. Clipping and a cosine schedule over the time budget; the best
-# validation snapshot is what gets saved.
+# laptop (the default): the best held-out bits/char on a 2-core CPU in ~15 minutes: a 1-layer
+# 512 LSTM, small batches of 128-char windows (more updates beat bigger ones this early), strong
+# regularisation for a 1 MB corpus (dropout, and AdamW weight decay on the matrices, which is
+# what helped most), a cosine schedule over the time budget. The variants measured are in
+# benchmarks/RESULTS.md ("Music model side by side").
 LAPTOP = Preset("laptop", ModelConfig(embedding_size=64, hidden_size=512, num_layers=1,
                                       dropout=0.45),
                 TrainConfig(seq_len=128, batch_size=8, learning_rate=4e-3, weight_decay=0.1,
