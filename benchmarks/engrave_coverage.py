@@ -114,6 +114,7 @@ def run_corpus(name: str, tunes: list[tuple[str, str]], baseline: bool) -> dict:
     routes: Counter[str] = Counter()
     fast_ms: list[float] = []
     fallbacks: list[str] = []
+    examples: dict[str, str] = {}      # reason -> the first tune that failed for it
     raw_deaths = raw_errors = 0
     start = time.perf_counter()
     for label, abc in tunes:
@@ -122,6 +123,7 @@ def run_corpus(name: str, tunes: list[tuple[str, str]], baseline: bool) -> dict:
             engraving = engrave(abc, label=label)
         except MusicError as err:
             reasons[one_line(err)] += 1
+            examples.setdefault(one_line(err), label)
             continue
         ms = (time.perf_counter() - t0) * 1000
         routes[engraving.route] += 1
@@ -149,7 +151,7 @@ def run_corpus(name: str, tunes: list[tuple[str, str]], baseline: bool) -> dict:
         "fallback": ok - routes[ROUTE_ABC],
         "fast_median_ms": round(statistics.median(fast_ms), 1) if fast_ms else None,
         "fast_p95_ms": round(fast_ms[int(0.95 * (len(fast_ms) - 1))], 1) if fast_ms else None,
-        "fallback_examples": fallbacks,
+        "fallback_examples": fallbacks, "reason_examples": examples,
         "seconds": round(time.perf_counter() - start, 1),
         **({"raw_verovio_deaths": raw_deaths, "raw_verovio_errors": raw_errors}
            if baseline else {}),
