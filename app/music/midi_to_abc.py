@@ -388,6 +388,13 @@ def _bars(notes: Sequence[Sound], bar: Fraction, pickup: Fraction,
             segments.append((now, note.onset, ()))
         segments.append((note.onset, note.onset + note.duration, note.pitches))
         now = note.onset + note.duration
+    # A short last bar must complete the pickup, as folk practice (and the checker) expects:
+    # pad it with a rest to that length, or to a whole bar when it is longer.
+    last_start = bounds[-2]
+    target = last_start + bar - pickup if pickup and end - last_start <= bar - pickup \
+        else bounds[-1]
+    if end < target and len(bounds) > 2:
+        segments.append((end, target, ()))
     index = 0
     for start, stop, pitches in segments:
         while start < stop:

@@ -23,7 +23,7 @@ def test_writes_bars_ties_rests_tuplets_chords_octaves_and_carried_accidentals()
     abc = midi_to_abc(write_midi(SMALL, title="Small", time_signature=(4, 4), key_signature="G",
                                  tempo_qpm=100))
     assert abc == ("X:1\nT:Small\nM:4/4\nL:1/8\nQ:1/4=100\nK:G\n"
-                   "GA B2 =ff g2- | g2 z2 C,2 (3c'ba | =F=f F^F [CEG]2 |]\n")
+                   "GA B2 =ff g2- | g2 z2 C,2 (3c'ba | =F=f F^F [CEG]2 z2 |]\n")
 
 
 def test_round_trip_of_the_written_abc_gives_the_same_notes():
@@ -206,3 +206,18 @@ def test_tuplet_counts_the_tied_pieces_it_covers():
     abc = midi_to_abc(data)
     assert "(3C,,2C,,8-C,,2" in abc
     assert not [p for p in check_tune(abc) if "too-long" in str(p)]
+
+
+def test_a_short_last_bar_is_padded_to_complete_the_pickup_or_the_bar():
+    """Fuzz find: a last bar that neither completes the pickup nor fills the bar was flagged
+    by the checker (bar-too-short)."""
+    from app.music.checker import check_tune
+
+    meter = track((0, meta(0x58, bytes([3, 2, 24, 8]))))
+    no_pickup = midi_to_abc(smf(meter, scale(4)))          # 3/4: one bar and one beat
+    assert no_pickup.rstrip().endswith("| E2 z4 |]")
+    pickup = track((0, meta(0x58, bytes([1, 2, 24, 8]))), (96, meta(0x58, bytes([3, 2, 24, 8]))))
+    with_pickup = midi_to_abc(smf(pickup, scale(5)))       # a one-beat pickup, one beat at the end
+    assert with_pickup.rstrip().endswith("| E2 z2 |]")
+    for abc in (no_pickup, with_pickup):
+        assert not [p for p in check_tune(abc) if "bar-too" in str(p)], abc
