@@ -46,8 +46,6 @@ def main() -> int:
         parser.error(f"unknown targets {', '.join(sorted(unknown))}")
     os.environ["CEOL_FUZZ_EXAMPLES"] = str(args.examples)
     os.environ["CEOL_FUZZ_KEEP_GOING"] = "1"
-    if args.seconds:
-        os.environ["CEOL_FUZZ_SECONDS"] = str(args.seconds)
     import logging
 
     logging.disable(logging.WARNING)   # music21's and Ceol's warnings about bad tunes
@@ -58,6 +56,9 @@ def main() -> int:
     for target in args.targets or list(TARGETS):
         start = time.perf_counter()
         for name in TARGETS[target]:
+            if args.seconds:   # the target's time is shared by its tests
+                os.environ["CEOL_FUZZ_SECONDS"] = str(args.seconds / len(TARGETS[target]))
+                fuzz.STARTED.pop(target, None)
             try:
                 getattr(tests, name)()
             except fuzz.TimeUp:
