@@ -32,6 +32,7 @@ class GarbageCollector:
         from PySide6.QtCore import QTimer
 
         self._gc = gc
+        self._frozen = False
         gc.disable()
         self.timer = QTimer(app)
         self.timer.setInterval(interval_ms)
@@ -43,7 +44,17 @@ class GarbageCollector:
         for generation in (2, 1, 0):
             if counts[generation] > thresholds[generation]:
                 self._gc.collect(generation)
+                if generation == 2:
+                    self._freeze_long_lived()
                 break
+
+    def _freeze_long_lived(self) -> None:
+        """Once torch and music21 are loaded, keep what survived a full collection out of the
+        later ones (gc.freeze, once): their ~200,000 objects made every full collection hold
+        the GUI thread for about a second, a stall every few seconds while tunes are shown."""
+        if not self._frozen and {"torch", "music21"} <= sys.modules.keys():
+            self._gc.freeze()
+            self._frozen = True
 
 
 HEADLESS_HINT = "the headless commands need no display: python main.py --help"
