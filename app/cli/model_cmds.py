@@ -189,7 +189,6 @@ def _train_configs(args):
 def run_train(args: argparse.Namespace) -> int:
     """Load the corpus, train, save the model and print a summary."""
     from app.music.corpus import load_corpus
-    from app.music.normalize import corpus_text
     from model.distributed import launched_by_torchrun
 
     if not args.out:
@@ -207,8 +206,8 @@ def run_train(args: argparse.Namespace) -> int:
     if is_main:
         for problem in corpus.problems:
             print(f"ceol train: skipped: {problem}", file=sys.stderr)
+    valid_tunes = None
     if getattr(args, "valid_data", None):
-        train_tunes = corpus.tunes
         valid_corpus = load_corpus(args.valid_data)
         if is_main:
             for problem in valid_corpus.problems:
@@ -218,18 +217,12 @@ def run_train(args: argparse.Namespace) -> int:
             from model.errors import ModelError
 
             raise ModelError(f"no tunes in the validation data {' '.join(args.valid_data)}")
-    else:
-        train_tunes, valid_tunes = corpus.split(args.valid_fraction)
-    from model.data import TrainData
+    from app.training_data import prepare_training_data
     from model.train import train
 
-    from app.music.bars import length_profile
-    from app.music.normalize import training_text
-
-    data = TrainData(corpus_text(train_tunes), corpus_text(valid_tunes), corpus.name,
-                     len(train_tunes),
-                     extra={"tune_lengths": length_profile([training_text(t)
-                                                            for t in train_tunes])})
+    prepared = prepare_training_data(corpus.tunes, corpus.name, valid_tunes=valid_tunes,
+                                     valid_fraction=args.valid_fraction, seq_len=config.seq_len)
+    data = prepared.for_model()
     stop = threading.Event()
     previous = _stop_on_interrupt(stop)
     bar = ProgressBar(enabled=is_main and not args.quiet)

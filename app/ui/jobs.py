@@ -13,7 +13,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app import training_data
 from app.music.errors import MusicError
+from app.training_data import TrainingData
 
 log = logging.getLogger(__name__)
 MAX_ABC_BYTES = 20 * 1024 * 1024     # larger "ABC" files are refused before reading
@@ -241,70 +243,23 @@ class _Cancelled:
         return bool(self.ctx.cancelled)
 
 
-@dataclass
-class TrainingData:
-    """Texts ready for model.train plus the summary shown before training starts."""
-
-    train_text: str
-    valid_text: str
-    name: str
-    tune_count: int
-    summary: dict
-    warnings: list[str]
-
-
-MIN_TRAIN_CHARS = 20_000       # below this a model learns little beyond the header layout
-MIN_TUNES = 20                 # fewer tunes than this: too little variety to learn from
-
-
 def prepare_training_data(ctx, sources: list[str], abcs: list[str], name: str,
                           base_model: str | None, seq_len: int) -> TrainingData:
     """Load tunes (corpora, files, or given ABC texts), split them and summarise them."""
     from app.music.corpus import load_corpus
-    from app.music.normalize import corpus_text
-    from app.music.stats import corpus_stats
     from app.music.tunebook import parse_tune_book
 
     ctx.progress(("Reading the tunes…",))
-    corpus = load_corpus(sources) if sources else None
-    tunes = list(corpus.tunes) if corpus else []
+    tunes = list(load_corpus(sources).tunes) if sources else []
     for abc in abcs:
         tunes.extend(parse_tune_book(abc).tunes)
-    if not tunes:
-        raise MusicError("no tunes to train on: choose a corpus, open files or select tunes")
-    from app.music.corpus import Corpus
-
-    train, valid = Corpus(tunes=tunes).split(0.1)
-    if not train:
-        train, valid = valid, []
-    train_text, valid_text = corpus_text(train), corpus_text(valid)
-    stats = corpus_stats(tunes).to_dict()
-    summary = {"tunes": len(tunes), "train_tunes": len(train), "valid_tunes": len(valid),
-               "characters": len(train_text) + len(valid_text),
-               "keys": stats.get("keys", {}), "meters": stats.get("meters", {})}
-    warnings = []
+    base_vocab = None
     if base_model:
         from app.ui.model_files import read_model_info
 
-        vocab = set(read_model_info(base_model).meta.get("vocab", []))
-        new = sorted(set(train_text) - vocab)
-        summary["new_characters"] = "".join(new)
-        if new:
-            warnings.append(f"{len(new)} characters are new to the model ({''.join(new)[:30]!r}); "
-                            "its vocabulary will grow")
-    if len(train_text) < seq_len + 1:
-        raise MusicError(f"the selection has only {len(train_text)} characters of music, fewer "
-                         f"than one training window ({seq_len + 1}); add more tunes")
-    if len(train_text) < MIN_TRAIN_CHARS:
-        warnings.append(f"only {len(train_text):,} characters: too little to learn much from "
-                        f"(aim for {MIN_TRAIN_CHARS:,} or more); the model will mostly memorise")
-    if len(tunes) < MIN_TUNES:
-        warnings.append(f"only {len(tunes)} tunes: too few to learn from (aim for {MIN_TUNES} "
-                        "or more)")
-    if not valid_text:
-        warnings.append("too few tunes to hold some back, so there is no validation loss")
-    summary["too_small"] = len(train_text) < MIN_TRAIN_CHARS or len(tunes) < MIN_TUNES
-    return TrainingData(train_text, valid_text, name, len(tunes), summary, warnings)
+        base_vocab = read_model_info(base_model).meta.get("vocab", [])
+    return training_data.prepare_training_data(tunes, name, base_vocab=base_vocab,
+                                               seq_len=seq_len)
 
 
 class _Throttle:
@@ -332,14 +287,13 @@ def run_training(ctx, data: TrainingData, preset_name: str, base_model: str | No
     from dataclasses import replace
 
     from model.config import preset
-    from model.data import TrainData
     from model.train import train
 
     chosen = preset(preset_name)
     config = replace(chosen.train, out_path=out_path, checkpoint_path=checkpoint_path,
                      checkpoint_interval=max(chosen.train.eval_interval, 10), threads=threads,
                      steps=steps or 10_000_000, minutes=minutes)
-    train_data = TrainData(data.train_text, data.valid_text, data.name, data.tune_count)
+    train_data = data.for_model()
     kwargs = {"model_config": chosen.model}
     if resume and Path(checkpoint_path).exists():
         kwargs["resume_from"] = checkpoint_path

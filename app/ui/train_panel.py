@@ -25,6 +25,7 @@ from app import settings as S
 from app.settings import AppPaths, Settings
 from app.ui import jobs
 from app.ui.loss_plot import LossPlot
+from app.training_data import TrainingData
 from app.ui.model_files import list_models
 from app.workers import Job, start_job
 from model.config import DEFAULT_PRESET, PRESETS
@@ -42,7 +43,7 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def summary_html(data: jobs.TrainingData, base_name: str | None = None) -> str:
+def summary_html(data: TrainingData, base_name: str | None = None) -> str:
     """The data summary as rich text: counts, top keys and meters, new characters, warnings."""
     s = data.summary
     keys = ", ".join(f"{k} {n}" for k, n in list(s["keys"].items())[:6]) or "–"
@@ -78,7 +79,7 @@ class TrainPanel(QWidget):
         self.job: Job | None = None
         self.sample_job: Job | None = None
         self.state = "idle"
-        self.data: jobs.TrainingData | None = None
+        self.data: TrainingData | None = None
         self.run_name = ""
         self.last_step = 0
         self.last_progress = None
@@ -267,7 +268,7 @@ class TrainPanel(QWidget):
         return self.job
 
     @Slot(object)
-    def _data_ready(self, data: jobs.TrainingData) -> None:
+    def _data_ready(self, data: TrainingData) -> None:
         self.data = data
         self.summary.setText(summary_html(data, self._base_name()))
         self.summary_ready.emit(dict(data.summary, warnings=data.warnings))
@@ -275,7 +276,7 @@ class TrainPanel(QWidget):
     def _base_name(self) -> str | None:
         return self.base_model.currentText() if self.finetune.isChecked() else None
 
-    def summary_box(self, data: jobs.TrainingData) -> QMessageBox:
+    def summary_box(self, data: TrainingData) -> QMessageBox:
         """The confirmation shown before training: the data summary, Start training / Cancel."""
         base = self._base_name()
         budget = f"{self.budget_value.value():g} {self.budget_unit.currentText()}"
@@ -290,7 +291,7 @@ class TrainPanel(QWidget):
         box.setDefaultButton(start)
         return box
 
-    def _ask_to_start(self, data: jobs.TrainingData) -> bool:
+    def _ask_to_start(self, data: TrainingData) -> bool:
         box = self.summary_box(data)
         box.exec()
         accepted = box.buttonRole(box.clickedButton()) == QMessageBox.ButtonRole.AcceptRole

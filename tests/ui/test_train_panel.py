@@ -109,6 +109,11 @@ def test_pause_waits_in_place_resume_carries_on_and_stop_saves(qtbot, window, tm
     assert picker.findData(saved.args[0]) >= 0
     qtbot.waitUntil(lambda: panel.state == "idle")
     assert window.library.count(Query(source_kind="file")) == 24
+    # The window prepares data with the CLI's service, so the model can draw tune lengths.
+    from model.checkpoint_meta import read_metadata
+
+    lengths = read_metadata(saved.args[0])["training"]["tune_lengths"]
+    assert lengths and all(isinstance(counts, dict) for counts in lengths.values())
 
 
 @pytest.mark.parametrize("paused", [False, True], ids=["training", "paused"])

@@ -1,0 +1,91 @@
+"""Preparing tunes for training: the one service the Train panel and `python main.py train` share.
+
+`prepare_training_data(tunes, ...)` splits the tunes (or takes a validation set given apart),
+writes the training and validation texts, measures the training tunes' lengths in bars by meter
+(stored in the model file so generation can draw lengths from it), and summarises the data for
+the confirmation the window shows before it trains: tunes, characters, keys, meters, characters
+new to a base model, and warnings when there is too little to learn from. `TrainingData.for_model()`
+gives what `model.train.train` takes. GUI-free; torch is imported only by `for_model`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from app.music.bars import length_profile
+from app.music.errors import MusicError
+from app.music.normalize import corpus_text, training_text
+
+MIN_TRAIN_CHARS = 20_000       # below this a model learns little beyond the header layout
+MIN_TUNES = 20                 # fewer tunes than this: too little variety to learn from
+
+
+@dataclass
+class TrainingData:
+    """Texts ready for training, their tune-length profile, and the summary shown before."""
+
+    train_text: str
+    valid_text: str
+    name: str
+    tune_count: int                     # tunes in the training text
+    tune_lengths: dict = field(default_factory=dict)   # {meter: {bars: count}} of those tunes
+    summary: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def for_model(self):
+        """Return the model.data.TrainData that model.train.train takes."""
+        from model.data import TrainData
+
+        return TrainData(self.train_text, self.valid_text, self.name, self.tune_count,
+                         extra={"tune_lengths": self.tune_lengths})
+
+
+def prepare_training_data(tunes: Sequence, name: str, *, valid_tunes: Sequence | None = None,
+                          valid_fraction: float = 0.1, base_vocab: Iterable[str] | None = None,
+                          seq_len: int = 0) -> TrainingData:
+    """Split `tunes` (app.music.tunebook.Tune objects) and write their training texts.
+
+    With `valid_tunes` the validation set is given apart and every tune of `tunes` trains;
+    otherwise `valid_fraction` of them is held back (none when there are too few). With
+    `base_vocab` (a model to fine-tune) the characters new to it are listed. Raises MusicError
+    when there are no tunes, or fewer characters than one training window of `seq_len`.
+    """
+    from app.music.corpus import Corpus
+    from app.music.stats import corpus_stats
+
+    tunes = list(tunes)
+    if not tunes:
+        raise MusicError("no tunes to train on: choose a corpus, open files or select tunes")
+    if valid_tunes is None:
+        train, valid = Corpus(tunes=tunes).split(valid_fraction)
+        if not train:
+            train, valid = valid, []
+    else:
+        train, valid = tunes, list(valid_tunes)
+    train_text, valid_text = corpus_text(train), corpus_text(valid)
+    if len(train_text) < seq_len + 1:
+        raise MusicError(f"the selection has only {len(train_text)} characters of music, fewer "
+                         f"than one training window ({seq_len + 1}); add more tunes")
+    stats = corpus_stats(tunes).to_dict()
+    summary = {"tunes": len(tunes), "train_tunes": len(train), "valid_tunes": len(valid),
+               "characters": len(train_text) + len(valid_text),
+               "keys": stats.get("keys", {}), "meters": stats.get("meters", {})}
+    warnings = []
+    if base_vocab is not None:
+        new = sorted(set(train_text) - set(base_vocab))
+        summary["new_characters"] = "".join(new)
+        if new:
+            warnings.append(f"{len(new)} characters are new to the model ({''.join(new)[:30]!r}); "
+                            "its vocabulary will grow")
+    if len(train_text) < MIN_TRAIN_CHARS:
+        warnings.append(f"only {len(train_text):,} characters: too little to learn much from "
+                        f"(aim for {MIN_TRAIN_CHARS:,} or more); the model will mostly memorise")
+    if len(tunes) < MIN_TUNES:
+        warnings.append(f"only {len(tunes)} tunes: too few to learn from (aim for {MIN_TUNES} "
+                        "or more)")
+    if not valid_text:
+        warnings.append("too few tunes to hold some back, so there is no validation loss")
+    summary["too_small"] = len(train_text) < MIN_TRAIN_CHARS or len(tunes) < MIN_TUNES
+    lengths = length_profile([training_text(t) for t in train])
+    return TrainingData(train_text, valid_text, name, len(train), lengths, summary, warnings)
