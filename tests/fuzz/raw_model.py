@@ -72,19 +72,18 @@ def _replace(value, path, new):
 
 
 def mutate_json(blob: bytes, pick) -> bytes:
-    """Replace one value in the header or in the Ceol metadata by a hostile one."""
+    """Replace one value in the header or in the Ceol metadata (the root too) by a hostile one."""
     header, body = split(blob)
-    meta = json.loads(header["__metadata__"]["ceol"])
-    target = meta if pick(0, 1) else header
+    in_meta = bool(pick(0, 1))
+    target = json.loads(header["__metadata__"]["ceol"]) if in_meta else header
     paths = list(_paths(target))
     path, _ = paths[pick(0, len(paths) - 1)]
-    new = HOSTILE_VALUES[pick(0, len(HOSTILE_VALUES) - 1)]
-    target = _replace(target, path, new)
-    if isinstance(target, dict) and "__metadata__" not in target:
-        header["__metadata__"]["ceol"] = json.dumps(meta)
-    elif not path:
-        header = target
-    return join(json.dumps(header).encode() if not isinstance(header, bytes) else header, body)
+    changed = _replace(target, path, HOSTILE_VALUES[pick(0, len(HOSTILE_VALUES) - 1)])
+    if in_meta:
+        header["__metadata__"]["ceol"] = json.dumps(changed)
+    else:
+        header = changed
+    return join(json.dumps(header).encode(), body)
 
 
 def mutate_model(blob: bytes, pick) -> bytes:
