@@ -164,7 +164,7 @@ def first_variation_seconds(tmp: Path, model: Path, shot: bool, count: int = 8,
     if warm:
         t0 = time.perf_counter()
         window.warm_up()
-        window.warm_up_thread.join(60)
+        window.warm_up_job.thread.wait(60_000)
         print(f"start-up warm-up: {time.perf_counter() - t0:.2f} s")
     gen = window.generate_panel
     gen.count.setValue(count)

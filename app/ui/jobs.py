@@ -9,6 +9,7 @@ file, which the window shows in its status bar or a dialog.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,9 +138,10 @@ def send_to_midi_port(ctx, abc: str, port: str, program: int, tempo: float | Non
 
 
 _loaded_models: dict[tuple, object] = {}
+_models_lock = threading.Lock()
 
 
-def warm_up(model_path: str | None, count: int = 8) -> float:
+def warm_up(ctx, model_path: str | None, count: int = 8) -> float:
     """Do once, off the GUI thread, what the first Generate and the first Play would pay for:
     import torch and music21, read the default model and prepare its sampling weights, start
     the engraver. Return the seconds it took. Errors are left to the real job to report."""
@@ -165,15 +167,19 @@ def warm_up(model_path: str | None, count: int = 8) -> float:
 
 
 def cached_model(model_path: str):
-    """Load a model file once; a changed or replaced file (new size or time) is read again."""
+    """Load a model file once; a changed or replaced file (new size or time) is read again.
+
+    Thread-safe: the warm-up and a Generate job asking at once load the file once, the second
+    waiting for the first."""
     from model.checkpoint import load_model
 
     stat = Path(model_path).stat()
     key = (model_path, stat.st_mtime_ns, stat.st_size)
-    if key not in _loaded_models:
-        _loaded_models.clear()          # keep one model in memory
-        _loaded_models[key] = load_model(model_path)
-    return _loaded_models[key]
+    with _models_lock:
+        if key not in _loaded_models:
+            _loaded_models.clear()          # keep one model in memory
+            _loaded_models[key] = load_model(model_path)
+        return _loaded_models[key]
 
 
 def generate_tunes(ctx, model_path: str, options: dict, headers: dict, prime: str) -> int:

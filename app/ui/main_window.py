@@ -40,6 +40,7 @@ class MainWindow(QMainWindow):
         self.paths, self.settings = paths, settings
         self.library = Library(paths.library)
         self._jobs: set[Job] = set()
+        self.warm_up_job: Job | None = None
         self._probabilities: dict[int, array] = {}
         # Re-reading the library for each generated tune (filters, counts) cost up to 2 s of
         # frozen window per batch of 64; the tunes that follow the first are listed together.
@@ -197,21 +198,19 @@ class MainWindow(QMainWindow):
     def opened_files(self) -> list[str]:
         return [s for k, s, _ in self.library.sources() if k == "file"]
 
-    @Slot(object)
-    def warm_up(self) -> None:
+    @Slot()
+    def warm_up(self) -> Job | None:
         """Start loading torch, music21, verovio and the chosen model in the background, so the
-        first Generate and the first Play do not wait for them (the window is already up)."""
-        import threading
-
-        from app.ui import jobs
-
-        if getattr(self, "warm_up_thread", None) is not None:
-            return
+        first Generate and the first Play do not wait for them (the window is already up).
+        Once per window; an ordinary job, so closing the window waits for it."""
+        if self.warm_up_job is not None:
+            return None
         info = self.generate_panel.current_model()
-        path = str(info.path) if info is not None else None
-        self.warm_up_thread = threading.Thread(target=jobs.warm_up, args=(path,),
-                                               name="ceol-warm-up", daemon=True)
-        self.warm_up_thread.start()
+        self.warm_up_job = Job(jobs.warm_up, str(info.path) if info is not None else None,
+                               name="warm-up")
+        self.warm_up_job.finished.connect(self._job_finished)
+        self._jobs.add(self.warm_up_job)
+        return start_job(self.warm_up_job)
 
     def store_generated(self, item) -> None:
         """Keep a generated tune in the library the moment it exists, and show the first ready."""
@@ -477,6 +476,6 @@ class MainWindow(QMainWindow):
             if panel:
                 panel.shutdown()
         for job in list(self._jobs):
-            if job.thread:
-                job.thread.wait(3000)
+            if job.thread:   # the warm-up cannot be interrupted mid-import: it ends in seconds
+                job.thread.wait(30_000 if job is self.warm_up_job else 3000)
         self.library.close()

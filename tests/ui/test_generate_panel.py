@@ -134,11 +134,9 @@ def test_warm_up_loads_what_the_first_generation_needs(qtbot, window):
     panel = window.generate_panel
     panel.model.setCurrentIndex(panel.model.findText("tiny-reel"))
     jobs._loaded_models.clear()
-    window.warm_up()
-    window.warm_up_thread.join(60)
-    assert not window.warm_up_thread.is_alive()
+    job = window.warm_up()
+    qtbot.waitUntil(lambda: job.thread.isFinished(), timeout=60000)
     assert "music21" in sys.modules and "torch" in sys.modules
     path = str(panel.current_model().path)
     assert any(key[0] == path for key in jobs._loaded_models)
-    window.warm_up()                      # once per window
-    assert not window.warm_up_thread.is_alive()
+    assert window.warm_up() is None       # once per window
