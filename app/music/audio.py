@@ -24,9 +24,9 @@ from app.music.synth import (DEFAULT_SAMPLE_RATE, MAX_RELEASE_S, Renderer, Synth
                              cached_soundfont)
 
 DEFAULT_TEMPO_QPM = 120.0
-# Render limits for MIDI files: a render peaks near 28 MB per minute of audio (float32 PCM, its
-# 16-bit copy and the WAV bytes), so 20 minutes, far past any set of tunes, stays near 560 MB;
-# the distinct note sounds the renderer keeps (release tails included) take 10 MB a minute.
+# Render limits for MIDI files: a render peaks near 35 MB per minute of audio (float32 PCM, its
+# 16-bit copy, the WAV bytes and the note sounds), so 20 minutes, far past any set of tunes,
+# stays under 700 MB; the distinct note sounds kept (release tails included) take 10 MB a minute.
 MAX_RENDER_SECONDS = 20 * 60
 MAX_RENDER_NOTES = 200_000
 MAX_VOICE_SECONDS = 20 * 60
