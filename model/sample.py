@@ -191,6 +191,13 @@ def _stepper(model: MusicLM, weights: str) -> _LSTMStepper:
     return cache[1][weights]
 
 
+def prepare_sampling(model: MusicLM, config: SampleConfig) -> None:
+    """Build now the sampling weights `config` will use (int8/bf16 copies, capability checks),
+    so the first generation does not pay for them. A no-op for cells other than LSTM."""
+    if model.config.cell == "lstm":
+        _stepper(model, weights_mode(model, config))
+
+
 def use_int8(model: MusicLM, config: SampleConfig) -> bool:
     """Tell whether sampling uses int8 recurrent weights (see SampleConfig.quantize)."""
     return weights_mode(model, config) == "int8"

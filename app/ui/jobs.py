@@ -153,14 +153,13 @@ def warm_up(ctx, model_path: str | None, count: int = 8) -> float:
 
         from app.music import notation
         from model.config import SampleConfig
-        from model.sample import _stepper, weights_mode
+        from model.sample import prepare_sampling
 
         notation.warm_up()
         if model_path:
             loaded = cached_model(model_path)
             model = loaded.model.to("cpu").eval()
-            if model.config.cell == "lstm":
-                _stepper(model, weights_mode(model, SampleConfig(count=count)))
+            prepare_sampling(model, SampleConfig(count=count))
     except Exception:  # noqa: BLE001 - a bad model or missing module is reported when used
         log.debug("warm-up stopped early", exc_info=True)
     return time.perf_counter() - start
