@@ -12,16 +12,18 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu,
                                QPushButton, QSlider, QSpinBox, QStyle, QToolButton, QWidget)
 
 from app.ui import jobs
-from app.ui.optional import call_first, missing_reason, optional
+from app.ui.widgets.audio_player import AudioPlayer, QtAudioSink
 from app.workers import Job, start_job
 
 log = logging.getLogger(__name__)
-PLAYER_MODULE = "app.ui.widgets.audio_player"
+# The instruments offered first (all are General MIDI programs in app.music.instruments).
+COMMON_INSTRUMENTS = ("fiddle", "flute", "tin whistle", "accordion", "piano", "harp",
+                      "uilleann pipes", "banjo", "guitar")
 EXPORT_FORMATS = (("MIDI", "mid"), ("WAV", "wav"), ("ABC", "abc"), ("MusicXML", "musicxml"),
                   ("SVG", "svg"), ("PNG", "png"))
 
@@ -58,46 +60,29 @@ class Transport(QWidget):
                 old.deleteLater()
             self.set_tune(self.abc, self.title, self.provenance)
 
-    def _make_player(self, device_name: str = ""):
-        module = optional(PLAYER_MODULE)
-        cls = None
-        for name in ("AudioPlayer", "Player", "TunePlayer"):
-            cls = cls or getattr(module, name, None) if module else None
-        if cls is None:
-            self._player_reason = ("Playback is not available yet: "
-                                   + (missing_reason(PLAYER_MODULE) or "no player class"))
-            return None
-        sink = self._sink_for(module, device_name)
+    def _make_player(self, device_name: str = "") -> AudioPlayer | None:
         try:
-            player = cls(self, sink=sink) if sink is not None else cls(self)
-        except TypeError:
-            player = cls()
-        except Exception as exc:
+            player = AudioPlayer(self, sink=self._sink_for(device_name))
+        except Exception as exc:   # no audio backend at all: the rest of the window works
             log.exception("cannot create the audio player")
             self._player_reason = f"Playback is not available: {exc}"
             return None
         self._player_reason = ""
-        for signal_name, slot in (("position_changed", self._player_position),
-                                  ("positionChanged", self._player_position),
-                                  ("state_changed", self._player_state),
-                                  ("stateChanged", self._player_state),
-                                  ("error", self._player_error), ("message", self._player_error)):
-            signal = getattr(player, signal_name, None)
-            if signal is not None and hasattr(signal, "connect"):
-                signal.connect(slot)
+        player.positionChanged.connect(self._player_position)
+        player.stateChanged.connect(self._player_state)
+        player.error.connect(self._player_error)
+        player.message.connect(self._player_error)
         return player
 
-    def _sink_for(self, module, device_name: str):
+    def _sink_for(self, device_name: str) -> QtAudioSink | None:
         """An audio sink on the named output, or None for the system default."""
-        if not device_name or not hasattr(module, "QtAudioSink"):
+        if not device_name:
             return None
-        try:
-            from PySide6.QtMultimedia import QMediaDevices
-        except ImportError:
-            return None
+        from PySide6.QtMultimedia import QMediaDevices
+
         for device in QMediaDevices.audioOutputs():
             if device.description() == device_name:
-                return module.QtAudioSink(device)
+                return QtAudioSink(device)
         self.status.emit(f"Audio device {device_name!r} is not there; using the default")
         return None
 
@@ -126,13 +111,7 @@ class Transport(QWidget):
         self.tempo.setToolTip("Tempo in quarter notes per minute (0 = the tune's own Q:)")
         self.instrument = QComboBox()
         self.instrument.setToolTip("The instrument that plays the tune")
-        instruments = optional("app.music.instruments")
-        names = ["fiddle", "flute", "tin whistle", "accordion", "piano", "harp", "uilleann pipes",
-                 "banjo", "guitar"]
-        if instruments is not None:
-            known = set(instruments.instrument_names())
-            names = [n for n in names if n in known] or sorted(known)[:20]
-        self.instrument.addItems(names)
+        self.instrument.addItems(COMMON_INSTRUMENTS)
         self.transpose = QSpinBox()
         self.transpose.setRange(-12, 12)
         self.transpose.setPrefix("transpose ")
@@ -201,10 +180,10 @@ class Transport(QWidget):
         try:
             if on:
                 opts = self.options()
-                call_first(self.player, ("play_abc", "play"), self.abc, **opts)
+                self.player.play_abc(self.abc, **opts)
                 self._start_midi_out()
             else:
-                call_first(self.player, ("pause",))
+                self.player.pause()
                 self._stop_midi_out()
         except Exception as exc:
             self.play_button.blockSignals(True)
@@ -240,10 +219,7 @@ class Transport(QWidget):
     def stop(self) -> None:
         self._stop_midi_out()
         if self.player is not None:
-            try:
-                call_first(self.player, ("stop",))
-            except Exception as exc:
-                log.warning("stop failed: %s", exc)
+            self.player.stop()
         self.play_button.blockSignals(True)
         self.play_button.setChecked(False)
         self.play_button.blockSignals(False)

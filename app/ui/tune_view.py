@@ -9,41 +9,21 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTabWidget, QToolTip, QWidget
+from PySide6.QtCore import QEvent, QTimer, Signal, Slot
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import QPlainTextEdit, QTabWidget, QToolTip, QWidget
 
+from app.music.checker import check_tune
 from app.ui.abc_highlighter import AbcHighlighter
-from app.ui.optional import call_first, missing_reason, optional
+from app.ui.widgets.piano_roll import PianoRoll
+from app.ui.widgets.score_view import ScoreView
 
 log = logging.getLogger(__name__)
-SCORE_MODULE = "app.ui.widgets.score_view"
-ROLL_MODULE = "app.ui.widgets.piano_roll"
-CHECKER_MODULE = "app.music.checker"
 
 
 def check_problems(abc: str) -> list[tuple[int, int, str]]:
-    """Return the checker's problems as (line, column, message); [] when no checker exists."""
-    checker = optional(CHECKER_MODULE)
-    if checker is None:
-        return []
-    problems = call_first(checker, ("check_tune", "check_abc", "check"), abc)
-    problems = getattr(problems, "problems", problems)
-    out = []
-    for p in problems or []:
-        line = getattr(p, "line", None) or 1
-        column = getattr(p, "column", None) or 0
-        message = getattr(p, "message", None) or str(p)
-        out.append((int(line), int(column), str(message)))
-    return out
-
-
-def _placeholder(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.setWordWrap(True)
-    label.setToolTip(text)
-    return label
+    """Return the checker's problems as (line, column, message)."""
+    return [(p.line or 1, p.column or 0, p.message) for p in check_tune(abc)]
 
 
 class TuneView(QTabWidget):
@@ -53,7 +33,7 @@ class TuneView(QTabWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tune_id = 0
-        self.score = self._widget(SCORE_MODULE, ("ScoreView",), "Sheet music")
+        self.score = ScoreView()
         self.editor = QPlainTextEdit()
         font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         font.setPointSize(max(font.pointSize(), 11))
@@ -61,7 +41,7 @@ class TuneView(QTabWidget):
         self.editor.setToolTip("The tune's ABC text: edit it and the score follows")
         self.editor.setPlaceholderText("Open a tune (Ctrl+O) or choose one in the library")
         self.highlighter = AbcHighlighter(self.editor.document())
-        self.roll = self._widget(ROLL_MODULE, ("PianoRoll", "PianoRollView"), "Piano roll")
+        self.roll = PianoRoll()
         self.addTab(self.score, "Sheet music")
         self.addTab(self.editor, "ABC")
         self.addTab(self.roll, "Piano roll")
@@ -74,17 +54,6 @@ class TuneView(QTabWidget):
         self.editor.viewport().installEventFilter(self)
         self._loading = False
         self._edited = False
-
-    def _widget(self, module: str, classes: tuple[str, ...], what: str) -> QWidget:
-        mod = optional(module)
-        for name in classes:
-            cls = getattr(mod, name, None) if mod else None
-            if cls is not None:
-                try:
-                    return cls()
-                except Exception:  # a broken widget must not take the window with it
-                    log.exception("cannot create %s.%s", module, name)
-        return _placeholder(f"{what} is not available yet.\n{missing_reason(module)}")
 
     @property
     def abc(self) -> str:
@@ -126,12 +95,7 @@ class TuneView(QTabWidget):
 
     def _render(self, abc: str) -> None:
         for widget in (self.score, self.roll):
-            if isinstance(widget, QLabel):
-                continue
-            try:
-                call_first(widget, ("set_abc", "setAbc", "show_abc", "load_abc"), abc)
-            except Exception as exc:  # the widget shows its own parse errors; log the rest
-                log.warning("cannot show the tune in %s: %s", type(widget).__name__, exc)
+            widget.set_abc(abc)     # each view shows its own message for a tune it cannot draw
         try:
             problems = check_problems(abc)
         except Exception as exc:
@@ -143,12 +107,9 @@ class TuneView(QTabWidget):
         self.problems_changed.emit(len(problems))
 
     def set_position(self, seconds: float) -> None:
-        """Follow the playback position in the score and piano roll, when they can."""
-        for widget in (self.score, self.roll):
-            for name in ("set_position", "setPosition", "set_playback_position"):
-                if hasattr(widget, name):
-                    getattr(widget, name)(seconds)
-                    break
+        """Follow the playback position in the score and piano roll."""
+        self.score.set_position(seconds)
+        self.roll.set_position(seconds)
 
     def eventFilter(self, obj, event) -> bool:
         if event.type() == QEvent.Type.ToolTip:
