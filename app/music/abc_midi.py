@@ -11,11 +11,13 @@ Tempo: `Q:` when the tune has one; else 110 dotted quarters a minute (165 qpm) f
 meters (6/8 jigs, 9/8 slip jigs, 12/8 slides) and 120 quarter notes a minute for everything else
 (4/4 and 2/2 reels at a steady session pace, 2/4 polkas, 3/4 waltzes, 3/2 hornpipes).
 
-Size: a tune longer than `limits.MAX_TUNE_BARS` bars (MusicXML: `MAX_MUSICXML_BARS`) or `limits.MAX_TUNE_CHARS` characters is
-refused before music21 sees it. For notes and MIDI the parse is lean: music21's ABC reader
-beams every bar and re-bars overlong bars, both in time that grows with the square of the
-tune's length (a 1,600-bar tune took a minute) and neither changes a note's pitch, onset or
-length, so `parse_abc(lean=True)` switches them off for the calling thread. MusicXML, which
+Size: a tune longer than `limits.MAX_TUNE_BARS` bars (MusicXML: `MAX_MUSICXML_BARS`) or
+`MAX_TUNE_CHARS` characters, or with a meter, unit length, note or rest music21 cannot take in
+that size (M:99999999/1 made it build a list of a hundred million beats), is refused before
+music21 sees it. For notes and MIDI the parse is lean: music21's ABC reader beams every bar and
+re-bars overlong bars, both in time that grows with the square of the tune's length (a
+1,600-bar tune took a minute) and neither changes a note's pitch, onset or length, so
+`parse_abc(lean=True)` switches them off for the calling thread. MusicXML, which
 shows the beams, parses in full.
 """
 
@@ -30,7 +32,8 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, BinaryIO, Union
 
 from app.music.errors import MusicError
-from app.music.limits import MAX_MUSICXML_BARS, MAX_TUNE_BARS, check_tune_size
+from app.music.limits import (MAX_MUSICXML_BARS, MAX_TUNE_BARS, check_tune_size,
+                              check_tune_values)
 from app.music.midi_file import NoteEvent, key_signature_name, save_bytes, write_midi
 
 if TYPE_CHECKING:
@@ -41,6 +44,7 @@ log = logging.getLogger(__name__)
 AbcSource = Union[str, "Tune"]
 COMPOUND_QPM = 165.0   # 110 dotted quarters per minute
 SIMPLE_QPM = 120.0
+MIN_QPM, MAX_QPM = 1.0, 1000.0   # a Q: outside these is ignored (MIDI files take 1-1000)
 
 _NOTE_RE = re.compile(r"(\^\^|\^|__|_|=)?([A-Ga-g])([,']*)")
 # Chord symbols and annotations ("Am"), decorations (!trill!, +trill+; a lone ! is a line break).
@@ -135,7 +139,7 @@ def prepare_abc(abc: str) -> tuple[str, list[int]]:
                 meter = _meter_of(line[2:])
             if field and line[0] == "K":
                 if not has_length:
-                    small = meter is not None and meter[0] / meter[1] < 0.75
+                    small = meter is not None and meter[1] > 0 and meter[0] / meter[1] < 0.75
                     out.append("L:1/16" if small else "L:1/8")
                     origin.append(index)
                 in_body = True
@@ -279,6 +283,11 @@ def parse_abc(source: AbcSource, label: str | None = None, *, expand_repeats: bo
     if not abc.strip():
         raise _error("empty ABC text", label, None)
     check_tune_size(abc, label, None if tune is None else tune.line, max_bars=max_bars)
+    try:
+        check_tune_values(abc)
+    except MusicError as exc:
+        line = exc.line if tune is None else _file_line(tune, abc, exc.line - 1)
+        raise MusicError(exc.message, path=label, line=line, column=exc.column) from None
     text, origin = prepare_abc(abc)
     try:
         score = _music21_parse(text, lean)
@@ -359,6 +368,8 @@ def abc_note_events(abc: AbcSource) -> list[NoteEvent]:
 def score_context(score) -> dict:
     """Return the first meter, key signature and tempo of a score: what the MIDI header holds.
 
+    A tempo that is zero or outside MIN_QPM-MAX_QPM is left out (the meter's default applies).
+
     Read it before expanding repeats: music21's expansion can drop the opening time signature.
     """
     from music21 import key, meter, tempo
@@ -377,8 +388,15 @@ def score_context(score) -> dict:
         found["key_sharps"] = ks.sharps
         found["minor"] = getattr(ks, "mode", "major") == "minor"
     mark = flat.getElementsByClass(tempo.MetronomeMark).first()
-    if mark is not None and mark.getQuarterBPM():
-        found["tempos"].append((Fraction(0), float(mark.getQuarterBPM())))
+    try:
+        qpm = mark.getQuarterBPM() if mark is not None else None
+    except (ArithmeticError, ValueError):   # Q:1/4=0 divides by zero inside music21
+        qpm = None
+    if qpm and MIN_QPM <= qpm <= MAX_QPM:
+        found["tempos"].append((Fraction(0), float(qpm)))
+    elif qpm:
+        log.warning("tempo %g quarter notes a minute ignored (outside %g-%g)", qpm, MIN_QPM,
+                    MAX_QPM)
     return found
 
 

@@ -12,6 +12,8 @@ air with many variations; the message gives the tune's size and the limit.
 from __future__ import annotations
 
 import os
+import re
+from fractions import Fraction
 
 from app.music.errors import MusicError
 
@@ -29,6 +31,13 @@ MAX_REPAIR_CHARS = 20_000
 # Seconds music21 may spend on one tune for `convert` (it runs in a worker process, killed after
 # that; a 2,000-bar tune takes about 4 s to MIDI and a 500-bar one 12 s to MusicXML).
 MAX_CONVERT_SECONDS = 120.0
+# Numbers music21 cannot take in any size: a meter of 99999999/1 makes it build a beat list of
+# that length (gigabytes), a note A99999999999999999999 hangs its MusicXML export.
+MAX_METER_BEATS = 64          # M: numerator (summed for 2+3+2/8)
+MAX_METER_UNIT = 128          # M: denominator
+MAX_NOTE_UNITS = 1024         # a note's or rest's length in unit note lengths (A1024)
+MAX_UNIT_LENGTH = Fraction(4)  # L: at most four whole notes
+MAX_MULTI_REST = MAX_TUNE_BARS  # Z99 rests for 99 bars
 
 
 def check_book_size(size: int, path: str | None = None) -> None:
@@ -65,6 +74,50 @@ def check_tune_size(abc: str, label: str | None = None, line: int | None = None,
     if len(abc) > MAX_TUNE_CHARS:
         raise MusicError(f"the tune has {len(abc):,} characters; Ceol converts tunes of at most "
                          f"{MAX_TUNE_CHARS:,} characters", path=label, line=line)
+
+
+def check_tune_values(abc: str) -> None:
+    """Raise MusicError (with the line in `abc`) for a meter, unit length, note length or
+    multi-bar rest too large for music21 (see the MAX_ constants above)."""
+    from app.music import abc_tokens as T
+
+    tokens = T.tokenize_tune(abc)
+    for tok in tokens.header + tokens.body:
+        if tok.kind in (T.FIELD, T.INLINE_FIELD):
+            letter, value = tok.value
+            problem = _meter_problem(value) if letter == "M" else \
+                _unit_problem(value) if letter == "L" else None
+        elif tok.kind in (T.NOTE, T.REST, T.CHORD_CLOSE) and tok.value > MAX_NOTE_UNITS:
+            problem = (f"the length of {tok.text[:40]} is over {MAX_NOTE_UNITS:,} unit note "
+                       "lengths, the most Ceol converts")
+        elif tok.kind == T.MULTI_REST and tok.value > MAX_MULTI_REST:
+            problem = f"a rest of {tok.value:,} bars is longer than a tune Ceol converts"
+        else:
+            continue
+        if problem:
+            raise MusicError(problem, line=tok.line, column=tok.column)
+
+
+def _meter_problem(value: str) -> str | None:
+    match = re.match(r"\s*(\d[\d+\s]*)/\s*(\d+)", value)
+    if not match:
+        return None
+    beats = sum(int(x) for x in re.findall(r"\d+", match.group(1)))
+    unit = int(match.group(2))
+    if 0 < beats <= MAX_METER_BEATS and 0 < unit <= MAX_METER_UNIT:
+        return None
+    return (f"the meter M:{value.strip()[:40]} is out of range; Ceol converts meters of 1 to "
+            f"{MAX_METER_BEATS} beats of 1/1 to 1/{MAX_METER_UNIT}")
+
+
+def _unit_problem(value: str) -> str | None:
+    match = re.match(r"\s*(\d+)\s*/\s*(\d+)", value)
+    if not match or int(match.group(2)) == 0:
+        return None     # music21 reports these itself
+    if Fraction(int(match.group(1)), int(match.group(2))) <= MAX_UNIT_LENGTH:
+        return None
+    return (f"the unit note length L:{value.strip()[:40]} is over {MAX_UNIT_LENGTH} whole "
+            "notes, the most Ceol converts")
 
 
 def count_bars(abc: str) -> int:

@@ -141,7 +141,8 @@ def abc_text(draw, seeds: list[str] | None = None, max_mutations: int = 4) -> st
 
 @st.composite
 def abc_bytes(draw) -> bytes:
-    """Draw mutated ABC text, encoded (UTF-8, UTF-8 with BOM, Latin-1, UTF-16), then byte-mutated."""
+    """Draw mutated ABC text, encoded (UTF-8 with or without BOM, Latin-1, UTF-16, cp1252), then
+    with a few bytes changed."""
     text = draw(abc_text())
     encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "latin-1", "utf-16", "cp1252"]))
     data = bytearray(text.encode(encoding, errors="replace"))

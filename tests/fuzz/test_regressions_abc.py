@@ -27,3 +27,33 @@ def test_the_checker_reports_and_the_repair_fixes_a_zero_length():
 def test_music21_dividing_by_zero_is_a_music_error():
     with pytest.raises(MusicError, match="divides by zero"):
         abc_note_events("X:1\nM:4/4\nL:1/8\nK:C\nA/0 B c d|\n")
+
+
+def tune_with(header: str = "", body: str = "ABcd|") -> str:
+    return f"X:1\nM:4/4\nL:1/8\n{header}K:C\n{body}\n"
+
+
+@pytest.mark.parametrize("abc, message", [
+    # music21 built a list of 99,999,999 beats (gigabytes, minutes)
+    ("X:1\nM:99999999/1\nL:1/8\nK:C\nABcd|\n", "the meter M:99999999/1 is out of range"),
+    (tune_with(body="AB[M:99999999/1]cd|"), "the meter M:99999999/1 is out of range"),
+    # the default unit length divided by the meter's zero denominator
+    ("X:1\nM:3/0\nK:C\nABcd|\n", "the meter M:3/0 is out of range"),
+    # music21's MusicXML export hung on a note of 10^20 units
+    (tune_with(body="A99999999999999999999 B|"), "is over 1,024 unit note lengths"),
+    (tune_with(body="A4294967296 B|"), "is over 1,024 unit note lengths"),
+    (tune_with(body="Z99999999|A|"), "a rest of 99,999,999 bars"),
+    ("X:1\nM:4/4\nL:99999/1\nK:C\nABcd|\n", "the unit note length L:99999/1 is over 4 whole"),
+])
+def test_numbers_music21_cannot_take_are_refused_with_the_line(abc, message):
+    with pytest.raises(MusicError, match=message) as info:
+        abc_note_events(abc)
+    assert info.value.line in (2, 3, 5)
+
+
+def test_a_zero_tempo_is_ignored_not_a_crash():
+    from app.music.abc_midi import abc_to_midi
+    from app.music.midi_file import read_midi
+
+    for tempo in ("0", "99999999999999999999"):
+        assert read_midi(abc_to_midi(tune_with(f"Q:1/4={tempo}\n"))).tempo_qpm == 120
