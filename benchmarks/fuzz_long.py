@@ -6,8 +6,9 @@
 Targets are the Hypothesis tests of tests/fuzz/test_fuzz_abc.py in their long mode (random,
 CEOL_FUZZ_EXAMPLES cases). A crash (any exception but MusicError, or a broken promise such as
 a repair that says ok while the checker still finds errors) is recorded and the run goes on;
-crashes are counted once per exception type and place in Ceol's code, and the first input of
-each is printed so it can become a regression test in tests/fuzz/test_regressions_abc.py.
+an example that runs past --hang seconds or past --memory-gb is a crash too (a hang, a
+MemoryError); crashes are counted once per exception type and place in Ceol's code, and the
+first input of each is printed so it can become a regression test in tests/fuzz/test_regressions_abc.py.
 """
 
 from __future__ import annotations
@@ -40,12 +41,21 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=100_000, help="cases per test")
     parser.add_argument("--seconds", type=float, default=0,
                         help="stop each target after this many seconds (0: no limit)")
+    parser.add_argument("--hang", type=int, default=60,
+                        help="an example running longer than this many seconds is a crash")
+    parser.add_argument("--memory-gb", type=float, default=4,
+                        help="address space limit; running out is a crash (MemoryError)")
     args = parser.parse_args()
     unknown = set(args.targets) - set(TARGETS)
     if unknown:
         parser.error(f"unknown targets {', '.join(sorted(unknown))}")
     os.environ["CEOL_FUZZ_EXAMPLES"] = str(args.examples)
     os.environ["CEOL_FUZZ_KEEP_GOING"] = "1"
+    os.environ["CEOL_FUZZ_EXAMPLE_SECONDS"] = str(args.hang)
+    import resource
+
+    limit = int(args.memory_gb * 2 ** 30)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     import logging
 
     logging.disable(logging.WARNING)   # music21's and Ceol's warnings about bad tunes

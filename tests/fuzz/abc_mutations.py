@@ -7,12 +7,14 @@ deletes or duplicates ranges and lines, splices two tunes, adds header fields wi
 broken values (L:, M:, Q:, K:), inserts huge numbers after notes and tuplets, and changes line
 endings. Long mode: CEOL_FUZZ_EXAMPLES sets the examples per target and turns derandomisation
 off; CEOL_FUZZ_KEEP_GOING=1 records failures in `FAILURES` instead of stopping at the first, and
-CEOL_FUZZ_SECONDS stops a target after that many seconds (both for benchmarks/fuzz_long.py).
+CEOL_FUZZ_SECONDS stops a target after that many seconds, CEOL_FUZZ_EXAMPLE_SECONDS records an
+example that runs longer as a hang (all for benchmarks/fuzz_long.py).
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import time
 import traceback
 from collections import Counter
@@ -188,6 +190,10 @@ def guard(target: str, func, *args) -> None:
     if not os.environ.get("CEOL_FUZZ_KEEP_GOING"):
         func(*args)
         return
+    hang = int(os.environ.get("CEOL_FUZZ_EXAMPLE_SECONDS") or 0)
+    if hang:
+        signal.signal(signal.SIGALRM, _hung)
+        signal.alarm(hang)
     try:
         func(*args)
     except Exception as exc:  # noqa: BLE001 - recording every kind of crash is the point
@@ -195,3 +201,10 @@ def guard(target: str, func, *args) -> None:
         where = f"{frames[-1].filename.split('/app/')[-1]}:{frames[-1].lineno}" if frames else "?"
         key = f"{type(exc).__name__} at app/{where}"
         FAILURES.setdefault(target, {}).setdefault(key, (repr(args)[:2000], str(exc)[:300]))
+    finally:
+        if hang:
+            signal.alarm(0)
+
+
+def _hung(signum, frame):
+    raise TimeoutError("one example ran past CEOL_FUZZ_EXAMPLE_SECONDS")
