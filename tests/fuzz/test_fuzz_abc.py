@@ -38,7 +38,7 @@ def _tokenizer(text: str) -> None:
             assert isinstance(tok.value, tuple) and len(tok.value) == 2, tok
 
 
-@fuzz_settings(600)
+@fuzz_settings(300)
 @given(abc_text())
 def test_tokenizer_never_raises(text):
     guard("tokenizer", _tokenizer, text)
@@ -66,13 +66,13 @@ def _tunebook_bytes(data: bytes) -> None:
         tune.abc()
 
 
-@fuzz_settings(400)
+@fuzz_settings(200)
 @given(abc_text())
 def test_tunebook_splits_text_or_raises_music_error(text):
     guard("tunebook", _tunebook_text, text)
 
 
-@fuzz_settings(300)
+@fuzz_settings(200)
 @given(abc_bytes())
 def test_tunebook_reads_bytes_or_raises_music_error(data):
     guard("tunebook", _tunebook_bytes, data)
@@ -89,7 +89,7 @@ def _normalize(text: str) -> None:
     assert len(split_generated_text(corpus_text(tunes))) == len(tunes)
 
 
-@fuzz_settings(400)
+@fuzz_settings(200)
 @given(abc_text())
 def test_normalize_writes_one_piece_per_tune(text):
     guard("normalize", _normalize, text)
@@ -101,7 +101,7 @@ def _checker(text: str) -> None:
         assert problem.code and problem.message and 1 <= problem.line <= lines, problem
 
 
-@fuzz_settings(400)
+@fuzz_settings(200)
 @given(abc_text())
 def test_checker_returns_problems(text):
     guard("checker", _checker, text)
@@ -115,7 +115,7 @@ def _repair(text: str) -> None:
         assert repair_tune(result.text).ok
 
 
-@fuzz_settings(150)
+@fuzz_settings(80)
 @given(abc_text())
 def test_repair_returns_text_the_checker_accepts_or_says_not_ok(text):
     guard("repair", _repair, text)
