@@ -26,7 +26,8 @@ from app.music.errors import EngineCancelled, MusicError
 
 DEFAULT_SCALE = 40          # verovio's zoom in percent: 40 gives ~18 px between staff lines
 DEFAULT_WIDTH_PX = 900
-ENGRAVE_TIMEOUT = 20.0      # seconds one route may take in the worker before it is stopped
+ENGRAVE_TIMEOUT = 20.0      # seconds verovio's ABC route may take in the worker
+FALLBACK_TIMEOUT = 60.0     # the MusicXML route: music21 takes 10 s and more on a long tune
 ROUTE_ABC, ROUTE_MUSICXML = "abc", "musicxml"
 VEROVIO_READS = ("unsupported-decoration", "unsupported-rest")  # music21 drops H, x; verovio not
 _toolkit = None             # in the worker process only
@@ -132,7 +133,7 @@ def engrave(abc: str, *, width_px: int = DEFAULT_WIDTH_PX, scale: int = DEFAULT_
             raise
         try:
             pages, timemap = worker.call(_render_musicxml, abc, options, label,
-                                         timeout=ENGRAVE_TIMEOUT)
+                                         timeout=FALLBACK_TIMEOUT)
         except MusicError as second:
             raise MusicError(f"{first.message}; the MusicXML route failed too: "
                              f"{second.message}", path=label) from None
