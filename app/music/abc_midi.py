@@ -107,10 +107,10 @@ def _meter_of(text: str) -> tuple[int, int] | None:
     text = text.strip()
     if text in ("C", "C|"):
         return (4, 4) if text == "C" else (2, 2)
-    match = re.match(r"(\d+)(?:\+\d+)*\s*/\s*(\d+)", text)
+    match = re.match(r"(\d{1,9})(?:\+\d{1,9})*\s*/\s*(\d{1,9})(?!\d)", text)
     if not match:
         return None
-    num = sum(int(x) for x in re.findall(r"\d+", text.split("/")[0]))
+    num = sum(int(x) for x in re.findall(r"\d+", match.group(0).split("/")[0]))
     return num, int(match.group(2))
 
 

@@ -123,8 +123,8 @@ def tokenize_line(text: str, line: int, column: int = 1) -> list[Token]:
         value: object = None
         if kind == "space" or kind == "comment":
             kind = SPACE if kind == "space" else COMMENT
-        elif kind in _LENGTH_GROUPS and _divides_by_zero(m.group(_LENGTH_GROUPS[kind])):
-            kind, value = ERROR, ("zero-length", f"the length of {tok} divides by zero")
+        elif kind in _LENGTH_GROUPS and _length_problem(m.group(_LENGTH_GROUPS[kind])):
+            kind, value = ERROR, _length_problem(m.group(_LENGTH_GROUPS[kind]))
         elif kind == "note":
             kind, value = NOTE, length_multiplier(m.group("note_len"))
         elif kind == "bar_all":
@@ -164,16 +164,26 @@ def tokenize_line(text: str, line: int, column: int = 1) -> list[Token]:
     return tokens
 
 
-# Groups of _BODY whose text ends in a note length, and the sub-group holding the length.
+# Groups of _BODY whose text ends in a note length (or a bar count), and the sub-group holding it.
 _LENGTH_GROUPS = {"note": "note_len", "rest": "rest_len", "chord_close": "chord_len",
-                  "invisible_rest": "invisible_rest"}
+                  "invisible_rest": "invisible_rest", "multi_rest": "bars"}
+_MAX_DIGITS = 9   # longer numbers are not music (and Python refuses int() past 4,300 digits)
 
 
-def _divides_by_zero(length: str) -> bool:
-    """Tell whether a length like "/0" or "3//00" has a zero denominator."""
+def _length_problem(length: str) -> tuple[str, str] | None:
+    """Return (code, message) for a length like "/0" or "99999999999", else None."""
+    digits = re.findall(r"\d+", length)
+    if any(len(run) > _MAX_DIGITS for run in digits):
+        return "huge-length", f"the number in {_short(length)} is too large"
     _, slash, tail = length.partition("/")
     tail = tail.lstrip("/")
-    return bool(slash and tail) and int(tail) == 0
+    if slash and tail and int(tail) == 0:
+        return "zero-length", f"the length {length} divides by zero"
+    return None
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 20 else text[:17] + "..."
 
 
 _SIMPLE = {"chord_open": CHORD_OPEN, "grace_open": GRACE_OPEN, "grace_close": GRACE_CLOSE,

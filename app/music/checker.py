@@ -40,8 +40,8 @@ class Problem:
         return f"{self.line}:{self.column}: {self.severity}: {self.message} [{self.code}]"
 
 
-_METER = re.compile(r"(?:C\|?|none|[1-9]\d*(?:\+[1-9]\d*)*/(?:1|2|4|8|16|32|64))$")
-_UNIT = re.compile(r"([1-9]\d*)/(1|2|4|8|16|32|64)$")
+_METER = re.compile(r"(?:C\|?|none|[1-9]\d{0,3}(?:\+[1-9]\d{0,3})*/(?:1|2|4|8|16|32|64))$")
+_UNIT = re.compile(r"([1-9]\d{0,3})/(1|2|4|8|16|32|64)$")
 _MODES = ("", "m", "maj", "major", "min", "minor", "ion", "ionian", "dor", "dorian", "phr",
           "phrygian", "lyd", "lydian", "mix", "mixolydian", "aeo", "aeolian", "loc", "locrian")
 _KEY = re.compile(r"(?:(?P<tonic>[A-G][#b]?)[ \t]*(?P<mode>(?i:%s)(?![A-Za-z=])|)|HP|Hp|none)"
@@ -49,6 +49,11 @@ _KEY = re.compile(r"(?:(?P<tonic>[A-G][#b]?)[ \t]*(?P<mode>(?i:%s)(?![A-Za-z=])|
 _KEY_EXTRA = re.compile(
     r"(?:[_^=][a-gA-G]|(?:clef|middle|transpose|octave|stafflines|staffscale|m)=\S+"
     r"|(?:treble|bass|alto|tenor|baritone|perc|none)(?:[+-]8)?\d?)$")
+
+
+def _short(value: str) -> str:
+    """Cut a field value for a message (a generated header can hold thousands of digits)."""
+    return value if len(value) <= 40 else value[:37] + "..."
 
 
 def parse_meter(value: str) -> tuple[Fraction | None, bool] | None:
@@ -188,7 +193,8 @@ def _check_header(tune: T.TuneTokens, state: _State) -> None:
     else:
         meter = parse_meter(fields["M"].value[1])
         if meter is None:
-            state.add("bad-header", f"malformed meter M:{fields['M'].value[1]}", fields["M"])
+            state.add("bad-header", f"malformed meter M:{_short(fields['M'].value[1])}",
+                      fields["M"])
         else:
             state.meter, state.compound = meter
             state.meter_text = fields["M"].value[1]
@@ -198,14 +204,14 @@ def _check_header(tune: T.TuneTokens, state: _State) -> None:
     else:
         unit = parse_unit_length(fields["L"].value[1])
         if unit is None:
-            state.add("bad-header", f"malformed unit length L:{fields['L'].value[1]}",
+            state.add("bad-header", f"malformed unit length L:{_short(fields['L'].value[1])}",
                       fields["L"])
         else:
             state.unit = unit
     if not tune.has_key:
         state.add("missing-header", "missing K: (key) field before the music", where)
     elif not is_valid_key(fields["K"].value[1]):
-        state.add("bad-header", f"malformed key K:{fields['K'].value[1]}", fields["K"])
+        state.add("bad-header", f"malformed key K:{_short(fields['K'].value[1])}", fields["K"])
 
 
 _BOUNDARIES = frozenset({"||", "|]", "[|"})
@@ -401,7 +407,7 @@ class _Walker:
         elif letter == "M":
             meter = parse_meter(value)
             if meter is None:
-                self.s.add("bad-field", f"malformed meter M:{value}", tok)
+                self.s.add("bad-field", f"malformed meter M:{_short(value)}", tok)
                 return
             self.s.meter, self.s.compound = meter
             self.s.meter_text = value
@@ -410,11 +416,11 @@ class _Walker:
         elif letter == "L":
             unit = parse_unit_length(value)
             if unit is None:
-                self.s.add("bad-field", f"malformed unit length L:{value}", tok)
+                self.s.add("bad-field", f"malformed unit length L:{_short(value)}", tok)
             else:
                 self.s.unit = unit
         elif letter == "K" and not is_valid_key(value):
-            self.s.add("bad-field", f"malformed key K:{value}", tok)
+            self.s.add("bad-field", f"malformed key K:{_short(value)}", tok)
 
     def _error(self, tok: T.Token) -> None:
         code, message = tok.value

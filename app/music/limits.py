@@ -11,10 +11,10 @@ air with many variations; the message gives the tune's size and the limit.
 
 from __future__ import annotations
 
-import os
 import re
 from fractions import Fraction
 
+from app.music import abc_tokens as T
 from app.music.errors import MusicError
 
 # Largest ABC file read as a tune book (bytes); 100 MB of ABC is about a million tunes.
@@ -47,15 +47,6 @@ def check_book_size(size: int, path: str | None = None) -> None:
                          f"{_mb(MAX_BOOK_BYTES)}", path=path)
 
 
-def check_file_size(path: str | os.PathLike) -> None:
-    """Raise MusicError when the ABC file at `path` is over MAX_BOOK_BYTES (before reading it)."""
-    try:
-        size = os.stat(path).st_size
-    except OSError:
-        return  # the read that follows names the real problem
-    check_book_size(size, str(path))
-
-
 def check_tune_size(abc: str, label: str | None = None, line: int | None = None, *,
                     max_bars: int = MAX_TUNE_BARS) -> None:
     """Raise MusicError when one tune's ABC text is too long for music21 to convert.
@@ -79,8 +70,6 @@ def check_tune_size(abc: str, label: str | None = None, line: int | None = None,
 def check_tune_values(abc: str) -> None:
     """Raise MusicError (with the line in `abc`) for a meter, unit length, note length or
     multi-bar rest too large for music21 (see the MAX_ constants above)."""
-    from app.music import abc_tokens as T
-
     tokens = T.tokenize_tune(abc)
     for tok in tokens.header + tokens.body:
         if tok.kind in (T.FIELD, T.INLINE_FIELD):
@@ -90,6 +79,8 @@ def check_tune_values(abc: str) -> None:
         elif tok.kind in (T.NOTE, T.REST, T.CHORD_CLOSE) and tok.value > MAX_NOTE_UNITS:
             problem = (f"the length of {tok.text[:40]} is over {MAX_NOTE_UNITS:,} unit note "
                        "lengths, the most Ceol converts")
+        elif tok.kind == T.ERROR and tok.value[0] == "huge-length":
+            problem = f"{tok.value[1]}; Ceol converts notes of at most {MAX_NOTE_UNITS:,} units"
         elif tok.kind == T.MULTI_REST and tok.value > MAX_MULTI_REST:
             problem = f"a rest of {tok.value:,} bars is longer than a tune Ceol converts"
         else:
@@ -102,8 +93,8 @@ def _meter_problem(value: str) -> str | None:
     match = re.match(r"\s*(\d[\d+\s]*)/\s*(\d+)", value)
     if not match:
         return None
-    beats = sum(int(x) for x in re.findall(r"\d+", match.group(1)))
-    unit = int(match.group(2))
+    beats = sum(_number(x) for x in re.findall(r"\d+", match.group(1)))
+    unit = _number(match.group(2))
     if 0 < beats <= MAX_METER_BEATS and 0 < unit <= MAX_METER_UNIT:
         return None
     return (f"the meter M:{value.strip()[:40]} is out of range; Ceol converts meters of 1 to "
@@ -112,19 +103,22 @@ def _meter_problem(value: str) -> str | None:
 
 def _unit_problem(value: str) -> str | None:
     match = re.match(r"\s*(\d+)\s*/\s*(\d+)", value)
-    if not match or int(match.group(2)) == 0:
+    if not match or _number(match.group(2)) == 0:
         return None     # music21 reports these itself
-    if Fraction(int(match.group(1)), int(match.group(2))) <= MAX_UNIT_LENGTH:
+    if Fraction(_number(match.group(1)), _number(match.group(2))) <= MAX_UNIT_LENGTH:
         return None
     return (f"the unit note length L:{value.strip()[:40]} is over {MAX_UNIT_LENGTH} whole "
             "notes, the most Ceol converts")
 
 
+def _number(digits: str) -> int:
+    """Return the value of a run of digits, capped at 10**9 (int() refuses 4,300 digits)."""
+    return int(digits) if len(digits) <= 9 else 10 ** 9
+
+
 def count_bars(abc: str) -> int:
     """Return the number of bars with music in a tune (a bar line closes a bar only when notes
     or rests came before it; a last bar without a closing bar line counts)."""
-    from app.music import abc_tokens as T
-
     bars, music = 0, False
     for tok in T.tokenize_tune(abc).body:
         if tok.kind in (T.NOTE, T.REST, T.MULTI_REST, T.CHORD_CLOSE):

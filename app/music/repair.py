@@ -163,8 +163,9 @@ def _fix_tokens(text: str, repairs: list[str]) -> str:
                 else f"!{inner}!"
             edit.replace[i] = new
             repairs.append(f"{_where(tok)}: {tok.text} written as {new}")
-        elif code == "zero-length":
-            edit.replace[i] = re.sub(r"/[\d/]*$", "", tok.text)
+        elif code == "zero-length" or code == "huge-length" and tok.text[:1] != "Z":
+            edit.replace[i] = re.sub(r"\d*/*\d*$", "", tok.text) if code == "huge-length" \
+                else re.sub(r"/[\d/]*$", "", tok.text)
             repairs.append(f"{_where(tok)}: length {tok.text} written as {edit.replace[i]}")
         elif code in ("bad-token", "dangling-accidental") and len(tok.text) <= 1:
             edit.drop(i)

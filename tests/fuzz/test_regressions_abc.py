@@ -40,8 +40,9 @@ def tune_with(header: str = "", body: str = "ABcd|") -> str:
     # the default unit length divided by the meter's zero denominator
     ("X:1\nM:3/0\nK:C\nABcd|\n", "the meter M:3/0 is out of range"),
     # music21's MusicXML export hung on a note of 10^20 units
-    (tune_with(body="A99999999999999999999 B|"), "is over 1,024 unit note lengths"),
-    (tune_with(body="A4294967296 B|"), "is over 1,024 unit note lengths"),
+    (tune_with(body="A99999999999999999999 B|"), "the number in 999.* is too large"),
+    (tune_with(body="A4294967296 B|"), "at most 1,024 units"),
+    (tune_with(body="A1025 B|"), "is over 1,024 unit note lengths"),
     (tune_with(body="Z99999999|A|"), "a rest of 99,999,999 bars"),
     ("X:1\nM:4/4\nL:99999/1\nK:C\nABcd|\n", "the unit note length L:99999/1 is over 4 whole"),
 ])
@@ -57,3 +58,28 @@ def test_a_zero_tempo_is_ignored_not_a_crash():
 
     for tempo in ("0", "99999999999999999999"):
         assert read_midi(abc_to_midi(tune_with(f"Q:1/4={tempo}\n"))).tempo_qpm == 120
+
+
+@pytest.mark.parametrize("text", ["A" + "9" * 5000, "Z" + "9" * 20, "z1111111111/2",
+                                  "[AB]/" + "3" * 12])
+def test_a_number_too_long_for_int_is_an_error_token_not_a_crash(text):
+    # int() refuses strings of more than 4,300 digits with ValueError
+    tokens = tokenize_line(text, 1)
+    assert tokens[-1].kind == ERROR and tokens[-1].value[0] == "huge-length"
+
+
+def test_huge_numbers_in_header_fields_are_problems_or_music_errors():
+    abc = f"X:1\nM:{'9' * 5000}/8\nL:1/{'8' * 5000}\nQ:1/4={'8' * 5000}\nK:C\nABcd|\n"
+    problems = check_tune(abc)
+    assert {p.code for p in problems} == {"bad-header"}
+    assert all(len(p.message) < 80 for p in problems)
+    assert repair_tune(abc).ok
+    with pytest.raises(MusicError, match="the meter M:9999"):
+        abc_note_events(abc)
+    with pytest.raises(MusicError):
+        abc_note_events(f"X:1\nM:4/4\nL:1/{'8' * 5000}\nK:C\nABcd|\n")
+
+
+def test_a_note_with_a_huge_length_is_repaired_by_dropping_the_length():
+    result = repair_tune("X:1\nM:4/4\nL:1/8\nK:C\nA9999999999 B2 c4 d|\n")
+    assert result.ok and result.text.endswith("K:C\nA B2 c4 d|\n")
