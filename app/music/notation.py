@@ -17,6 +17,7 @@ highlighting; `svg_to_png` rasterises through resvg.
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 import threading
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 
 from app.music.errors import EngineCancelled, MusicError
 
+log = logging.getLogger(__name__)
 DEFAULT_SCALE = 40          # verovio's zoom in percent: 40 gives ~18 px between staff lines
 DEFAULT_WIDTH_PX = 900
 ENGRAVE_TIMEOUT = 20.0      # seconds verovio's ABC route may take in the worker
@@ -131,6 +133,8 @@ def engrave(abc: str, *, width_px: int = DEFAULT_WIDTH_PX, scale: int = DEFAULT_
     except MusicError as first:
         if isinstance(first, EngineCancelled):
             raise
+        log.info("%s: verovio's ABC route failed (%s); engraving through MusicXML",
+                 label or "tune", first.message)
         try:
             pages, timemap = worker.call(_render_musicxml, abc, options, label,
                                          timeout=FALLBACK_TIMEOUT)
