@@ -23,14 +23,23 @@ status is then 2.
 --tune N picks the tune whose X: field is N (else the N-th tune of the book). Without --tune
 or --all the book must hold exactly one tune.
 """
+LIMITS = """
+Limits: ABC files up to {book_mb} MB; tunes up to {bars:,} bars ({xml_bars} for MusicXML) and
+{chars:,} characters; music21 gets {seconds:g} s per tune. Larger input is refused by name.
+"""
 
 
 def register(subparsers) -> None:
     """Add the `convert` command."""
+    from app.music import limits
+
+    epilog = EPILOG + LIMITS.format(book_mb=limits.MAX_BOOK_BYTES // 1_000_000, bars=limits.MAX_TUNE_BARS,
+                           xml_bars=limits.MAX_MUSICXML_BARS, chars=limits.MAX_TUNE_CHARS,
+                           seconds=limits.MAX_CONVERT_SECONDS)
     parser = subparsers.add_parser(
         "convert", help="convert tunes between ABC, MIDI and MusicXML",
         description="Convert IN to OUT, choosing the formats by their extensions.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("input", metavar="IN", help="an .abc tune book or a .mid/.midi file")
     parser.add_argument("output", metavar="OUT",
                         help="the file to write (a name pattern with --all)")
