@@ -208,6 +208,9 @@ def _fix_repeats(body: str) -> str:
                 continue
             if c == "%":
                 break
+            if line.startswith("[|]", i):   # an invisible bar line: no section boundary
+                i += 3
+                continue
             if c == "[" and i + 1 < len(line) and line[i + 1].isdigit():
                 if line[i + 1] != "1":   # a first ending belongs to the section it ends
                     after_ending, boundary = True, None
@@ -233,7 +236,8 @@ def _fix_repeats(body: str) -> str:
                 edits.append((at, at + len(token), "|| |:"))
             if ends_repeat:
                 ends += 1
-            is_open = starts_repeat
+            if ends_repeat or starts_repeat:
+                is_open = starts_repeat
             if ending and (ends_repeat or ending.group(0).strip() != "1"):
                 after_ending, boundary = True, None
             elif ending:

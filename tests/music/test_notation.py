@@ -178,6 +178,7 @@ def test_verovio_bug_is_caught_by_the_fallback(abc, notes):
     ("|:A|1B:|2C:|", "|:A|1B:|2C||"),
     ("|:A|1B:|2C:|3D||", "|:A|1B:|2C:|3D||"),   # a third ending: left to the fallback
     (":|\n|F:|", ":|\n|:F:|"),
+    ("A:|\n|:B|C[|]:|", "A:|\n|:B|C[|]:|"),   # an invisible bar is no section boundary
     ('A|[2"G"G|', 'A|[2 "G"G|'),
     ('"A:|" A|B:|', '"A:|" A|B:|'),          # bars inside chord symbols are text
     ("|:A:|B|:C:|", "|:A:|B|:C:|"),          # already right: untouched
