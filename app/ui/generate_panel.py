@@ -11,6 +11,7 @@ import logging
 import random
 import shutil
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
@@ -38,12 +39,13 @@ class GeneratePanel(QWidget):
     generation_finished = Signal(int)   # number of tunes made
     status = Signal(str)
 
-    def __init__(self, paths: AppPaths, settings: Settings, parent: QWidget | None = None):
+    def __init__(self, paths: AppPaths, settings: Settings,
+                 selected_abc: Callable[[], str] = lambda: "", parent: QWidget | None = None):
         super().__init__(parent)
         self.paths, self.settings = paths, settings
+        self.selected_abc = selected_abc    # the ABC of the tune selected in the library
         self.job: Job | None = None
         self.models: list[ModelInfo] = []
-        self.selected_abc = lambda: ""      # the window replaces this with its own accessor
         self._made = 0
         self._build()
         self.refresh_models()

@@ -19,8 +19,10 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QM
 from app import settings as S
 from app.library import Library
 from app.ui import jobs
+from app.ui.generate_panel import GeneratePanel
 from app.ui.library_panel import LibraryPanel
 from app.ui.theme import apply_theme
+from app.ui.train_panel import TrainPanel
 from app.ui.transport import Transport
 from app.ui.tune_view import TuneView
 from app.workers import Job, start_job
@@ -59,17 +61,21 @@ class MainWindow(QMainWindow):
                                        Qt.DockWidgetArea.LeftDockWidgetArea)
         self.transport_dock = self._dock("Transport", self.transport,
                                          Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.generate_panel = self.train_panel = None
-        self._add_model_panels()
+        self.generate_panel = GeneratePanel(paths, settings, selected_abc=self.selected_abc)
+        self.train_panel = TrainPanel(paths, settings, selected_tunes=self.selected_tunes,
+                                      opened_files=self.opened_files)
+        self.generate_dock = self._dock("Generate", self.generate_panel,
+                                        Qt.DockWidgetArea.RightDockWidgetArea)
+        self.train_dock = self._dock("Train", self.train_panel,
+                                     Qt.DockWidgetArea.RightDockWidgetArea)
         demos = QLabel("The next-word and sentiment demos will live here.")
         demos.setWordWrap(True)
         demos.setAlignment(Qt.AlignmentFlag.AlignCenter)
         demos.setToolTip("Demos of the recurrent core on words (coming in another part of Ceol)")
         self.demos_dock = self._dock("Demos", demos, Qt.DockWidgetArea.RightDockWidgetArea)
-        if self.generate_dock:
-            self.tabifyDockWidget(self.generate_dock, self.train_dock)
-            self.tabifyDockWidget(self.train_dock, self.demos_dock)
-            self.generate_dock.raise_()
+        self.tabifyDockWidget(self.generate_dock, self.train_dock)
+        self.tabifyDockWidget(self.train_dock, self.demos_dock)
+        self.generate_dock.raise_()
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(180)
         self.progress.setToolTip("Progress of the current background job")
@@ -89,17 +95,6 @@ class MainWindow(QMainWindow):
         dock.setToolTip(f"The {title} panel: drag its title bar to move it")
         self.addDockWidget(area, dock)
         return dock
-
-    def _add_model_panels(self) -> None:
-        from app.ui.generate_panel import GeneratePanel
-        from app.ui.train_panel import TrainPanel
-
-        self.generate_panel = GeneratePanel(self.paths, self.settings)
-        self.train_panel = TrainPanel(self.paths, self.settings)
-        self.generate_dock = self._dock("Generate", self.generate_panel,
-                                        Qt.DockWidgetArea.RightDockWidgetArea)
-        self.train_dock = self._dock("Train", self.train_panel,
-                                     Qt.DockWidgetArea.RightDockWidgetArea)
 
     def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
         act = QAction(text, self)
@@ -158,15 +153,11 @@ class MainWindow(QMainWindow):
         self.transport.status.connect(self.show_status)
         self.transport.position_changed.connect(self.tune_view.set_position)
         self.tune_view.abc_edited.connect(self._abc_edited)
-        if self.generate_panel:
-            self.generate_panel.status.connect(self.show_status)
-            self.generate_panel.tune_generated.connect(self.store_generated)
-            self.generate_panel.selected_abc = self.selected_abc
-            self.train_panel.status.connect(self.show_status)
-            self.train_panel.model_saved.connect(self.generate_panel.refresh_models)
-            self.train_panel.sample_ready.connect(self.store_training_sample)
-            self.train_panel.selected_tunes = self.selected_tunes
-            self.train_panel.opened_files = self.opened_files
+        self.generate_panel.status.connect(self.show_status)
+        self.generate_panel.tune_generated.connect(self.store_generated)
+        self.train_panel.status.connect(self.show_status)
+        self.train_panel.model_saved.connect(self.generate_panel.refresh_models)
+        self.train_panel.sample_ready.connect(self.store_training_sample)
 
     # -- tunes ----------------------------------------------------------------------------
     def _set_title(self, what: str) -> None:
@@ -365,10 +356,9 @@ class MainWindow(QMainWindow):
     # -- other actions --------------------------------------------------------------------
     @Slot()
     def generate(self) -> None:
-        if self.generate_panel:
-            self.generate_dock.show()
-            self.generate_dock.raise_()
-            self.generate_panel.generate()
+        self.generate_dock.show()
+        self.generate_dock.raise_()
+        self.generate_panel.generate()
 
     @Slot()
     def focus_search(self) -> None:
@@ -385,7 +375,7 @@ class MainWindow(QMainWindow):
     def open_settings(self):
         from app.ui.settings_dialog import SettingsDialog
 
-        models = self.generate_panel.model_choices() if self.generate_panel else []
+        models = self.generate_panel.model_choices()
         dialog = SettingsDialog(self.settings, models, self)
         dialog.applied.connect(self.apply_settings)
         dialog.open()
@@ -397,8 +387,7 @@ class MainWindow(QMainWindow):
         self.transport.apply_settings(self.settings.get(S.SOUNDFONT),
                                       self.settings.get(S.AUDIO_DEVICE),
                                       self.settings.get(S.MIDI_PORT))
-        if self.generate_panel:
-            self.generate_panel.refresh_models()
+        self.generate_panel.refresh_models()
         self.show_status("Settings saved")
 
     @Slot()
@@ -426,9 +415,8 @@ class MainWindow(QMainWindow):
         s.set_state("library", self.library_panel.save_state())
         s.set_state("tune_view", self.tune_view.save_state())
         s.set_state("transport", self.transport.save_state())
-        if self.generate_panel:
-            s.set_state("generate", self.generate_panel.save_state())
-            s.set_state("train", self.train_panel.save_state())
+        s.set_state("generate", self.generate_panel.save_state())
+        s.set_state("train", self.train_panel.save_state())
         s.sync()
 
     def restore_state(self) -> None:
@@ -441,22 +429,25 @@ class MainWindow(QMainWindow):
         self.library_panel.restore_state(s.state("library"))
         self.tune_view.restore_state(s.state("tune_view"))
         self.transport.restore_state(s.state("transport"))
-        if self.generate_panel:
-            self.generate_panel.restore_state(s.state("generate"))
-            self.train_panel.restore_state(s.state("train"))
+        self.generate_panel.restore_state(s.state("generate"))
+        self.train_panel.restore_state(s.state("train"))
         self.heatmap_action.setChecked(s.get(S.HEATMAP))
         self.tune_view.set_heatmap(s.get(S.HEATMAP))
         selected = s.get(S.SELECTED_TUNE)
         if selected:
             QTimer.singleShot(0, lambda: self.library_panel.select_tune(selected))
 
+    def ask_to_stop_training(self) -> bool:
+        """Ask whether to stop the running training and quit (scripted sessions replace it)."""
+        answer = QMessageBox.question(
+            self, "Training is running",
+            "Stop training and quit? Ceol saves a checkpoint so you can resume later.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
     def closeEvent(self, event) -> None:
-        if self.train_panel and self.train_panel.is_training():
-            answer = QMessageBox.question(
-                self, "Training is running",
-                "Stop training and quit? Ceol saves a checkpoint so you can resume later.",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
-            if answer != QMessageBox.StandardButton.Yes:
+        if self.train_panel.is_training():
+            if not self.ask_to_stop_training():
                 event.ignore()
                 return
             self.train_panel.stop_for_exit()
@@ -472,9 +463,8 @@ class MainWindow(QMainWindow):
         self.transport.stop()
         for job in list(self._jobs):
             job.cancel()
-        for panel in (self.generate_panel, self.train_panel):
-            if panel:
-                panel.shutdown()
+        self.generate_panel.shutdown()
+        self.train_panel.shutdown()
         for job in list(self._jobs):
             if job.thread:   # the warm-up cannot be interrupted mid-import: it ends in seconds
                 job.thread.wait(30_000 if job is self.warm_up_job else 3000)

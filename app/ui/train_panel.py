@@ -15,11 +15,12 @@ import html
 import logging
 import time
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout,
                                QHBoxLayout, QLabel, QMessageBox, QPlainTextEdit, QProgressBar,
-                               QPushButton, QRadioButton, QSpinBox, QVBoxLayout, QWidget)
+                               QPushButton, QRadioButton, QVBoxLayout, QWidget)
 
 from app import settings as S
 from app.settings import AppPaths, Settings
@@ -71,11 +72,14 @@ class TrainPanel(QWidget):
     sample_ready = Signal(str)
     summary_ready = Signal(dict)
 
-    def __init__(self, paths: AppPaths, settings: Settings, parent: QWidget | None = None):
+    def __init__(self, paths: AppPaths, settings: Settings,
+                 selected_tunes: Callable[[], list[str]] = lambda: [],
+                 opened_files: Callable[[], list[str]] = lambda: [],
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.paths, self.settings = paths, settings
-        self.selected_tunes = lambda: []     # the window replaces these accessors
-        self.opened_files = lambda: []
+        self.selected_tunes = selected_tunes     # ABC texts of the tunes selected in the library
+        self.opened_files = opened_files         # paths of the files opened in the window
         self.job: Job | None = None
         self.sample_job: Job | None = None
         self.state = "idle"

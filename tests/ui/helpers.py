@@ -39,6 +39,9 @@ def make_window(qtbot, root: Path, settings_file: str = "settings.ini"):
     _, window = create_window([], AppPaths(root / "data", root / "logs"),
                               Settings(root / settings_file))
     qtbot.addWidget(window)
+    # A test that fails mid-training must not hang on the quit question when pytest-qt closes
+    # the window; tests of that question replace it again.
+    window.ask_to_stop_training = lambda: True
     window.show()
     return window
 

@@ -108,7 +108,7 @@ def test_continue_the_selected_tune_from_its_first_bars(qtbot, window):
     panel = window.generate_panel
     panel.model.setCurrentIndex(panel.model.findText("tiny-reel"))
     given = "X:1\nT:Mine\nM:4/4\nL:1/8\nK:G\n|:GABc dedB|dBAG FDD2|GABc dedB|dBAG G4:|\n"
-    panel.selected_abc = lambda: given
+    window.tune_view.show_tune(0, given)    # the tune the window shows is the one continued
     panel.count.setValue(2)
     panel.seed.setText("4")
     panel.bars.setValue(6)

@@ -119,8 +119,6 @@ def test_pause_waits_in_place_resume_carries_on_and_stop_saves(qtbot, window, tm
 @pytest.mark.parametrize("paused", [False, True], ids=["training", "paused"])
 def test_closing_during_training_keeps_a_checkpoint_to_resume(qtbot, tmp_path, monkeypatch,
                                                               paused):
-    from PySide6.QtWidgets import QMessageBox
-
     window = make_window(qtbot, tmp_path)
     panel = tiny_run(qtbot, window, tmp_path)
     panel.start()
@@ -129,11 +127,10 @@ def test_closing_during_training_keeps_a_checkpoint_to_resume(qtbot, tmp_path, m
         panel.pause()
         qtbot.wait(300)
     asked = []
-    monkeypatch.setattr(QMessageBox, "question",
-                        staticmethod(lambda *a: asked.append(a[1]) or QMessageBox.StandardButton.Yes))
+    window.ask_to_stop_training = lambda: asked.append("stop?") or True
     window.error_reporter.uninstall()
     assert window.close()
-    assert asked == ["Training is running"]
+    assert asked == ["stop?"]
     stopped_at = panel.last_step
 
     again = make_window(qtbot, tmp_path)
