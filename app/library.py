@@ -11,6 +11,7 @@ The ABC text lives in its own table so that searching 50,000 tunes scans only na
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import time
@@ -57,6 +58,23 @@ _HEADER = re.compile(r"^([A-Za-z]):\s*(.*?)\s*$")
 
 class LibraryError(Exception):
     """The library database cannot be opened or is newer than this Ceol."""
+
+
+class LibraryDamaged(LibraryError):
+    """The library file is damaged or is not a database; `set_aside` keeps it for rescue."""
+
+
+def set_aside(path: str | Path) -> Path:
+    """Rename a damaged library file (with its -wal and -shm files) out of the way, nothing
+    deleted, so a new library can start at `path`; return the name it now has."""
+    path = Path(path)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.stem}.damaged-{stamp}{path.suffix}")
+    for suffix in ("", "-wal", "-shm"):
+        part = Path(str(path) + suffix)
+        if part.exists():
+            os.replace(part, Path(str(target) + suffix))
+    return target
 
 
 @dataclass(frozen=True)
@@ -147,14 +165,16 @@ class Library:
                 self._db.close()
             if isinstance(exc, LibraryError):
                 raise
-            raise LibraryError(f"{self.path}: cannot open the tune library: {exc}") from exc
+            error = LibraryDamaged if isinstance(exc, sqlite3.DatabaseError) and not isinstance(
+                exc, sqlite3.OperationalError) else LibraryError
+            raise error(f"{self.path}: cannot open the tune library: {exc}") from exc
 
     def _check_intact(self) -> None:
         """Refuse a damaged database file (SQLite's quick check: about 60 ms for 50,000 tunes)
         and leave it as it is, so nothing more is lost and the user can still rescue it."""
         verdict = self._db.execute("PRAGMA quick_check(1)").fetchone()
         if not verdict or verdict[0] != "ok":
-            raise LibraryError(f"{self.path}: the tune library file is damaged "
+            raise LibraryDamaged(f"{self.path}: the tune library file is damaged "
                                f"({verdict[0] if verdict else 'no answer'}); it was left as it is")
 
     def __enter__(self) -> "Library":

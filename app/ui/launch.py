@@ -178,6 +178,44 @@ def create_window(argv: list[str], paths=None, settings=None):
     return app, window
 
 
+def ask_to_set_aside(message: str, kept_as: str) -> bool:
+    """Ask whether to set a damaged library aside and start an empty one."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    if QApplication.instance() is None:
+        QApplication([sys.argv[0]])
+    box = QMessageBox(QMessageBox.Icon.Warning, "Ceol: the tune library is damaged",
+                      f"{message}\n\nCeol can set this file aside (renamed to {kept_as}, "
+                      "nothing deleted, so it can still be rescued) and start with an empty "
+                      "library. Your model files and settings are not affected.")
+    start = box.addButton("Set it aside and start", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    return box.clickedButton() is start
+
+
+def create_window_or_rescue(argv: list[str], paths=None, settings=None, ask=ask_to_set_aside):
+    """create_window, but a damaged library file is offered to be set aside (renamed, kept)
+    for an empty one instead of ending the app; returns (app, None) when the user says no."""
+    from app.library import LibraryDamaged, set_aside
+    from app.settings import AppPaths
+
+    paths = paths or AppPaths.default()
+    try:
+        return create_window(argv, paths, settings)
+    except LibraryDamaged as exc:
+        log.error("%s", exc)
+        planned = paths.library.with_name(f"{paths.library.stem}.damaged-<date>"
+                                          f"{paths.library.suffix}")
+        if not ask(str(exc), planned.name):
+            from PySide6.QtWidgets import QApplication
+
+            return QApplication.instance(), None
+        kept = set_aside(paths.library)
+        log.warning("damaged library set aside as %s", kept)
+        return create_window(argv, paths, settings)
+
+
 def _log_visible() -> None:
     # benchmarks/bench_app.py reads this line from the log to time the start.
     log.info("window visible %.3f s after start (torch loaded: %s)",
@@ -193,11 +231,13 @@ def run_gui(argv: list[str]) -> int:
         print(problem, file=sys.stderr)
         return 2
     try:
-        app, window = create_window(argv)
+        app, window = create_window_or_rescue(argv)
     except LibraryError as exc:
         from PySide6.QtWidgets import QMessageBox
 
         QMessageBox.critical(None, "Ceol", str(exc))
+        return 2
+    if window is None:
         return 2
     window.show()
     from PySide6.QtCore import QTimer
