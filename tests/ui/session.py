@@ -266,7 +266,15 @@ class Session:
         return self.window is not None and self.window.isVisible()
 
     def press(self, key, modifier=Qt.KeyboardModifier.NoModifier) -> None:
-        """Type a key (shortcuts go through the window's shortcut map)."""
+        """Type a key (shortcuts go through the window's shortcut map).
+
+        Window shortcuts reach only the active window, and a closed modal box (Start
+        training?) leaves no window active offscreen or without a window manager, so the
+        window is activated first, as a person clicking on it would.
+        """
+        if QApplication.activeWindow() is not self.window:
+            self.window.activateWindow()
+            wait_until(lambda: QApplication.activeWindow() is self.window, 2)
         QTest.keyClick(self.window, key, modifier)
 
     # -- library -----------------------------------------------------------------------
