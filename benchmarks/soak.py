@@ -83,9 +83,10 @@ def screenshot(folder: Path | None, name: str, window) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{name}.png"
     if os.environ.get("DISPLAY") and shutil.which("xwd") and shutil.which("convert"):
-        xwd = subprocess.run(["xwd", "-root", "-silent", "-display", os.environ["DISPLAY"]],
-                             capture_output=True, timeout=30)
-        subprocess.run(["convert", "xwd:-", str(target)], input=xwd.stdout, timeout=60)
+        # In the background: the X server hands over the screen without the app's help, and
+        # waiting for convert here would itself stall the GUI being measured.
+        subprocess.Popen(f"xwd -root -silent -display {os.environ['DISPLAY']} | convert xwd:- "
+                         f"'{target}'", shell=True)
     elif window is not None:
         window.grab().save(str(target))
 
