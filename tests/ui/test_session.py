@@ -118,8 +118,9 @@ def test_a_scripted_session_in_the_real_window(qapp, tmp_path):
               f"played ({report.positions_followed} positions); {report.tunes_generated} "
               f"generated; {report.trainings} trainings, {report.fine_tunes} fine-tune; worst "
               f"GUI stall {session.stalls.worst * 1000:.0f} ms ({session.stalls.over_250ms} over "
-              f"250 ms; worst steps {session.worst_stalls()}; stalled in {session.stalls.top_stacks()}); RSS {rss:.0f} MiB, threads {threads}; dialogs {session.dialogs.seen}; "
-              f"problems {report.problems}")
+              f"250 ms; worst steps {session.worst_stalls()}; stalled in "
+              f"{session.stalls.top_stacks()}); RSS {rss:.0f} MiB, threads {threads}; "
+              f"{len(session.dialogs.seen)} dialogs answered; problems {report.problems}")
     assert not report.problems, report.problems
 
 
