@@ -105,6 +105,7 @@ class Worker:
         self._process = None
         self._conn = None
         self._cancelled = False
+        self._tag: object = None                # the tag of the call running (or last run)
         self.restarts = 0                     # children started after a crash, timeout or cancel
         _workers.add(self)
 
@@ -115,14 +116,17 @@ class Worker:
             self._ensure_started()
 
     def call(self, func: Callable[..., Any], *args: Any, timeout: float | None = DEFAULT_TIMEOUT,
-             **kwargs: Any) -> Any:
+             tag: object = None, **kwargs: Any) -> Any:
         """Run func(*args, **kwargs) in the child and return its result; see the module docs.
 
+        `tag` names the caller, so that `cancel(tag)` stops this call and no other.
         Raises what func raised, or EngineCrashed / EngineTimeout / EngineCancelled (all
         MusicError) when the child died, ran past `timeout` seconds or was cancelled.
         """
         with self._lock:
-            self._cancelled = False
+            with self._state:
+                self._cancelled = False
+                self._tag = tag
             self._ensure_started()
             process, conn = self._process, self._conn
             try:
@@ -145,11 +149,14 @@ class Worker:
             # the sentinel alone: the child is gone; nothing ready: the time is up
             return self._failed(process, None if ready else timeout)
 
-    def cancel(self) -> bool:
-        """Kill a running call from another thread; return whether a child was killed."""
+    def cancel(self, tag: object = None) -> bool:
+        """Kill a running call from another thread (only one made with this `tag`, when one is
+        given); return whether a child was killed."""
         with self._state:
             process = self._process
             if process is None or not self._lock.locked():
+                return False
+            if tag is not None and tag != self._tag:
                 return False
             self._cancelled = True
         process.kill()

@@ -106,11 +106,19 @@ def warm_up() -> None:
     engraver().call(_load_toolkit, timeout=None)
 
 
+def cancel_engraving(tag: object) -> bool:
+    """Stop the engraving started with this `tag`, if it is the one running (the engraver
+    restarts for the next); return whether one was stopped."""
+    return engraver().cancel(tag)
+
+
 def engrave(abc: str, *, width_px: int = DEFAULT_WIDTH_PX, scale: int = DEFAULT_SCALE,
-            one_page: bool = True, transpose: int = 0, label: str | None = None) -> Engraving:
+            one_page: bool = True, transpose: int = 0, label: str | None = None,
+            tag: object = None) -> Engraving:
     """Engrave one ABC tune as SVG, `width_px` wide; one tall page unless one_page is False.
 
     `transpose` (semitones) engraves the tune in another key, as playback and MIDI export do.
+    `tag` marks the engraving so that `cancel_engraving(tag)` can stop it (EngineCancelled).
 
     Raises MusicError (with line and column where known) for ABC that is not a tune, and
     MusicError naming the tune's file when neither route could engrave it (a crash of verovio
@@ -128,7 +136,8 @@ def engrave(abc: str, *, width_px: int = DEFAULT_WIDTH_PX, scale: int = DEFAULT_
         options["transpose"] = str(int(transpose))
     worker = engraver()
     try:
-        pages, timemap = worker.call(_render, abc, "abc", options, timeout=ENGRAVE_TIMEOUT)
+        pages, timemap = worker.call(_render, abc, "abc", options, timeout=ENGRAVE_TIMEOUT,
+                                     tag=tag)
         route = ROUTE_ABC
     except MusicError as first:
         if isinstance(first, EngineCancelled):
@@ -137,7 +146,9 @@ def engrave(abc: str, *, width_px: int = DEFAULT_WIDTH_PX, scale: int = DEFAULT_
                  label or "tune", first.message)
         try:
             pages, timemap = worker.call(_render_musicxml, abc, options, label,
-                                         timeout=FALLBACK_TIMEOUT)
+                                         timeout=FALLBACK_TIMEOUT, tag=tag)
+        except EngineCancelled:
+            raise
         except MusicError as second:
             raise MusicError(f"{first.message}; the MusicXML route failed too: "
                              f"{second.message}", path=label) from None

@@ -123,10 +123,12 @@ class TuneView(QTabWidget):
         return super().eventFilter(obj, event)
 
     def shutdown(self) -> None:
-        """Keep a pending edit now rather than after the library has closed."""
+        """Keep a pending edit now rather than after the library has closed, and let the
+        score view's engraving end."""
         if self._debounce.isActive():
             self._debounce.stop()
             self._text_settled()
+        self.score.shutdown()
 
     def save_state(self) -> dict:
         return {"tab": self.currentIndex()}

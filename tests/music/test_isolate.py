@@ -25,6 +25,11 @@ def segfault():
     ctypes.string_at(0)
 
 
+def sleep_then_add(seconds, a, b):
+    time.sleep(seconds)
+    return a + b
+
+
 def sleep(seconds):
     time.sleep(seconds)
     return seconds
@@ -137,3 +142,20 @@ def test_no_child_outlives_the_interpreter(tmp_path):
     time.sleep(0.2)
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_cancel_with_a_tag_stops_only_that_callers_call(worker):
+    worker.start()
+    mine, theirs = object(), object()
+    timer = threading.Timer(0.3, lambda: killed.append(worker.cancel(theirs)))
+    killed = []
+    timer.start()
+    assert worker.call(sleep_then_add, 0.8, 1, 2, tag=mine) == 3   # not theirs to stop
+    timer.join()
+    assert killed == [False]
+    timer = threading.Timer(0.3, lambda: killed.append(worker.cancel(mine)))
+    timer.start()
+    with pytest.raises(EngineCancelled):
+        worker.call(sleep, 30, timeout=20, tag=mine)
+    timer.join()
+    assert killed == [False, True]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from app.ui.widgets.score_view import ScoreView
+from app.ui.widgets.score_view import SUPERSEDE_AFTER_S, ScoreView
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -171,3 +171,23 @@ def _crash(*args, **kwargs):
     import ctypes
 
     ctypes.string_at(0)
+
+
+def test_a_long_engraving_is_stopped_when_a_newer_tune_waits(view, qtbot, monkeypatch):
+    import app.music.notation as notation
+
+    monkeypatch.setattr(notation, "_render", _slow)           # a tune stuck in the engraver
+    view.show_abc_now(LONG_REEL)
+    qtbot.wait(int(1000 * (SUPERSEDE_AFTER_S + 0.5)))
+    monkeypatch.undo()
+    # Without the cancel the newer tune would wait the 30 s of the stuck one (the wait below
+    # is shorter than that).
+    with qtbot.waitSignal(view.engraved, timeout=20000) as signal:
+        view.show_abc_now(KESH)
+    assert signal.args[0] == KESH_NOTES
+
+
+def _slow(*args, **kwargs):
+    import time
+
+    time.sleep(30)

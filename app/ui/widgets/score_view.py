@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import QByteArray, QRectF, QSize, Qt, Signal, Slot
@@ -36,6 +37,7 @@ from app.workers import Job, JobContext, start_job, wait_for
 
 log = logging.getLogger(__name__)
 HIGHLIGHT = QColor(255, 140, 0, 110)
+SUPERSEDE_AFTER_S = 1.0   # an engraving running this long is stopped when a newer tune waits
 _running: set[Job] = set()   # engraving jobs alive until their thread ends, whatever the view
 
 
@@ -49,7 +51,8 @@ class _Drawn:
     tempo: float | None
 
 
-def _engrave_and_draw(context: JobContext, text: str, width: int) -> _Drawn | MusicError:
+def _engrave_and_draw(context: JobContext, text: str, width: int,
+                      tag: object = None) -> _Drawn | MusicError:
     """Engrave a tune (verovio in the engraver process) and draw its pages; a worker thread.
 
     A tune that cannot be engraved gives its MusicError back as the result (its line and
@@ -59,7 +62,7 @@ def _engrave_and_draw(context: JobContext, text: str, width: int) -> _Drawn | Mu
     from app.music.notation import engrave, note_boxes
 
     try:
-        engraving = engrave(text, width_px=width)
+        engraving = engrave(text, width_px=width, tag=tag)
     except MusicError as err:
         return err
     images = [render_page(svg) for svg in engraving.pages]
@@ -154,6 +157,8 @@ class ScoreView(FollowsPlayback, QScrollArea):
         self.setWidgetResizable(True)
         self._width = 0
         self._serial = 0                  # the latest request; older results are dropped
+        self._tag = object()              # marks this view's engravings, to cancel only them
+        self._job_started = 0.0
         self._pending: tuple[int, str, int] | None = None   # (serial, text, width) to run next
         self._job: Job | None = None      # the engraving running now, its request and text
         self._job_serial = 0
@@ -204,11 +209,18 @@ class ScoreView(FollowsPlayback, QScrollArea):
         self._pending = (self._serial, text, width)
         if self._job is None:
             self._start_next()
+        elif time.monotonic() - self._job_started > SUPERSEDE_AFTER_S:
+            # A tune that takes this long is on the slow route (music21) or stuck: the newer
+            # request should not wait up to a minute behind it.
+            from app.music.notation import cancel_engraving
+
+            cancel_engraving(self._tag)
 
     def _start_next(self) -> None:
         serial, text, width = self._pending
         self._pending = None
-        job = Job(_engrave_and_draw, text, width, name="engrave")
+        job = Job(_engrave_and_draw, text, width, self._tag, name="engrave")
+        self._job_started = time.monotonic()
         job.done.connect(self._engraving_done)
         job.failed.connect(self._engraving_failed)
         job.finished.connect(self._job_finished)
