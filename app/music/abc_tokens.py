@@ -75,7 +75,10 @@ _BODY = re.compile(r"""
 | (?P<other>.)
 """, re.VERBOSE)
 
-_FIELD_LINE = re.compile(r"([A-Za-z]):(?!\|)(.*)")
+# A line "X:..." is a field, except where the letter can start music and ":|" follows
+# ("e:|", "z:|" are a note or rest then a repeat); "I:|| ::" (Aird's and O'Neill's
+# instruction lines) is a field.
+_FIELD_LINE = re.compile(r"([A-Ga-gxzXZ]):(?!\|)(.*)|([H-WYh-wy]):(.*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,15 +242,16 @@ def tokenize_tune(abc: str) -> TuneTokens:
                 body.append(Token(NEWLINE, "", number, len(text) + 1))
             continue
         m = _FIELD_LINE.match(text)
+        field = (m.group(1) or m.group(3), (m.group(2) or m.group(4) or "").strip()) if m else None
         if in_header:
-            if m:
-                header.append(Token(FIELD, text, number, 1, (m.group(1), m.group(2).strip())))
-                if m.group(1) == "K":
+            if field:
+                header.append(Token(FIELD, text, number, 1, field))
+                if field[0] == "K":
                     in_header, has_key = False, True
                 continue
             in_header = False
-        if m:
-            body.append(Token(FIELD, text, number, 1, (m.group(1), m.group(2).strip())))
+        if field:
+            body.append(Token(FIELD, text, number, 1, field))
             body.append(Token(NEWLINE, "", number, len(text) + 1))
             continue
         body.extend(tokenize_line(text, number))

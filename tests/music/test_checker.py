@@ -260,3 +260,15 @@ def test_every_tune_the_checker_calls_clean_converts_to_midi():
             except Exception as exc:  # noqa: BLE001 - any failure is a disagreement
                 failures.append((text.split("\n")[0], repr(exc)[:80]))
     assert failures == []
+
+
+def test_instruction_lines_in_the_header_are_fields_not_music():
+    # Aird's and O'Neill's books carry "I:|| :: ::" lines before K:; read as music, the header
+    # ended there and 179 Celtic tunes were refused for having no K: field.
+    from app.music.abc_tokens import tokenize_tune
+
+    tokens = tokenize_tune("X:45\nT:Dance in Queen Mab\nM:6/8\nL:1/8\nI:|| :: :: ::\nK:G\n"
+                           "A|B2c ded|c2B ABc:|\ne:|z:|\n")
+    assert tokens.has_key
+    assert [t.value[0] for t in tokens.header] == ["X", "T", "M", "L", "I", "K"]
+    assert not any(t.kind == "field" for t in tokens.body)   # "e:|" and "z:|" stay music
