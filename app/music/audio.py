@@ -146,12 +146,18 @@ def prepare_events(events: Sequence, options: RenderOptions = RenderOptions(),
     return Renderer(synth_notes(events, options, tempo), soundfont, options.sample_rate)
 
 
-def prepare_abc(abc, options: RenderOptions = RenderOptions(),
-                label: str | None = None) -> Renderer:
-    """Return a Renderer for one ABC tune (text or Tune), repeats expanded.
+def load_music21() -> None:
+    """Import music21 now (a worker process warms up with this: the first tune would wait)."""
+    import music21  # noqa: F401
 
-    The tempo is options.tempo_qpm, else the tune's Q:, else abc_midi's default for the meter
-    (so WAV and MIDI exports agree). Raises MusicError when the ABC does not parse.
+
+def abc_events(abc, label: str | None = None) -> tuple[list, float]:
+    """Return one ABC tune's sounding notes (repeats expanded) and its tempo in quarter notes
+    a minute (its Q:, else abc_midi's default for the meter, so WAV and MIDI exports agree).
+
+    This is the music21 part of playing a tune: the window runs it in a worker process
+    (app.music.isolate), so music21's objects never fill the window's own heap. Raises
+    MusicError when the ABC does not parse or has no notes.
     """
     from app.music.abc_midi import abc_to_score, default_tempo_qpm, score_context, \
         score_note_events
@@ -167,6 +173,17 @@ def prepare_abc(abc, options: RenderOptions = RenderOptions(),
     tempos = context["tempos"]
     tempo = tempos[0][1] if tempos and tempos[0][0] == 0 else \
         default_tempo_qpm(context["time_signature"])
+    return events, tempo
+
+
+def prepare_abc(abc, options: RenderOptions = RenderOptions(),
+                label: str | None = None) -> Renderer:
+    """Return a Renderer for one ABC tune (text or Tune), repeats expanded.
+
+    The tempo is options.tempo_qpm, else the tune's Q:, else abc_midi's default for the meter
+    (so WAV and MIDI exports agree). Raises MusicError when the ABC does not parse.
+    """
+    events, tempo = abc_events(abc, label)
     return prepare_events(events, options, tempo)
 
 

@@ -236,6 +236,19 @@ class Worker:
         raise EngineCrashed(f"the {self.name} crashed ({_death(exitcode)})")
 
 
+_shared: dict[str, "Worker"] = {}
+_shared_lock = threading.Lock()
+
+
+def shared(name: str) -> "Worker":
+    """Return the app's one worker called `name` (started on its first call), e.g. "music21"
+    for the parsing behind the piano roll and playback."""
+    with _shared_lock:
+        if name not in _shared:
+            _shared[name] = Worker(name)
+        return _shared[name]
+
+
 @atexit.register
 def _close_all() -> None:
     for worker in list(_workers):

@@ -143,15 +143,17 @@ _models_lock = threading.Lock()
 
 def warm_up(ctx, model_path: str | None, count: int = 8) -> float:
     """Do once, off the GUI thread, what the first Generate and the first Play would pay for:
-    import torch and music21, read the default model and prepare its sampling weights, start
-    the engraver. Return the seconds it took. Errors are left to the real job to report."""
+    start the music21 worker and the engraver, import torch, read the default model and prepare
+    its sampling weights. Return the seconds it took. Errors are left to the real job to report."""
     import time
 
     start = time.perf_counter()
     try:
-        import music21  # noqa: F401  (ABC -> MIDI for playback)
-
         from app.music import notation
+        from app.music.audio import load_music21
+        from app.music.isolate import shared
+
+        shared("music21").call(load_music21, timeout=None)   # playback and the piano roll
         from model.config import SampleConfig
         from model.sample import prepare_sampling
 

@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 _T0 = time.perf_counter()
 
 
+HEAVY_MODULES = {"torch", "music21"}
+
+
 class GarbageCollector:
     """Run Python's cyclic garbage collector on the GUI thread only.
 
@@ -32,7 +35,7 @@ class GarbageCollector:
         from PySide6.QtCore import QTimer
 
         self._gc = gc
-        self._frozen = False
+        self._frozen: set[str] = set()   # heavy modules loaded at the last freeze
         gc.disable()
         self.timer = QTimer(app)
         self.timer.setInterval(interval_ms)
@@ -49,12 +52,14 @@ class GarbageCollector:
                 break
 
     def _freeze_long_lived(self) -> None:
-        """Once torch and music21 are loaded, keep what survived a full collection out of the
-        later ones (gc.freeze, once): their ~200,000 objects made every full collection hold
-        the GUI thread for about a second, a stall every few seconds while tunes are shown."""
-        if not self._frozen and {"torch", "music21"} <= sys.modules.keys():
+        """Each time a heavy library has been loaded since, keep what survived a full
+        collection out of the later ones (gc.freeze): the ~200,000 objects of torch (and of
+        music21 where an export loads it here) made every full collection hold the GUI thread
+        for about a second, a stall every few seconds while tunes are shown."""
+        loaded = HEAVY_MODULES & sys.modules.keys()
+        if loaded - self._frozen:
             self._gc.freeze()
-            self._frozen = True
+            self._frozen = loaded
 
 
 HEADLESS_HINT = "the headless commands need no display: python main.py --help"

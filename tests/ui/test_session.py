@@ -174,28 +174,34 @@ def test_a_long_rhythm_field_does_not_squash_the_sheet_music(qapp, tmp_path):
         session.finish()
 
 
-def test_the_piano_roll_lays_tunes_out_off_the_gui_thread(qtbot, monkeypatch):
+def test_the_piano_roll_lays_tunes_out_off_the_gui_thread(qtbot):
     # The session found the window frozen for 1-4 s on each click with the piano roll there:
-    # music21 parsed and expanded the tune on the GUI thread. The latest tune wins.
-    import threading
+    # music21 parsed and expanded the tune on the GUI thread. Now it runs in the "music21"
+    # worker process (its objects stay out of the window's heap). The latest tune wins.
+    import os
 
-    from app.music import pianoroll
+    from PySide6.QtCore import QTimer
+
+    from app.music.isolate import shared
+    from app.music.pianoroll import layout_abc
     from app.ui.widgets.piano_roll import PianoRoll
 
-    threads = []
-    real = pianoroll.layout_abc
-    monkeypatch.setattr(pianoroll, "layout_abc",
-                        lambda text: threads.append(threading.current_thread()) or real(text))
     roll = PianoRoll()
     qtbot.addWidget(roll)
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(10)
     with qtbot.waitSignal(roll.laidOut, timeout=30000) as laid:
         roll.show_abc_now(BOOK.split("\n\n")[0])
         roll.show_abc_now(BOOK.split("\n\n")[1])
-    qtbot.waitUntil(lambda: len(threads) >= 1 and roll.roll_layout() is not None)
-    assert threading.main_thread() not in threads
+    timer.stop()
+    assert ticks                                    # the event loop ran meanwhile
+    worker = shared("music21").pid
+    assert worker is not None and worker != os.getpid()
     assert laid.args[0] == len(roll.roll_layout().notes)
     qtbot.wait(300)
-    assert roll.roll_layout().notes[0].pitch == real(BOOK.split("\n\n")[1]).notes[0].pitch
+    assert roll.roll_layout().notes[0].pitch == layout_abc(BOOK.split("\n\n")[1]).notes[0].pitch
 
 
 def test_the_gui_garbage_collector_freezes_the_long_lived_heap_once(qapp):

@@ -157,10 +157,14 @@ class AudioPlayer(QObject):
         threading.Thread(target=self._prepare, args=(key,), daemon=True).start()
 
     def _prepare(self, key) -> None:
-        from app.music.audio import prepare_abc
+        from app.music.audio import abc_events, prepare_events
+        from app.music.isolate import shared
 
         try:
-            result = prepare_abc(key[0], key[1])
+            # music21 parses in the "music21" worker process (as for the piano roll); the
+            # synthesiser is set up here, where the SoundFont is cached.
+            events, tempo = shared("music21").call(abc_events, key[0], timeout=60.0)
+            result = prepare_events(events, key[1], tempo)
         except MusicError as err:
             result = f"Cannot play: {err}"
         except Exception as err:  # a bug, not bad input: say so rather than die in a thread

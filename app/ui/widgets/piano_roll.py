@@ -18,6 +18,7 @@ Public API (all the main window needs):
 from __future__ import annotations
 
 import atexit
+import time
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
@@ -27,6 +28,9 @@ from app.music.errors import MusicError
 from app.ui.widgets.follow import DEBOUNCE_MS, FollowsPlayback  # noqa: F401 (DEBOUNCE_MS: API)
 from app.workers import Job, start_job, wait_for
 
+MUSIC21_WORKER = "music21"   # the app.music.isolate worker that parses tunes with music21
+LAYOUT_TIMEOUT_S = 60.0      # the longest tunes take seconds; a stuck one is stopped
+SUPERSEDE_AFTER_S = 1.0      # a layout running this long is stopped when a newer tune waits
 _running: set[Job] = set()   # layouts alive until their thread ends, whatever becomes of the view
 
 
@@ -36,15 +40,20 @@ def _wait_for_layouts() -> None:
         wait_for(job, 30000)
 
 
-def _layout_tune(context, text: str):
-    """Lay a tune out (music21 parses it and expands repeats: seconds for a long tune), on a
-    worker thread; return (RollLayout, tempo in quarter notes a minute or None), or the
-    MusicError that says why it cannot be shown."""
+def _layout_tune(context, text: str, tag: object = None):
+    """Lay a tune out on a worker thread; return (RollLayout, tempo in quarter notes a minute
+    or None), or the MusicError that says why it cannot be shown.
+
+    music21 parses the tune and expands its repeats (seconds and millions of objects for a long
+    tune) in the "music21" worker process, so a crash or a huge tune costs that process, and
+    its objects never fill the window's heap (where every garbage collection would walk them).
+    """
     from app.music.audio import tune_tempo_qpm
+    from app.music.isolate import shared
     from app.music.pianoroll import layout_abc
 
     try:
-        lay = layout_abc(text)
+        lay = shared(MUSIC21_WORKER).call(layout_abc, text, timeout=LAYOUT_TIMEOUT_S, tag=tag)
     except MusicError as err:
         return err
     try:
@@ -148,6 +157,8 @@ class PianoRoll(FollowsPlayback, QWidget):
         super().__init__(parent)
         self._init_follow(self._lay_out)
         self._serial = 0                  # the latest request; older layouts are dropped
+        self._tag = object()              # marks this roll's calls, to cancel only them
+        self._job_started = 0.0
         self._pending: tuple[int, str] | None = None
         self._job: Job | None = None
         self._job_serial = 0
@@ -223,13 +234,18 @@ class PianoRoll(FollowsPlayback, QWidget):
         self._pending = (self._serial, self._abc)
         if self._job is None:
             self._start_next()
+        elif time.monotonic() - self._job_started > SUPERSEDE_AFTER_S:
+            from app.music.isolate import shared
+
+            shared(MUSIC21_WORKER).cancel(self._tag)   # a newer tune waits: stop the old one
 
     def _start_next(self) -> None:
         global _running
         serial, text = self._pending
         self._pending = None
         _running = {j for j in _running if not j.thread.isFinished()}
-        job = Job(_layout_tune, text, name="piano roll")
+        job = Job(_layout_tune, text, self._tag, name="piano roll")
+        self._job_started = time.monotonic()
         job.done.connect(self._laid_out)
         job.failed.connect(self._layout_failed)
         job.finished.connect(self._job_finished)
