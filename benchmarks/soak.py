@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-FIELDS = ("seconds", "rss_mib", "threads", "worst_gap_ms", "tunes_clicked", "tunes_generated",
+FIELDS = ("seconds", "rss_mib", "workers_rss_mib", "threads", "worst_gap_ms", "tunes_clicked", "tunes_generated",
           "trainings", "phase")
 
 
@@ -54,11 +54,12 @@ class Recorder:
         self.timer.start()
 
     def sample(self) -> dict:
-        from tests.ui.session import sample_process
+        from tests.ui.session import sample_process, workers_rss
 
         rss, threads = sample_process()
         r = self.session.report
         row = {"seconds": round(time.monotonic() - self.start, 1), "rss_mib": round(rss, 1),
+               "workers_rss_mib": round(workers_rss(), 1),
                "threads": threads,
                "worst_gap_ms": round(self.session.stalls.take_recent() * 1000, 1),
                "tunes_clicked": r.tunes_clicked, "tunes_generated": r.tunes_generated,
@@ -103,7 +104,10 @@ def plot(rows: list[dict], warm_up_s: float, path: Path) -> None:
     except ImportError:
         return _plot_qt(rows, path)
     fig, ax = plt.subplots(figsize=(9, 4.5), dpi=110)
-    ax.plot(minutes, [r["rss_mib"] for r in rows], color="#1f5fa8", label="resident memory")
+    ax.plot(minutes, [r["rss_mib"] for r in rows], color="#1f5fa8",
+            label="resident memory, window process")
+    ax.plot(minutes, [r["rss_mib"] + r.get("workers_rss_mib", 0) for r in rows],
+            color="#a83a1f", label="with its worker processes (engraver, music21)")
     ax.axvline(warm_up_s / 60, color="#999999", linestyle="--", label="end of warm-up")
     ax.set_xlabel("minutes")
     ax.set_ylabel("MiB")
@@ -197,6 +201,7 @@ class Soak:
                 row = self.recorder.sample()
                 warm_up_s, threads_after_warm_up = row["seconds"], row["threads"]
                 rss_after_warm_up = row["rss_mib"]
+                total_after_warm_up = row["rss_mib"] + row["workers_rss_mib"]
         self.phase("end")
         self._settle()
         end = self.recorder.sample()
@@ -220,6 +225,11 @@ class Soak:
             "rss_after_warm_up_mib": rss_after_warm_up, "rss_end_mib": end["rss_mib"],
             "rss_max_after_warm_up_mib": max(r["rss_mib"] for r in after),
             "rss_growth_pct": round(100 * (end["rss_mib"] / rss_after_warm_up - 1), 1),
+            "workers_rss_end_mib": end["workers_rss_mib"],
+            "total_rss_after_warm_up_mib": total_after_warm_up,
+            "total_rss_end_mib": end["rss_mib"] + end["workers_rss_mib"],
+            "total_rss_growth_pct": round(100 * ((end["rss_mib"] + end["workers_rss_mib"])
+                                                 / total_after_warm_up - 1), 1),
             "threads_start": rows[0]["threads"], "threads_after_warm_up": threads_after_warm_up,
             "threads_end": end["threads"],
             "worst_gui_stall_ms": round(s.stalls.worst * 1000),

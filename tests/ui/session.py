@@ -15,6 +15,7 @@ Paths and settings are temporary, so a user's own library and settings are never
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -177,6 +178,27 @@ def _proc_status(field_name: str) -> int:
             if line.startswith(field_name + ":"):
                 return int(line.split()[1])
     return 0
+
+
+def workers_rss() -> float:
+    """Resident memory in MiB of this process's children (the engraver and music21 workers):
+    what moved out of the window's process still counts."""
+    import glob
+
+    total = 0
+    for children in glob.glob(f"/proc/{os.getpid()}/task/*/children"):
+        try:
+            pids = open(children).read().split()
+        except OSError:
+            continue
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    total += next((int(line.split()[1]) for line in f
+                                   if line.startswith("VmRSS:")), 0)
+            except OSError:
+                continue
+    return total / 1024
 
 
 def sample_process() -> tuple[float, int]:
