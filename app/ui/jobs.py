@@ -108,16 +108,27 @@ def render_midi(abc: str, **options) -> bytes:
     return abc_to_midi(abc, **options)
 
 
+EXPORT_TIMEOUT_S = 300.0   # a long tune's WAV takes seconds; a stuck conversion is stopped
+
+
 def export_tune(ctx, abc: str, path: str, provenance: dict, options: dict) -> str:
-    """Write a tune as .abc, .mid, .wav, .musicxml, .svg or .png (by the path's extension)."""
+    """Write a tune as .abc, .mid, .wav, .musicxml, .svg or .png (by the path's extension).
+
+    The music21 formats run in the "music21" worker process (a stuck or crashing conversion
+    costs that process); SVG and PNG go through the engraver's own worker process.
+    """
     from app.music.audio import RenderOptions
     from app.music.export import export_tune as export
+    from app.music.isolate import shared
 
     render = RenderOptions(instrument=options.get("instrument") or "piano",
                            tempo_qpm=options.get("tempo") or None,
                            transpose=int(options.get("transpose") or 0),
                            soundfont=options.get("soundfont") or None)
-    return str(export(abc, path, render, provenance))
+    if Path(path).suffix.lower() in (".svg", ".png"):
+        return str(export(abc, path, render, provenance))
+    return str(shared("music21").call(export, abc, path, render, provenance,
+                                      timeout=EXPORT_TIMEOUT_S))
 
 
 def _probabilities_over(text: str, generated: str, probabilities: list[float]) -> list[float]:
