@@ -109,6 +109,10 @@ def test_checker_returns_problems(text):
 
 def _repair(text: str) -> None:
     result = repair_tune(text)
+    if [p.code for p in result.problems_left] == ["too-long"]:
+        assert not result.ok and result.text.strip("\n") == text.replace(
+            "\r\n", "\n").replace("\r", "\n").strip("\n")
+        return
     errors = [p for p in check_tune(result.text) if p.severity == ERROR]
     assert result.ok == (not errors), (result.ok, errors)
     if result.ok:

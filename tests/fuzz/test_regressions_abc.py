@@ -83,3 +83,10 @@ def test_huge_numbers_in_header_fields_are_problems_or_music_errors():
 def test_a_note_with_a_huge_length_is_repaired_by_dropping_the_length():
     result = repair_tune("X:1\nM:4/4\nL:1/8\nK:C\nA9999999999 B2 c4 d|\n")
     assert result.ok and result.text.endswith("K:C\nA B2 c4 d|\n")
+
+
+def test_a_tune_too_long_to_repair_is_not_ok_though_the_checker_may_pass_it():
+    # found by fuzz_long: a 5,000-digit V: value made the tune too long to repair
+    from tests.fuzz.test_fuzz_abc import _repair
+
+    _repair("X:5\nV:1/" + "8" * 25_000 + "\nK:C\nABcd|\n")
