@@ -95,9 +95,9 @@ def engraver():
     global _worker
     with _worker_lock:
         if _worker is None:
-            from app.music.isolate import Worker
+            from app.music.isolate import RECYCLE_AFTER_CALLS, Worker
 
-            _worker = Worker("engraver")
+            _worker = Worker("engraver", RECYCLE_AFTER_CALLS["engraver"])
         return _worker
 
 

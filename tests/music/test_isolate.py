@@ -159,3 +159,15 @@ def test_cancel_with_a_tag_stops_only_that_callers_call(worker):
         worker.call(sleep, 30, timeout=20, tag=mine)
     timer.join()
     assert killed == [False, True]
+
+
+def test_a_child_that_served_max_calls_is_replaced_before_the_next():
+    worker = Worker("recycled", max_calls=2)
+    try:
+        assert worker.call(add, 1, 1) == 2
+        first = worker.pid
+        assert worker.call(add, 1, 2) == 3 and worker.pid == first
+        assert worker.call(add, 2, 2) == 4 and worker.pid != first     # a fresh child
+        assert worker.restarts == 0                                    # not a crash
+    finally:
+        worker.close()
