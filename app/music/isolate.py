@@ -171,9 +171,7 @@ class Worker:
 
     def close(self) -> None:
         """Stop the child (asking first, then killing) and reap it; the worker may be reused."""
-        with self._state:
-            process, conn = self._process, self._conn
-            self._process = self._conn = None
+        process, conn = self._take()
         if process is None:
             return
         try:
@@ -218,11 +216,16 @@ class Worker:
             raise EngineCrashed(f"the {self.name} process died while starting "
                                 f"({_death(exitcode)})") from None
 
-    def _discard(self) -> None:
-        """Kill and reap the child (it crashed, hung or was cancelled)."""
+    def _take(self):
+        """Detach the child and its pipe from the worker; return (process, conn)."""
         with self._state:
             process, conn = self._process, self._conn
             self._process = self._conn = None
+        return process, conn
+
+    def _discard(self) -> None:
+        """Kill and reap the child (it crashed, hung or was cancelled)."""
+        process, conn = self._take()
         if process is None:
             return
         if process.is_alive():
