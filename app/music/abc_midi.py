@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING, BinaryIO, Union
 from app.music.errors import MusicError
 from app.music.limits import (MAX_MUSICXML_BARS, MAX_TUNE_BARS, check_tune_size,
                               check_tune_values)
-from app.music.midi_file import NoteEvent, key_signature_name, save_bytes, write_midi
+from app.music.midi_file import (MAX_QPM, MIN_QPM, NoteEvent, key_signature_name, save_bytes,
+                                 write_midi)
 
 if TYPE_CHECKING:
     from app.music.tunebook import Tune
@@ -44,7 +45,6 @@ log = logging.getLogger(__name__)
 AbcSource = Union[str, "Tune"]
 COMPOUND_QPM = 165.0   # 110 dotted quarters per minute
 SIMPLE_QPM = 120.0
-MIN_QPM, MAX_QPM = 1.0, 1000.0   # a Q: outside these is ignored (MIDI files take 1-1000)
 
 _NOTE_RE = re.compile(r"(\^\^|\^|__|_|=)?([A-Ga-g])([,']*)")
 # Chord symbols and annotations ("Am"), decorations (!trill!, +trill+; a lone ! is a line break).

@@ -27,6 +27,7 @@ from typing import Any, Callable
 
 from app.music.errors import EngineError, MusicError
 from app.music.limits import MAX_CONVERT_SECONDS
+from app.music.midi_file import MAX_QPM, MIN_QPM
 
 Converter = Callable[[Any, Path, "ConvertOptions"], None]
 
@@ -222,8 +223,9 @@ def convert(in_path: str | os.PathLike, out_path: str | os.PathLike, *, tune: in
     from app.music.instruments import program_for
 
     in_path, out_path = Path(in_path), Path(out_path)
-    if tempo_qpm is not None and not 1 <= tempo_qpm <= 1000:
-        raise MusicError(f"tempo {tempo_qpm:g} is outside 1-1000 quarter notes a minute")
+    if tempo_qpm is not None and not MIN_QPM <= tempo_qpm <= MAX_QPM:
+        raise MusicError(f"tempo {tempo_qpm:g} is outside {MIN_QPM:g}-{MAX_QPM:g} quarter notes "
+                         "a minute")
     options = ConvertOptions(program_for(program), tempo_qpm, int(transpose), dict(extra))
     kind, converter = _plan(in_path, out_path)
     result = ConvertResult()

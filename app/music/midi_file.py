@@ -32,6 +32,9 @@ MidiSource = Union[str, os.PathLike, bytes, bytearray, BinaryIO]
 
 PROVENANCE_PREFIX = "ceol-provenance: "
 DEFAULT_TICKS_PER_BEAT = 480
+# Tempo range a MIDI file can hold: set_tempo stores microseconds per quarter note in 24 bits
+# (at most 16,777,215, so at least 3.58 quarter notes a minute).
+MIN_QPM, MAX_QPM = 4.0, 1000.0
 MAJOR_KEYS = ("Cb", "Gb", "Db", "Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#")
 META_TEXT = 0x01
 META_TRACK_NAME = 0x03
@@ -194,8 +197,9 @@ def write_midi(notes: Sequence[NoteEvent], out: str | os.PathLike | BinaryIO | N
         key_signature_sharps(key_signature)
         conductor.append((0, 2, mido.MetaMessage("key_signature", key=key_signature)))
     for onset, qpm in (tempos or [(Fraction(0), tempo_qpm)]):
-        if not 1 <= qpm <= 1000:
-            raise MusicError(f"tempo {qpm:g} quarter notes per minute is outside 1-1000")
+        if not MIN_QPM <= qpm <= MAX_QPM:
+            raise MusicError(f"tempo {qpm:g} quarter notes per minute is outside "
+                             f"{MIN_QPM:g}-{MAX_QPM:g} (what a MIDI file can hold)")
         conductor.append((round(onset * ticks_per_beat), 3,
                           mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(qpm))))
     if provenance:

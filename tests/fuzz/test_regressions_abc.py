@@ -1,9 +1,11 @@
 """Crashes the ABC fuzzing found, each kept as a named case: bad input gives a result or a
 MusicError, never another exception."""
 
+from fractions import Fraction
+
 import pytest
 
-from app.music.abc_midi import abc_note_events
+from app.music.abc_midi import abc_note_events, abc_to_midi
 from app.music.abc_tokens import ERROR, tokenize_line, tokenize_tune
 from app.music.checker import check_tune
 from app.music.errors import MusicError
@@ -90,3 +92,18 @@ def test_a_tune_too_long_to_repair_is_not_ok_though_the_checker_may_pass_it():
     from tests.fuzz.test_fuzz_abc import _repair
 
     _repair("X:5\nV:1/" + "8" * 25_000 + "\nK:C\nABcd|\n")
+
+
+@pytest.mark.parametrize("q", ["1/4=1", "1/4=3", "1/8=5"])
+def test_a_tempo_slower_than_a_midi_file_holds_is_ignored_not_a_crash(q):
+    # Q:1/4=1 is 60,000,000 microseconds a quarter note; MIDI's set_tempo holds 24 bits
+    # (ValueError "attribute must be in range 0..16777215" from mido, found by fuzzing).
+    data = abc_to_midi(tune_with(f"Q:{q}\n"), label="slow")
+    assert data.startswith(b"MThd")
+
+
+def test_write_midi_refuses_a_tempo_it_cannot_hold_by_name():
+    from app.music.midi_file import NoteEvent, write_midi
+
+    with pytest.raises(MusicError, match="tempo 2 quarter notes per minute is outside 4-1000"):
+        write_midi([NoteEvent(60, Fraction(0), Fraction(1))], None, tempo_qpm=2)
