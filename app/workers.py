@@ -18,6 +18,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from app.memory import release_after_job
+
 log = logging.getLogger(__name__)
 
 
@@ -96,6 +98,8 @@ class Job(QObject):
         else:
             self.done.emit(value)
         self.finished.emit()
+        value = None
+        release_after_job()   # what the job freed goes back to the system, not to its arena
 
 
 def start_job(job: Job) -> Job:

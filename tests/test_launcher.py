@@ -99,7 +99,7 @@ def test_free_memory_of_finished_threads_goes_back_to_the_system():
     code = """
 import threading
 import numpy as np
-from app.ui.launch import release_free_memory
+from app.memory import release_free_memory
 def rss():
     return int([l for l in open('/proc/self/status') if l.startswith('VmRSS')][0].split()[1])
 def work():

@@ -74,3 +74,17 @@ def test_errors_become_messages(qtbot, error, expected):
     assert failed.args == [expected]
     qtbot.waitSignal(job.finished, timeout=5000)
     wait_for(job)
+
+
+@pytest.mark.parametrize("fn, args", [(counting, (3,)), (lambda ctx: 1 / 0, ())])
+def test_each_job_gives_freed_memory_back_on_its_own_thread(qtbot, monkeypatch, fn, args):
+    import app.workers
+
+    trims = []
+    monkeypatch.setattr(app.workers, "release_after_job",
+                        lambda: trims.append(threading.current_thread() is threading.main_thread()))
+    job = Job(fn, *args)
+    with qtbot.waitSignal(job.finished, timeout=5000):
+        start_job(job)
+    assert wait_for(job)
+    assert trims == [False]

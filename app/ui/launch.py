@@ -13,32 +13,13 @@ import re
 import sys
 import time
 
+from app.memory import release_free_memory
+
 log = logging.getLogger(__name__)
 _T0 = time.perf_counter()
 
 
 HEAVY_MODULES = {"torch", "music21"}
-_libc = None
-
-
-def release_free_memory() -> None:
-    """Give memory that is free inside the C heap back to the system (glibc's malloc_trim).
-
-    Each job thread (training, sampling, engraving) gets its own malloc arena; what the job
-    freed stays in the arena, so the window's resident memory only ever grew in steps. A no-op
-    where there is no glibc.
-    """
-    global _libc
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        if _libc is None:
-            import ctypes
-
-            _libc = ctypes.CDLL("libc.so.6")
-        _libc.malloc_trim(0)
-    except (OSError, AttributeError):
-        _libc = False
 
 
 class GarbageCollector:
