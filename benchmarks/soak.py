@@ -225,6 +225,8 @@ class Soak:
             "rss_after_warm_up_mib": rss_after_warm_up, "rss_end_mib": end["rss_mib"],
             "rss_max_after_warm_up_mib": max(r["rss_mib"] for r in after),
             "rss_growth_pct": round(100 * (end["rss_mib"] / rss_after_warm_up - 1), 1),
+            "rss_max_growth_pct": round(100 * (max(r["rss_mib"] for r in after)
+                                               / rss_after_warm_up - 1), 1),
             "workers_rss_end_mib": end["workers_rss_mib"],
             "total_rss_after_warm_up_mib": total_after_warm_up,
             "total_rss_end_mib": end["rss_mib"] + end["workers_rss_mib"],
@@ -234,6 +236,7 @@ class Soak:
             "threads_end": end["threads"],
             "worst_gui_stall_ms": round(s.stalls.worst * 1000),
             "stalls_over_250ms": s.stalls.over_250ms, "worst_steps_ms": s.worst_stalls(8),
+            "window_construction_ms": s.report.window_construction_ms,
             "stalled_in": s.stalls.top_stacks(10), "window_alive_at_end": alive,
             "unexpected_error_dialogs": errors, "dialogs_answered": len(s.dialogs.seen),
             "problems": s.report.problems, "engrave_failures": s.report.engrave_failed[:50],

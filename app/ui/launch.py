@@ -19,9 +19,6 @@ log = logging.getLogger(__name__)
 _T0 = time.perf_counter()
 
 
-HEAVY_MODULES = {"torch", "music21"}
-
-
 class GarbageCollector:
     """Run Python's cyclic garbage collector on the GUI thread only.
 
@@ -29,6 +26,14 @@ class GarbageCollector:
     Qt objects caught in reference cycles there, which Qt does not allow (a crash). So the
     automatic collector is off and a timer on the GUI thread collects each generation when
     its allocation count passes the usual threshold.
+
+    While code is being imported (torch and music21 load on worker threads after the window
+    shows) the objects made are modules, classes and functions that live as long as the app:
+    collecting them held the GUI thread (a 221 ms collection of the young generations while
+    torch loaded; about a second for each full collection of the torch + music21 heap, every
+    few seconds while tunes were shown). So whenever modules were loaded since the last look,
+    everything alive is frozen (gc.freeze, moved out of all later collections) instead of
+    collected; the little garbage made at that moment is kept, once per import.
     """
 
     def __init__(self, app, interval_ms: int = 500) -> None:
@@ -37,7 +42,7 @@ class GarbageCollector:
         from PySide6.QtCore import QTimer
 
         self._gc = gc
-        self._frozen: set[str] = set()   # heavy modules loaded at the last freeze
+        self._modules = len(sys.modules)   # loaded at the last look
         gc.disable()
         self.timer = QTimer(app)
         self.timer.setInterval(interval_ms)
@@ -45,24 +50,18 @@ class GarbageCollector:
         self.timer.start()
 
     def check(self) -> None:
+        modules = len(sys.modules)
+        if modules != self._modules:
+            self._modules = modules
+            self._gc.freeze()
+            return
         counts, thresholds = self._gc.get_count(), self._gc.get_threshold()
         for generation in (2, 1, 0):
             if counts[generation] > thresholds[generation]:
                 self._gc.collect(generation)
                 if generation == 2:
-                    self._freeze_long_lived()
                     release_free_memory()
                 break
-
-    def _freeze_long_lived(self) -> None:
-        """Each time a heavy library has been loaded since, keep what survived a full
-        collection out of the later ones (gc.freeze): the ~200,000 objects of torch (and of
-        music21 where an export loads it here) made every full collection hold the GUI thread
-        for about a second, a stall every few seconds while tunes are shown."""
-        loaded = HEAVY_MODULES & sys.modules.keys()
-        if loaded - self._frozen:
-            self._gc.freeze()
-            self._frozen = loaded
 
 
 HEADLESS_HINT = "the headless commands need no display: python main.py --help"
