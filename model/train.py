@@ -2,11 +2,13 @@
 
 `train(config, data, on_progress, stop)` is a plain function: the CLI draws a progress bar from
 its hook, the GUI's worker turns the hook into Qt signals and sets `stop` from the GUI thread.
-AdamW (or the lab's Adam), gradient-norm clipping against exploding gradients, linear warm-up
-then cosine decay, dropout, a validation loss at intervals, the best weights kept. Resumable
-checkpoints hold weights, optimiser, random generators and loop position, so a resumed run
-continues exactly. Under torchrun the model is wrapped in DistributedDataParallel and only
-rank 0 writes files.
+The loop reads top to bottom as in nanoGPT: `_setup` builds the model, optimiser and data;
+`_step` takes one optimiser step (AdamW or the lab's Adam, gradient-norm clipping against
+exploding gradients, the warm-up and cosine schedule of model/optim.py, dropout); `_evaluate`
+measures the validation loss at intervals and keeps the best weights; `_finish` saves them.
+Resumable checkpoints (model/train_state.py) hold weights, optimiser, random generators and
+loop position, so a resumed run continues exactly. Under torchrun the model is wrapped in
+DistributedDataParallel and only rank 0 writes files.
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ import torch.nn.functional as F
 
 from model import distributed
 from model.checkpoint import ModelFile, load_model, save_model
-from model.config import DEFAULT_PRESET, ModelConfig, Preset, TrainConfig, preset, to_dict
+from model.config import DEFAULT_PRESET, ModelConfig, Preset, TrainConfig, preset
 from model.data import TrainData, as_train_data, check_trainable, encode, random_windows, \
     validation_windows
 from model.device import fastest_threads, resolve_device, resolve_precision, set_threads
 from model.errors import ModelError
 from model.lm import MusicLM
+from model.optim import learning_rate, make_optimizer, time_limited_fraction
+from model.train_state import TrainState, restore_checkpoint, rounded, save_checkpoint
 from model.vocab import Vocab
 
 log = logging.getLogger(__name__)
@@ -69,42 +73,8 @@ class TrainResult:
     path: str | None
     history: list[dict[str, Any]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
-
-
-def learning_rate(config: TrainConfig, step: int, fraction_done: float | None = None) -> float:
-    """Return the rate for 0-based `step`: linear warm-up, then cosine decay or constant."""
-    peak = config.learning_rate
-    if step < config.warmup_steps:
-        return peak * (step + 1) / config.warmup_steps
-    if config.lr_decay == "constant":
-        return peak
-    if fraction_done is None:
-        span = max(1, config.steps - config.warmup_steps)
-        fraction_done = (step - config.warmup_steps) / span
-    fraction_done = min(1.0, max(0.0, fraction_done))
-    low = peak * config.min_lr_fraction
-    return low + (peak - low) * 0.5 * (1 + math.cos(math.pi * fraction_done))
-
-
-def make_optimizer(model: MusicLM, config: TrainConfig) -> torch.optim.Optimizer:
-    """AdamW with decay on matrices only (or plain Adam for the lab recipe).
-
-    The fused kernel is used where torch has one: the same update in one pass over the
-    weights (4x faster than the per-tensor loop for the lab's 5M weights on this CPU).
-    """
-    if config.optimizer == "adam":
-        cls, groups = torch.optim.Adam, [{"params": list(model.parameters())}]
-    else:
-        decay, no_decay = [], []
-        for name, param in model.named_parameters():
-            (decay if param.dim() >= 2 and "embedding" not in name else no_decay).append(param)
-        cls = torch.optim.AdamW
-        groups = [{"params": decay, "weight_decay": config.weight_decay},
-                  {"params": no_decay, "weight_decay": 0.0}]
-    try:
-        return cls(groups, lr=config.learning_rate, fused=True)
-    except (RuntimeError, TypeError, ValueError):
-        return cls(groups, lr=config.learning_rate)
+    final_state: dict[str, torch.Tensor] | None = field(default=None, repr=False)  # the last
+    # step's weights (the model holds the best)
 
 
 @torch.no_grad()
@@ -172,20 +142,86 @@ def _resolve_configs(config, model_config) -> tuple[TrainConfig, ModelConfig]:
     return config, model_config or preset(DEFAULT_PRESET).model
 
 
+@dataclass
+class _Run:
+    """Everything the loop works with, built once by `_setup`."""
+
+    config: TrainConfig
+    model_config: ModelConfig
+    model: MusicLM
+    net: torch.nn.Module              # the model, or its DistributedDataParallel wrapper
+    vocab: Vocab
+    optimizer: torch.optim.Optimizer
+    data_gen: torch.Generator         # draws the training windows
+    train_ids: torch.Tensor           # (N,) the training text as ids, on the device
+    valid: tuple[torch.Tensor, torch.Tensor] | None   # validation windows, on the device
+    device: torch.device
+    world: distributed.World
+    autocast: torch.dtype | None      # bf16 autocast, or None for fp32
+    summary: dict[str, Any]           # what the model file tells about its training
+    state: TrainState
+
+
 def _train(config: TrainConfig, model_config: ModelConfig, data: TrainData, on_progress, stop,
            init_from, resume_from, device: torch.device, world, pause=None) -> TrainResult:
-    resumed: ModelFile | None = load_model(resume_from) if resume_from else None
-    if resumed is not None and not resumed.resume:
-        raise ModelError(f"{resume_from}: not a resumable checkpoint (no optimiser state)")
-    base: ModelFile | None = None
-    if resumed is not None:
-        vocab, model_config = resumed.vocab, resumed.model_config
-    elif init_from is not None:
-        base = init_from if isinstance(init_from, ModelFile) else load_model(init_from)
-        vocab, model_config = base.vocab.grown(data.train_text), base.model_config
-    else:
-        model_config.check()
-        vocab = Vocab.from_text(data.train_text)
+    """Set up, run the steps (validation and checkpoints at intervals), then keep the best.
+
+    Pausing shifts the clock, so the waiting counts toward neither the budget nor the ETA.
+    """
+    run = _setup(config, model_config, data, init_from, resume_from, device, world)
+    state = run.state
+    chars_per_step = config.batch_size * config.seq_len * world.size
+    t0 = time.perf_counter()
+    train_time, steps_here, val_loss, stopped = 0.0, 0, None, False
+    deadline = t0 + config.minutes * 60 if config.minutes else None
+    while state.step < config.steps:
+        if pause is not None and pause.is_set():
+            waited = _wait_while_paused(pause, stop)
+            t0 += waited
+            if deadline is not None:
+                deadline += waited
+        halt = bool(stop is not None and stop.is_set())
+        if deadline is not None and time.perf_counter() >= deadline:
+            halt = True
+        if distributed.any_true(halt, world, device):
+            stopped = bool(stop is not None and stop.is_set())
+            break
+        t_step = time.perf_counter()
+        fraction = None if deadline is None else time_limited_fraction(config, state.step,
+                                                                        t_step - t0)
+        lr = learning_rate(config, state.step, fraction)
+        loss = _step(run, lr)
+        steps_here += 1
+        train_time += time.perf_counter() - t_step
+
+        evaluated = world.is_main and (state.step % config.eval_interval == 0
+                                       or state.step == config.steps)
+        if evaluated:
+            val_loss = _evaluate(run, loss, stop)
+        if (world.is_main and config.checkpoint_path and config.checkpoint_interval
+                and state.step % config.checkpoint_interval == 0 and state.step < config.steps):
+            _save_checkpoint(run)
+        if world.is_main and on_progress is not None:
+            cps = chars_per_step * steps_here / train_time if train_time else 0.0
+            on_progress(Progress(state.step, config.steps, loss, val_loss, state.best_val, lr,
+                                 cps, time.perf_counter() - t0,
+                                 _eta(config, state.step, steps_here, t0, train_time), evaluated))
+
+    if world.is_main and not stopped and steps_here and not state.evaluated_last():
+        val_loss = _evaluate(run, state.recent_losses[-1], stop)  # the time limit ended the run
+    seconds = time.perf_counter() - t0
+    cps = chars_per_step * steps_here / train_time if train_time else 0.0
+    return _finish(run, val_loss, stopped, seconds, cps)
+
+
+def _setup(config: TrainConfig, model_config: ModelConfig, data: TrainData, init_from,
+           resume_from, device: torch.device, world) -> _Run:
+    """Build the model (new, fine-tuned or resumed), its optimiser and the data on `device`.
+
+    The seeding order here is what makes seeded runs and resumed ones repeat exactly.
+    """
+    resumed, base, vocab, model_config = _starting_point(model_config, data, init_from,
+                                                         resume_from)
     train_ids = encode(data.train_text, vocab)
     check_trainable(train_ids, config.seq_len)
     valid = validation_windows(encode(data.valid_text, vocab), config.seq_len, config.eval_chars)
@@ -202,12 +238,9 @@ def _train(config: TrainConfig, model_config: ModelConfig, data: TrainData, on_p
     optimizer = make_optimizer(model, config)
     data_gen = torch.Generator().manual_seed(config.seed * 1009 + world.rank)
     torch.manual_seed(config.seed + world.rank)
-
-    start_step, history, best_val, best_step, best_state = 0, [], None, None, None
-    recent_losses: list[float] = []
+    state = TrainState()
     if resumed is not None:
-        start_step, history, best_val, best_step, best_state, recent_losses = _restore(
-            resumed, optimizer, data_gen, device)
+        state = restore_checkpoint(resumed, optimizer, data_gen, device)
     net = model
     if world.distributed:
         from torch.nn.parallel import DistributedDataParallel
@@ -215,114 +248,108 @@ def _train(config: TrainConfig, model_config: ModelConfig, data: TrainData, on_p
         net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda"
                                       else None)
     train_ids, valid = train_ids.to(device), _to(valid, device)
-    summary = {"corpus": data.name, "tune_count": data.tune_count,
-               "train_chars": len(data.train_text), "valid_chars": len(data.valid_text),
-               "vocab_size": len(vocab), "titles": "\nT:" in "\n" + data.train_text,
-               "fine_tuned_from": getattr(base, "path", None)
-               if base else (resumed.training.get("fine_tuned_from") if resumed else None)}
-    summary.update(getattr(data, "extra", None) or {})
+    summary = _data_summary(data, vocab, base, resumed)
 
     autocast = resolve_precision(config.precision, device)
     if device.type == "cpu" and config.threads == 0:
         _autotune_threads(model, train_ids, config, autocast)
     summary["precision"] = "bf16" if autocast is not None else "fp32"
     summary["threads"] = torch.get_num_threads() if device.type == "cpu" else None
-    chars_per_step = config.batch_size * config.seq_len * world.size
-    t0 = time.perf_counter()
-    train_time, steps_here, step, val_loss, stopped = 0.0, 0, start_step, None, False
-    deadline = t0 + config.minutes * 60 if config.minutes else None
-    while step < config.steps:
-        if pause is not None and pause.is_set():
-            waited = _wait_while_paused(pause, stop)
-            t0 += waited                 # the pause counts toward neither budget nor ETA
-            if deadline is not None:
-                deadline += waited
-        halt = bool(stop is not None and stop.is_set())
-        if deadline is not None and time.perf_counter() >= deadline:
-            halt = True
-        if distributed.any_true(halt, world, device):
-            stopped = bool(stop is not None and stop.is_set())
-            break
-        t_step = time.perf_counter()
-        fraction = None
-        if deadline is not None:
-            fraction = max((step - config.warmup_steps) / max(1, config.steps - config.warmup_steps),
-                           (t_step - t0) / (config.minutes * 60))
-        lr = learning_rate(config, step, fraction)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        x, y = random_windows(train_ids, config.batch_size, config.seq_len, data_gen)
-        with torch.autocast(device.type, dtype=autocast or torch.float32,
-                            enabled=autocast is not None):
-            logits, _ = net(x.to(device, non_blocking=True))
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(),
-                               y.to(device).reshape(-1))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if config.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
-        loss_value = loss.item()
-        step += 1
-        steps_here += 1
-        train_time += time.perf_counter() - t_step
-        recent_losses = (recent_losses + [loss_value])[-50:]
+    return _Run(config, model_config, model, net, vocab, optimizer, data_gen, train_ids, valid,
+                device, world, autocast, summary, state)
 
-        evaluated = False
-        if step % config.eval_interval == 0 or step == config.steps:
-            if world.is_main:
-                val_loss = validation_loss(model, valid, stop=stop)
-                evaluated = True
-                history.append({"step": step, "train_loss": round(loss_value, 5),
-                                "val_loss": None if val_loss is None else round(val_loss, 5)})
-                if val_loss is not None and (best_val is None or val_loss < best_val):
-                    best_val, best_step = val_loss, step
-                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        if (world.is_main and config.checkpoint_path and config.checkpoint_interval
-                and step % config.checkpoint_interval == 0 and step < config.steps):
-            _save_checkpoint(config, model, vocab, optimizer, data_gen, step, history, best_val,
-                             best_step, best_state, recent_losses, summary)
-        if world.is_main and on_progress is not None:
-            cps = chars_per_step * steps_here / train_time if train_time else 0.0
-            on_progress(Progress(step, config.steps, loss_value, val_loss, best_val, lr, cps,
-                                 time.perf_counter() - t0,
-                                 _eta(config, step, steps_here, t0, train_time), evaluated))
 
-    if world.is_main and not stopped and steps_here and (not history or history[-1]["step"] != step):
-        val_loss = validation_loss(model, valid, stop=stop)  # the time limit ended the run
-        history.append({"step": step, "train_loss": round(recent_losses[-1], 5),
-                        "val_loss": None if val_loss is None else round(val_loss, 5)})
-        if val_loss is not None and (best_val is None or val_loss < best_val):
-            best_val, best_step = val_loss, step
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    seconds = time.perf_counter() - t0
-    cps = chars_per_step * steps_here / train_time if train_time else 0.0
+def _starting_point(model_config: ModelConfig, data: TrainData, init_from, resume_from
+                    ) -> tuple[ModelFile | None, ModelFile | None, Vocab, ModelConfig]:
+    """Return (checkpoint to resume, model to fine-tune, vocabulary, shape) for this run."""
+    if resume_from:
+        resumed = load_model(resume_from)
+        if not resumed.resume:
+            raise ModelError(f"{resume_from}: not a resumable checkpoint (no optimiser state)")
+        return resumed, None, resumed.vocab, resumed.model_config
+    if init_from is not None:
+        base = init_from if isinstance(init_from, ModelFile) else load_model(init_from)
+        return None, base, base.vocab.grown(data.train_text), base.model_config
+    model_config.check()
+    return None, None, Vocab.from_text(data.train_text), model_config
+
+
+def _data_summary(data: TrainData, vocab: Vocab, base: ModelFile | None,
+                  resumed: ModelFile | None) -> dict[str, Any]:
+    """The training data's part of the stored summary (the run adds its figures later)."""
+    summary = {"corpus": data.name, "tune_count": data.tune_count,
+               "train_chars": len(data.train_text), "valid_chars": len(data.valid_text),
+               "vocab_size": len(vocab), "titles": "\nT:" in "\n" + data.train_text,
+               "fine_tuned_from": getattr(base, "path", None)
+               if base else (resumed.training.get("fine_tuned_from") if resumed else None)}
+    summary.update(getattr(data, "extra", None) or {})
+    return summary
+
+
+def _step(run: _Run, lr: float) -> float:
+    """One optimiser step at rate `lr` on a batch of random windows; return its loss."""
+    config, device = run.config, run.device
+    for group in run.optimizer.param_groups:
+        group["lr"] = lr
+    x, y = random_windows(run.train_ids, config.batch_size, config.seq_len, run.data_gen)
+    with torch.autocast(device.type, dtype=run.autocast or torch.float32,
+                        enabled=run.autocast is not None):
+        logits, _ = run.net(x.to(device, non_blocking=True))   # (B, T, V)
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(),
+                           y.to(device).reshape(-1))
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if config.grad_clip is not None:
+        torch.nn.utils.clip_grad_norm_(run.model.parameters(), config.grad_clip)
+    run.optimizer.step()
+    loss_value = loss.item()
+    run.state.add_step(loss_value)
+    return loss_value
+
+
+def _evaluate(run: _Run, train_loss: float, stop) -> float | None:
+    """Measure the validation loss, add it to the history and keep the best weights."""
+    val_loss = validation_loss(run.model, run.valid, stop=stop)
+    run.state.record(train_loss, val_loss, run.model)
+    return val_loss
+
+
+def _save_checkpoint(run: _Run) -> None:
+    save_checkpoint(run.config, run.model, run.vocab, run.optimizer, run.data_gen, run.state,
+                    run.summary)
+
+
+def _finish(run: _Run, val_loss: float | None, stopped: bool, seconds: float,
+            cps: float) -> TrainResult:
+    """Write the last checkpoint, keep the better of the best and the last weights, save the
+    model file and return the result."""
+    config, model, state, world = run.config, run.model, run.state, run.world
     if world.is_main and config.checkpoint_path:
-        _save_checkpoint(config, model, vocab, optimizer, data_gen, step, history, best_val,
-                         best_step, best_state, recent_losses, summary)
+        _save_checkpoint(run)
     final_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    saved_val = val_loss if history and history[-1]["step"] == step else None
-    if best_state is not None and (saved_val is None or best_val < saved_val):
-        model.load_state_dict(best_state)
-        saved_val = best_val
+    saved_val = val_loss if state.evaluated_last() else None
+    best_step = state.best_step
+    if state.best_state is not None and (saved_val is None or state.best_val < saved_val):
+        model.load_state_dict(state.best_state)
+        saved_val = state.best_val
     elif saved_val is not None:
-        best_step = step
+        best_step = state.step
     model.eval()
-    train_loss = sum(recent_losses) / len(recent_losses) if recent_losses else None
-    summary.update({"steps": step, "best_step": best_step, "train_loss": _round(train_loss),
-                    "val_loss": _round(saved_val), "val_bits_per_char": _round(
+    train_loss = state.mean_loss()
+    summary = run.summary
+    summary.update({"steps": state.step, "best_step": best_step, "train_loss": rounded(train_loss),
+                    "val_loss": rounded(saved_val), "val_bits_per_char": rounded(
                         saved_val / math.log(2) if saved_val is not None else None),
                     "seconds": round(seconds, 1), "chars_per_second": round(cps, 1),
                     "world_size": world.size, "stopped": stopped,
                     "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                    "history": history})
+                    "history": state.history})
     if world.is_main and config.out_path:
-        save_model(config.out_path, model.cpu(), vocab, train_config=config, training=summary)
-        model.to(device)
-    result = TrainResult(model, vocab, model_config, config, step, train_loss, saved_val,
-                         best_step, stopped, seconds, cps, config.out_path, history, summary)
-    result.final_state = final_state  # the last step's weights (the model holds the best)
-    return result
+        save_model(config.out_path, model.cpu(), run.vocab, train_config=config, training=summary)
+        model.to(run.device)
+    return TrainResult(model, run.vocab, run.model_config, config, state.step, train_loss,
+                       saved_val, best_step, stopped, seconds, cps, config.out_path,
+                       state.history, summary, final_state)
 
 
 def _wait_while_paused(pause, stop, slice_s: float = 0.05) -> float:
@@ -366,56 +393,5 @@ def _eta(config: TrainConfig, step: int, steps_here: int, t0: float, train_time:
     return by_steps
 
 
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(float(value), 5)
-
-
 def _to(windows, device):
     return None if windows is None else (windows[0].to(device), windows[1].to(device))
-
-
-def _save_checkpoint(config, model, vocab, optimizer, data_gen, step, history, best_val,
-                     best_step, best_state, recent_losses, summary) -> None:
-    """Write a resumable checkpoint: weights, optimiser, generators, loop position."""
-    opt = optimizer.state_dict()
-    extra = {"rng.torch": torch.get_rng_state(), "rng.data": data_gen.get_state()}
-    state_meta = {}
-    for pid, entries in opt["state"].items():
-        state_meta[str(pid)] = {}
-        for key, value in entries.items():
-            if torch.is_tensor(value):
-                extra[f"optim.{pid}.{key}"] = value
-            else:
-                state_meta[str(pid)][key] = value
-    if best_state is not None:
-        extra.update({f"best.{k}": v for k, v in best_state.items()})
-    resume = {"step": step, "history": history, "best_val": best_val, "best_step": best_step,
-              "recent_losses": recent_losses, "param_groups": opt["param_groups"],
-              "optim_scalars": state_meta}
-    mean = sum(recent_losses) / len(recent_losses) if recent_losses else None
-    save_model(config.checkpoint_path, model, vocab, train_config=config,
-               training=dict(summary, steps=step, train_loss=_round(mean), history=history,
-                             date=datetime.now(timezone.utc).isoformat(timespec="seconds")),
-               resume=resume, extra_tensors=extra)
-
-
-def _restore(resumed: ModelFile, optimizer, data_gen, device):
-    """Put a checkpoint's optimiser, generators and loop position back."""
-    r, extra = resumed.resume, resumed.extra_tensors
-    state: dict[int, dict[str, Any]] = {}
-    for name, tensor in extra.items():
-        if name.startswith("optim."):
-            _, pid, key = name.split(".", 2)
-            state.setdefault(int(pid), {})[key] = tensor.to(device) if key != "step" else tensor
-    for pid, scalars in (r.get("optim_scalars") or {}).items():
-        state.setdefault(int(pid), {}).update(scalars)
-    try:
-        optimizer.load_state_dict({"state": state, "param_groups": r["param_groups"]})
-        torch.set_rng_state(extra["rng.torch"])
-        data_gen.set_state(extra["rng.data"])
-    except (KeyError, ValueError, RuntimeError) as exc:
-        raise ModelError(f"{resumed.path}: damaged checkpoint ({exc})") from None
-    best_state = {k[len("best."):]: v.to(device) for k, v in extra.items()
-                  if k.startswith("best.")} or None
-    return (int(r["step"]), list(r.get("history") or []), r.get("best_val"), r.get("best_step"),
-            best_state, list(r.get("recent_losses") or []))

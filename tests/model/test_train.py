@@ -9,7 +9,7 @@ import torch
 from model.checkpoint import load_model
 from model.config import TINY, ModelConfig, TrainConfig
 from model.errors import ModelError
-from model.train import learning_rate, train
+from model.train import train
 
 SMALL = ModelConfig(embedding_size=8, hidden_size=16, num_layers=2, dropout=0.1)
 
@@ -110,13 +110,3 @@ def test_bad_data_and_devices_are_refused(corpus_texts, tmp_path):
     with pytest.raises(ModelError, match="seq_len"):
         train(_config(seq_len=0), corpus_texts)
     assert not out.exists() and list(tmp_path.iterdir()) == []
-
-
-def test_learning_rate_warms_up_then_decays():
-    config = TrainConfig(learning_rate=1.0, warmup_steps=10, steps=110, min_lr_fraction=0.1)
-    assert learning_rate(config, 0) == pytest.approx(0.1)
-    assert learning_rate(config, 9) == pytest.approx(1.0)
-    assert learning_rate(config, 60) == pytest.approx(0.55)
-    assert learning_rate(config, 110) == pytest.approx(0.1)
-    lab = TrainConfig(learning_rate=5e-3, warmup_steps=0, lr_decay="constant")
-    assert learning_rate(lab, 2999) == 5e-3
