@@ -7,12 +7,12 @@ variations are sampled together as one batch; each stops at the blank line that 
 at the length cap, and carries its settings and the model's probability of every character it
 chose (softmax at temperature 1, before top-k/top-p: how expected that character was).
 Characters of a prime outside the vocabulary are read as the unknown symbol (and listed in the
-settings); the sampler never emits the unknown symbol.
+settings); the sampler never emits the unknown symbol. LSTM models step through the fast cell
+of model/lstm_step.py.
 """
 
 from __future__ import annotations
 
-import functools
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,11 +23,8 @@ from torch import Tensor
 from model.config import SampleConfig
 from model.hooks import END, END_KEEP, KEEP, MARK, REWIND, SampleHook  # noqa: F401
 from model.lm import MusicLM
+from model.lstm_step import cached_stepper, weights_mode
 from model.vocab import Vocab
-
-# From this width on, batch-1 sampling is bound by reading the recurrent weights (4 MB at
-# 512, 16 MB at 1024), so "auto" quantises them to int8 (2x faster at 512, 3.7x at 1024 here).
-INT8_MIN_HIDDEN = 512
 
 # Threads for sampling (at most; never more than torch has). The int8 and bf16 matrix kernels
 # split well over a few cores: on the 2-core machine here a step of the 1 x 1024 model takes
@@ -92,138 +89,16 @@ def _strip_blank_end(text: str) -> str:
     return text + "\n" if text else text
 
 
-class _LSTMStepper:
-    """A fast one-character step for LSTM models (precomputed input table, in-place ops).
-
-    `weights` (fp32, bf16 or int8; see `_Matrix`) sets how the recurrent matrices are stored
-    and multiplied; the cell state, the input table and the output layer stay in fp32.
-    """
-
-    def __init__(self, model: MusicLM, weights: str = "fp32") -> None:
-        rnn, emb = model.core.rnn, model.core.embedding.weight
-        self.weights = weights
-        self.hidden = rnn.hidden_size
-        n = rnn.hidden_size
-        # torch orders the gates i, f, g, o; reorder the rows to i, f, o, g so one sigmoid
-        # covers three gates.
-        order = torch.cat([torch.arange(0, 2 * n), torch.arange(3 * n, 4 * n),
-                           torch.arange(2 * n, 3 * n)])
-        self.layers = []
-        for k in range(rnn.num_layers):
-            w_ih = getattr(rnn, f"weight_ih_l{k}")[order]
-            w_hh = getattr(rnn, f"weight_hh_l{k}")[order]
-            bias = (getattr(rnn, f"bias_ih_l{k}") + getattr(rnn, f"bias_hh_l{k}"))[order]
-            if k == 0:  # one row of input gates per character: (V, 4H)
-                w_in = torch.addmm(bias, emb, w_ih.T)
-            else:
-                w_in = (_Matrix(w_ih, weights), bias)
-            self.layers.append((w_in, _Matrix(w_hh, weights)))
-        self.head_w, self.head_b = model.head.weight.T, model.head.bias
-
-    def __call__(self, ids: Tensor, state: tuple[Tensor, Tensor]) -> Tensor:
-        """ids (B,) -> logits (B, V); state (h, c) each (L, B, H) is updated in place."""
-        h_all, c_all = state
-        x = None
-        for k, (w_in, w_hh) in enumerate(self.layers):
-            h, c = h_all[k], c_all[k]
-            if k == 0:
-                gates = w_hh.addmm(w_in[ids], h)  # (B, 4H)
-            else:
-                gates = w_hh.addmm(w_in[0].addmm(w_in[1], x), h)
-            n = self.hidden
-            gates[:, :3 * n].sigmoid_()
-            i, f, o, g = gates[:, :n], gates[:, n:2 * n], gates[:, 2 * n:3 * n], gates[:, 3 * n:]
-            c.mul_(f).addcmul_(i, g.tanh_())
-            torch.mul(o, torch.tanh(c), out=h)
-            x = h
-        return torch.addmm(self.head_b, x, self.head_w)
-
-
-class _Matrix:
-    """y = base + x @ W.T with W (N, K) kept in fp32 (a transposed view), bf16 or int8.
-
-    int8: one scale per row, multiplied with bf16 activations (weight-only quantisation, as in
-    gpt-fast); fastest for one variation, where reading the weights bounds the step. bf16:
-    fastest for a batch of variations on CPUs with native bf16 (2.6x fp32 for 8 x 512 here).
-    """
-
-    def __init__(self, weight: Tensor, weights: str = "fp32") -> None:
-        self.t = weight.T  # BLAS reads the transposed view in place
-        self.q = self.b = None
-        if weights == "int8":
-            scale = weight.abs().amax(1).clamp_min(1e-12) / 127  # (N,)
-            self.q = torch.round(weight / scale[:, None]).clamp_(-127, 127).to(torch.int8)
-            self.scale = scale.to(torch.bfloat16)
-        elif weights == "bf16":
-            self.b = weight.to(torch.bfloat16).T
-
-    def addmm(self, base: Tensor, x: Tensor) -> Tensor:
-        if self.q is not None:
-            return base + torch._weight_int8pack_mm(x.to(torch.bfloat16), self.q,
-                                                    self.scale).float()
-        if self.b is not None:
-            return base + torch.mm(x.to(torch.bfloat16), self.b).float()
-        return torch.addmm(base, x, self.t)
-
-
-@functools.cache
-def _int8_works() -> bool:
-    """Tell whether this torch build has the CPU int8 weight-only matmul."""
-    try:
-        q = torch.ones(8, 32, dtype=torch.int8)
-        out = torch._weight_int8pack_mm(torch.ones(1, 32, dtype=torch.bfloat16), q,
-                                        torch.ones(8, dtype=torch.bfloat16))
-        return bool(out.float()[0, 0] == 32)
-    except (AttributeError, RuntimeError, NotImplementedError):
-        return False
-
-
-def _stepper(model: MusicLM, weights: str) -> _LSTMStepper:
-    """Return the model's cached stepper for `weights` (fp32, bf16, int8), rebuilt when any
-    weight changed since."""
-    key = (tuple(p._version for p in model.parameters()), id(model.head))
-    cache = getattr(model, "_ceol_steppers", None)
-    if cache is None or cache[0] != key:
-        cache = (key, {})
-        model._ceol_steppers = cache
-    if weights not in cache[1]:
-        cache[1][weights] = _LSTMStepper(model, weights=weights)
-    return cache[1][weights]
-
-
 def prepare_sampling(model: MusicLM, config: SampleConfig) -> None:
     """Build now the sampling weights `config` will use (int8/bf16 copies, capability checks),
     so the first generation does not pay for them. A no-op for cells other than LSTM."""
     if model.config.cell == "lstm":
-        _stepper(model, weights_mode(model, config))
+        cached_stepper(model, weights_mode(model, config))
 
 
 def use_int8(model: MusicLM, config: SampleConfig) -> bool:
     """Tell whether sampling uses int8 recurrent weights (see SampleConfig.quantize)."""
     return weights_mode(model, config) == "int8"
-
-
-def weights_mode(model: MusicLM, config: SampleConfig) -> str:
-    """Choose the recurrent weights' arithmetic for sampling: fp32, bf16 or int8.
-
-    auto: int8 for one variation from INT8_MIN_HIDDEN units on (reading the weights bounds the
-    step), bf16 for a batch where the CPU has native bf16 (the multiply bounds it), else fp32;
-    on: int8; bf16: bf16; off: fp32 (exact). The probabilities shown stay within about 1% of
-    the fp32 model's either way (tests).
-    """
-    if config.quantize == "off" or model.config.cell != "lstm":
-        return "fp32"
-    if config.quantize == "bf16":
-        return "bf16"
-    if config.quantize == "on":
-        return "int8" if _int8_works() else "fp32"
-    if config.count == 1:
-        if model.config.hidden_size >= INT8_MIN_HIDDEN and _int8_works():
-            return "int8"
-        return "fp32"
-    from model.device import _cpu_has_native_bf16
-
-    return "bf16" if _cpu_has_native_bf16() else "fp32"
 
 
 def _draw(probs: Tensor, gen: torch.Generator) -> Tensor:
@@ -321,72 +196,107 @@ def sample_rows(model: MusicLM, vocab: Vocab, config: SampleConfig, prime: str,
 
 def _run(model: MusicLM, vocab: Vocab, config: SampleConfig, prime: str, seed: int,
          hook: SampleHook, stop, on_row=None) -> list[SampledRow]:
+    """The sampling loop: one step for all live variations, then the hook's verdict on each
+    new character (keep it, mark a rewind point, rewind, end the variation)."""
     gen = torch.Generator().manual_seed(seed)
-    count, cfg = config.count, model.config
     prime_ids = vocab.encode(prime)
-    if len(prime_ids) > 1:  # read all but the last prime character; the loop feeds that one
+    batch = _Batch(_primed_states(model, prime_ids, config.count), prime_ids[-1], config.count,
+                   hook.rewinds)
+    step = cached_stepper(model, weights_mode(model, config)) \
+        if model.config.cell == "lstm" else None
+    plain = config.temperature == 1.0 and not config.top_k and config.top_p >= 1.0
+    chars = vocab.chars
+    hook.begin(config.count, prime)
+    for _ in range(4 * config.max_chars):
+        if not batch.active or (stop is not None and stop.is_set()):
+            break
+        saved = tuple(s.clone() for s in batch.states) if batch.marks is not None else None
+        logits = _next_logits(model, step, batch)  # (B, V); the states move on in place
+        logits[:, 0] = float("-inf")  # never emit the unknown symbol
+        hook.mask(logits, batch.active)
+        model_p = torch.softmax(logits, dim=-1)
+        sample_p = model_p if plain else _filter(logits, config)
+        batch.current = _draw(sample_p, gen)
+        picked = model_p.gather(1, batch.current[:, None])[:, 0].tolist()
+        ids = batch.current.tolist()
+        for b in list(batch.active):
+            row, verdict = batch.rows[b], hook.feed(b, chars[ids[b]])
+            if verdict == REWIND and batch.marks is not None:
+                batch.rewind(b)
+                continue
+            if verdict == END:
+                batch.end(b, True, on_row)
+                continue
+            if verdict == MARK and batch.marks is not None:
+                batch.mark(b, saved)
+            row.ids.append(ids[b])
+            row.probs.append(picked[b])
+            if verdict == END_KEEP or len(row.ids) >= config.max_chars:
+                batch.end(b, verdict == END_KEEP, on_row)
+    return batch.rows
+
+
+class _Batch:
+    """The variations sampled together: recurrent states, last ids, rows, rewind points."""
+
+    def __init__(self, states: tuple[Tensor, ...], first_id: int, count: int,
+                 rewinds: bool) -> None:
+        self.states = states                   # each (L, B, H), updated in place
+        self.first_id = first_id               # the prime's last character, read first
+        self.current = torch.full((count,), first_id, dtype=torch.long)  # (B,) next input
+        self.rows = [SampledRow() for _ in range(count)]
+        self.active = list(range(count))
+        # Rewind points: (state of the row before reading `current`, that id, text length).
+        self.marks = [(tuple(s[:, b].clone() for s in states), first_id, 0)
+                      for b in range(count)] if rewinds else None
+
+    def mark(self, b: int, saved: tuple[Tensor, ...]) -> None:
+        """Set row b's rewind point before its new character (`saved`: the states before it)."""
+        row = self.rows[b]
+        self.marks[b] = (tuple(s[:, b].clone() for s in saved),
+                         row.ids[-1] if row.ids else self.first_id, len(row.ids))
+
+    def rewind(self, b: int) -> None:
+        """Send row b back to its rewind point: state, next input, text and probabilities."""
+        state_b, last, n = self.marks[b]
+        for s, v in zip(self.states, state_b):
+            s[:, b] = v
+        self.current[b] = last
+        row = self.rows[b]
+        del row.ids[n:], row.probs[n:]
+        row.rewinds += 1
+
+    def end(self, b: int, finished: bool, on_row) -> None:
+        """Take row b out of the batch and hand it to `on_row` at once."""
+        self.rows[b].finished = finished
+        self.active.remove(b)
+        if on_row is not None:
+            on_row(b, self.rows[b])
+
+
+def _primed_states(model: MusicLM, prime_ids: list[int], count: int) -> tuple[Tensor, ...]:
+    """The recurrent state after all but the prime's last character, one copy per variation:
+    (h,) or (h, c), each (L, B, H); the loop feeds the last character first."""
+    cfg = model.config
+    if len(prime_ids) > 1:
         _, state = model(torch.tensor([prime_ids[:-1]]), None)
     else:
         zeros = torch.zeros(cfg.num_layers, 1, cfg.hidden_size)
         state = (zeros, zeros.clone()) if cfg.cell == "lstm" else zeros
     states = state if isinstance(state, tuple) else (state,)
-    states = tuple(s.repeat(1, count, 1).contiguous() for s in states)
-    step = _stepper(model, weights_mode(model, config)) if cfg.cell == "lstm" else None
-    plain = config.temperature == 1.0 and not config.top_k and config.top_p >= 1.0
-    current = torch.full((count,), prime_ids[-1], dtype=torch.long)
-    chars = vocab.chars
-    rows = [SampledRow() for _ in range(count)]
-    active = list(range(count))
-    hook.begin(count, prime)
-    # Rewind points: (state of the row before reading `current`, that id, text length).
-    marks = [(tuple(s[:, b].clone() for s in states), prime_ids[-1], 0) for b in range(count)] \
-        if hook.rewinds else None
-    for _ in range(4 * config.max_chars):
-        if not active or (stop is not None and stop.is_set()):
-            break
-        saved = tuple(s.clone() for s in states) if marks is not None else None
-        if step is not None:
-            logits = step(current, states)  # (B, V); states updated in place
-        else:
-            out, new = model(current[:, None], states if len(states) > 1 else states[0])
-            new = new if isinstance(new, tuple) else (new,)
-            for s, n in zip(states, new):
-                s.copy_(n)
-            logits = out[:, -1]
-        logits[:, 0] = float("-inf")  # never emit the unknown symbol
-        hook.mask(logits, active)
-        model_p = torch.softmax(logits, dim=-1)
-        sample_p = model_p if plain else _filter(logits, config)
-        current = _draw(sample_p, gen)
-        picked = model_p.gather(1, current[:, None])[:, 0].tolist()
-        ids = current.tolist()
-        for b in list(active):
-            row, verdict = rows[b], hook.feed(b, chars[ids[b]])
-            if verdict == REWIND and marks is not None:
-                state_b, last, n = marks[b]
-                for s, v in zip(states, state_b):
-                    s[:, b] = v
-                current[b] = last
-                del row.ids[n:], row.probs[n:]
-                row.rewinds += 1
-                continue
-            if verdict == END:
-                row.finished = True
-                active.remove(b)
-                if on_row is not None:
-                    on_row(b, row)
-                continue
-            if verdict == MARK and marks is not None:
-                marks[b] = (tuple(s[:, b].clone() for s in saved),
-                            row.ids[-1] if row.ids else prime_ids[-1], len(row.ids))
-            row.ids.append(ids[b])
-            row.probs.append(picked[b])
-            if verdict == END_KEEP or len(row.ids) >= config.max_chars:
-                row.finished = verdict == END_KEEP
-                active.remove(b)
-                if on_row is not None:
-                    on_row(b, row)
-    return rows
+    return tuple(s.repeat(1, count, 1).contiguous() for s in states)
+
+
+def _next_logits(model: MusicLM, step, batch: _Batch) -> Tensor:
+    """Read each row's current character; return the logits (B, V) for the next one."""
+    if step is not None:
+        return step(batch.current, batch.states)
+    states = batch.states
+    out, new = model(batch.current[:, None], states if len(states) > 1 else states[0])
+    new = new if isinstance(new, tuple) else (new,)
+    for s, n in zip(states, new):
+        s.copy_(n)
+    return out[:, -1]
 
 
 def _with_title(text: str, title: str | None) -> str:

@@ -1,4 +1,5 @@
-"""Shared inputs for the model tests: a small inline corpus in the training-text format."""
+"""Shared inputs for the model tests: a small inline corpus in the training-text format, and a
+tiny model trained on it."""
 
 import pytest
 
@@ -17,3 +18,15 @@ def corpus_texts():
     train = "\n".join(tune_text(i) for i in range(40))
     valid = "\n".join(tune_text(i) for i in range(40, 46))
     return train, valid
+
+
+@pytest.fixture(scope="session")
+def trained(corpus_texts):
+    """(model, vocab) of the tiny preset trained 80 steps on `corpus_texts`."""
+    from dataclasses import replace
+
+    from model.config import TINY
+    from model.train import train
+
+    result = train(replace(TINY.train, steps=80), corpus_texts)
+    return result.model, result.vocab

@@ -1,20 +1,12 @@
 """Sampling: header priming, batches, seeds, stopping, probabilities, filters, bad settings."""
 
-from dataclasses import replace
 
 import pytest
 import torch
 
-from model.config import TINY, SampleConfig
+from model.config import SampleConfig
 from model.errors import ModelError
-from model.sample import _filter, _LSTMStepper, build_prime, generate
-from model.train import train
-
-
-@pytest.fixture(scope="module")
-def trained(corpus_texts):
-    result = train(replace(TINY.train, steps=80), corpus_texts)
-    return result.model, result.vocab
+from model.sample import _filter, build_prime, generate
 
 
 def test_build_prime_puts_the_header_in_canonical_order():
@@ -49,19 +41,6 @@ def test_variations_stop_at_the_blank_line_and_carry_settings(trained):
     assert [t.text for t in again] == [t.text for t in tunes]
 
 
-def test_fast_lstm_step_matches_the_model(trained):
-    model, vocab = trained
-    ids = torch.tensor([vocab.encode("X:1\nK:D\n|:AB")])
-    expected, _ = model(ids)
-    step = _LSTMStepper(model)
-    zeros = torch.zeros(1, 1, model.config.hidden_size)
-    state = (zeros, zeros.clone())
-    with torch.no_grad():
-        for t in range(ids.shape[1]):
-            logits = step(ids[:, t], state)
-            assert torch.allclose(logits, expected[:, t], atol=1e-5)
-
-
 def test_filters_keep_the_likeliest_characters():
     logits = torch.tensor([[0.0, 1.0, 2.0, 3.0]])
     top1 = _filter(logits, SampleConfig(top_k=1))
@@ -86,46 +65,6 @@ def test_bad_settings_are_refused(trained, settings, message):
     model, vocab = trained
     with pytest.raises(ModelError, match=message):
         generate(model, vocab, SampleConfig(**settings))
-
-
-@pytest.mark.parametrize("weights", ["int8", "bf16"])
-def test_quantised_steps_stay_close_to_the_model(weights):
-    from model.config import ModelConfig
-    from model.lm import MusicLM
-    from model.sample import _int8_works
-
-    if weights == "int8" and not _int8_works():
-        pytest.skip("no int8 weight-only matmul in this torch build")
-    torch.manual_seed(0)
-    model = MusicLM(ModelConfig(embedding_size=16, hidden_size=64, num_layers=2), 30).eval()
-    ids = torch.randint(1, 30, (3, 40))
-    with torch.no_grad():
-        expected, _ = model(ids)
-        step = _LSTMStepper(model, weights=weights)
-        zeros = torch.zeros(2, 3, 64)
-        state = (zeros, zeros.clone())
-        for t in range(ids.shape[1]):
-            p = torch.softmax(step(ids[:, t], state), -1)
-            q = torch.softmax(expected[:, t], -1)
-            assert (p - q).abs().max() < 0.02
-
-
-def test_weights_mode_follows_the_setting():
-    from model.config import ModelConfig
-    from model.device import _cpu_has_native_bf16
-    from model.lm import MusicLM
-    from model.sample import _int8_works, weights_mode
-
-    small = MusicLM(ModelConfig(embedding_size=8, hidden_size=32, num_layers=1), 20)
-    wide = MusicLM(ModelConfig(embedding_size=8, hidden_size=512, num_layers=1), 20)
-    assert weights_mode(wide, SampleConfig(quantize="off", count=8)) == "fp32"
-    assert weights_mode(small, SampleConfig(quantize="bf16")) == "bf16"
-    assert weights_mode(small, SampleConfig(count=1)) == "fp32"  # small: exact
-    assert weights_mode(wide, SampleConfig(count=1)) == ("int8" if _int8_works() else "fp32")
-    assert weights_mode(wide, SampleConfig(count=8)) == \
-        ("bf16" if _cpu_has_native_bf16() else "fp32")
-    with pytest.raises(ModelError, match="quantize"):
-        SampleConfig(quantize="fp8").check()
 
 
 class _RewindEveryBarLine:
