@@ -53,6 +53,29 @@ class GeneratePanel(QWidget):
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         form = QFormLayout()
+        self._add_model_row(form)
+        self._add_sampling_rows(form)
+        self._add_music_rows(form)
+        layout.addLayout(form)
+        row = QHBoxLayout()
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setToolTip("Generate tunes with these settings (Ctrl+G)")
+        self.generate_button.clicked.connect(self.generate)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop generating")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        row.addWidget(self.generate_button)
+        row.addWidget(self.cancel_button)
+        layout.addLayout(row)
+        self.progress = QProgressBar()
+        self.progress.setToolTip("Generation progress")
+        self.progress.setTextVisible(True)
+        self.progress.setValue(0)
+        layout.addWidget(self.progress)
+        layout.addStretch(1)
+
+    def _add_model_row(self, form: QFormLayout) -> None:
         row = QHBoxLayout()
         self.model = QComboBox()
         self.model.setToolTip("The model that writes the tunes; hover an entry for its details")
@@ -64,6 +87,9 @@ class GeneratePanel(QWidget):
         row.addWidget(self.model, 1)
         row.addWidget(add)
         form.addRow("Model:", row)
+
+    def _add_sampling_rows(self, form: QFormLayout) -> None:
+        """Temperature, top-k, top-p and the seed: how the characters are drawn."""
         self.temperature = self._spin(QDoubleSpinBox(), 0.05, 3.0, SampleConfig.temperature, 0.05,
                                       "Lower: safer, more typical tunes; higher: wilder ones")
         self.top_k = self._spin(QSpinBox(), 0, 200, 0, 1, "Keep only the k likeliest characters "
@@ -86,6 +112,9 @@ class GeneratePanel(QWidget):
         row.addWidget(self.seed, 1)
         row.addWidget(dice)
         form.addRow("Seed:", row)
+
+    def _add_music_rows(self, form: QFormLayout) -> None:
+        """Key, meter, rhythm, length, bars, parts, variations and continuing a tune."""
         self.key = self._combo(KEYS, "Key of the new tunes (empty: the model chooses)")
         self.meter = self._combo(METERS, "Meter of the new tunes (empty: the model chooses)")
         self.rhythm = self._combo(RHYTHMS, "Rhythm of the new tunes (empty: the model chooses)")
@@ -117,24 +146,6 @@ class GeneratePanel(QWidget):
         carry_on.addWidget(self.continue_bars)
         carry_on.addStretch(1)
         form.addRow(carry_on)
-        layout.addLayout(form)
-        row = QHBoxLayout()
-        self.generate_button = QPushButton("Generate")
-        self.generate_button.setToolTip("Generate tunes with these settings (Ctrl+G)")
-        self.generate_button.clicked.connect(self.generate)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop generating")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        row.addWidget(self.generate_button)
-        row.addWidget(self.cancel_button)
-        layout.addLayout(row)
-        self.progress = QProgressBar()
-        self.progress.setToolTip("Generation progress")
-        self.progress.setTextVisible(True)
-        self.progress.setValue(0)
-        layout.addWidget(self.progress)
-        layout.addStretch(1)
 
     def _spin(self, spin, low, high, value, step, tip):
         spin.setRange(low, high)
