@@ -129,10 +129,10 @@ def training_lateness(tmp: Path, seconds: float, preset: str, shot: bool) -> dic
     load_celtic(window)
     panel = window.train_panel
     window.train_dock.raise_()
-    panel.data_choice.setCurrentIndex(panel.data_choice.findData("celtic"))
-    panel.preset.setCurrentText(preset)
-    panel.budget_unit.setCurrentText("minutes")
-    panel.budget_value.setValue(seconds / 60 + 0.5)
+    panel.form.data_choice.setCurrentIndex(panel.form.data_choice.findData("celtic"))
+    panel.form.preset.setCurrentText(preset)
+    panel.form.budget_unit.setCurrentText("minutes")
+    panel.form.budget_value.setValue(seconds / 60 + 0.5)
     panel.confirm = lambda data: True   # the data summary is confirmed, as a user would
     panel.start()
     wait(lambda: panel.state == "training", 60)

@@ -501,17 +501,18 @@ class Session:
         """Start training (tiny preset, or fine-tuning a model), confirm, Stop after a few
         steps; True when the model trained so far was saved and the panel is idle again."""
         panel = self.window.train_panel
-        panel.data_choice.setCurrentIndex(panel.data_choice.findData(data))
+        form = panel.form
+        form.data_choice.setCurrentIndex(form.data_choice.findData(data))
         if fine_tune_from:
             panel.refresh_models()
-            panel.finetune.click()
-            panel.base_model.setCurrentIndex(
-                panel.base_model.findText(fine_tune_from, Qt.MatchFlag.MatchStartsWith))
+            form.finetune.click()
+            form.base_model.setCurrentIndex(
+                form.base_model.findText(fine_tune_from, Qt.MatchFlag.MatchStartsWith))
         else:
-            panel.scratch.click()
-            panel.preset.setCurrentText("tiny")
-        panel.budget_unit.setCurrentText("steps")
-        panel.budget_value.setValue(100000)
+            form.scratch.click()
+            form.preset.setCurrentText("tiny")
+        form.budget_unit.setCurrentText("steps")
+        form.budget_value.setValue(100000)
         saved = SignalCatcher(panel.model_saved)
         self.log(f"train ({fine_tune_from or 'tiny'}) and stop after {steps_before_stop} steps")
         panel.start_button.click()                 # the DialogWatcher presses Start training
@@ -549,5 +550,5 @@ class Session:
         """No background job of the window is running (load, export, generate, train)."""
         w = self.window
         jobs = [*w._jobs, *w.transport._jobs, w.generate_panel.job, w.train_panel.job,
-                w.train_panel.sample_job]
+                w.train_panel.monitor.sample_job]
         return all(j is None or j.thread is None or j.thread.isFinished() for j in jobs)

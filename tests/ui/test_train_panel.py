@@ -27,7 +27,7 @@ def load_selection(qtbot, window, tmp_path):
 
 def test_empty_selection_is_refused_with_a_message(qtbot, window):
     panel = window.train_panel
-    panel.data_choice.setCurrentIndex(panel.data_choice.findData("selected"))
+    panel.form.data_choice.setCurrentIndex(panel.form.data_choice.findData("selected"))
     with qtbot.waitSignal(panel.status, timeout=2000) as status:
         assert panel.start() is None
     assert status.args == ["No tunes are selected in the library"]
@@ -38,10 +38,10 @@ def tiny_run(qtbot, window, tmp_path, accept=True):
     """Select the test tunes and set a long tiny run; the confirmation answers `accept`."""
     load_selection(qtbot, window, tmp_path)
     panel = window.train_panel
-    panel.data_choice.setCurrentIndex(panel.data_choice.findData("selected"))
-    panel.preset.setCurrentText("tiny")
-    panel.budget_unit.setCurrentText("steps")
-    panel.budget_value.setValue(100000)
+    panel.form.data_choice.setCurrentIndex(panel.form.data_choice.findData("selected"))
+    panel.form.preset.setCurrentText("tiny")
+    panel.form.budget_unit.setCurrentText("steps")
+    panel.form.budget_value.setValue(100000)
     panel.confirm = lambda data: accept
     return panel
 
@@ -73,7 +73,7 @@ def test_pause_waits_in_place_resume_carries_on_and_stop_saves(qtbot, window, tm
         panel.start_button.click()
     assert summary.args[0]["tunes"] == 24 and summary.args[0]["too_small"]
     assert any("too little" in w for w in summary.args[0]["warnings"])
-    qtbot.waitUntil(lambda: panel.plot.point_count() >= 3, timeout=30000)
+    qtbot.waitUntil(lambda: panel.monitor.plot.point_count() >= 3, timeout=30000)
     job = panel.job
 
     ticks = []
@@ -88,15 +88,16 @@ def test_pause_waits_in_place_resume_carries_on_and_stop_saves(qtbot, window, tm
     qtbot.wait(500)
     assert panel.last_step == paused_at > 0          # no steps while paused...
     assert len(ticks) - before >= 10                 # ...and the event loop kept running
-    assert "paused" in panel.progress.format() and panel.stats.text().startswith("Paused")
+    monitor = panel.monitor
+    assert "paused" in monitor.progress.format() and monitor.stats.text().startswith("Paused")
     assert panel.job is job and job.thread.isRunning()   # the same run, waiting in place
 
-    points = panel.plot.point_count()
+    points = panel.monitor.plot.point_count()
     panel.resume_button.click()
-    assert panel.state == "training" and "paused" not in panel.progress.format()
+    assert panel.state == "training" and "paused" not in panel.monitor.progress.format()
     qtbot.waitUntil(lambda: panel.last_step > paused_at + 2, timeout=30000)
-    assert panel.job is job and panel.plot.point_count() > points
-    assert min(x for x, _ in panel.plot.train[points:]) == paused_at + 1   # carried on
+    assert panel.job is job and panel.monitor.plot.point_count() > points
+    assert min(x for x, _ in panel.monitor.plot.train[points:]) == paused_at + 1   # carried on
     timer.stop()
 
     panel.pause_button.click()
@@ -138,10 +139,10 @@ def test_closing_during_training_keeps_a_checkpoint_to_resume(qtbot, tmp_path, m
     assert resumed.state == "paused" and resumed.resume_button.isEnabled()
     assert f"step {stopped_at}" in resumed.summary.text()
     resumed.resume_button.click()
-    qtbot.waitUntil(lambda: resumed.plot.point_count() > 0, timeout=30000)
-    assert resumed.plot.train[0][0] > stopped_at       # carried on, not from step 1
+    qtbot.waitUntil(lambda: resumed.monitor.plot.point_count() > 0, timeout=30000)
+    assert resumed.monitor.plot.train[0][0] > stopped_at       # carried on, not from step 1
     if paused:                                         # paused in place: exactly there
-        assert resumed.plot.train[0][0] == stopped_at + 1
+        assert resumed.monitor.plot.train[0][0] == stopped_at + 1
     with qtbot.waitSignal(resumed.model_saved, timeout=10000):
         resumed.stop()
     close_window(again)

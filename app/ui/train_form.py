@@ -1,0 +1,145 @@
+"""The Train panel's form: which tunes to learn from, a new model of a preset's size or a model
+to fine-tune, and the budget in minutes or steps.
+
+The form holds the choices, reads them out and keeps them between sessions; the panel
+(app/ui/train_panel.py) runs the training they describe.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout,
+                               QHBoxLayout, QRadioButton, QWidget)
+
+from app.ui.model_files import list_models
+from model.config import DEFAULT_PRESET, PRESETS
+
+DATA_CHOICES = (("Celtic corpus (built-in)", "celtic"), ("Essen corpus (built-in)", "essen"),
+                ("Opened files", "files"), ("Selected tunes", "selected"))
+
+
+class TrainForm(QWidget):
+    """Data, start (from scratch with a preset, or fine-tune a model) and budget."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.data_choice = QComboBox()
+        for label, value in DATA_CHOICES:
+            self.data_choice.addItem(label, value)
+        self.data_choice.setToolTip("The tunes to learn from; MIDI files among opened files are "
+                                    "transcribed to ABC")
+        form.addRow("Data:", self.data_choice)
+        form.addRow("Start:", self._start_rows())
+        budget = QHBoxLayout()
+        self.budget_value = QDoubleSpinBox()
+        self.budget_value.setRange(0.1, 100000)
+        self.budget_value.setDecimals(1)
+        self.budget_value.setValue(15)
+        self.budget_value.setToolTip("How long to train")
+        self.budget_unit = QComboBox()
+        self.budget_unit.addItems(["minutes", "steps"])
+        self.budget_unit.setToolTip("Budget in wall-clock minutes or optimiser steps")
+        budget.addWidget(self.budget_value)
+        budget.addWidget(self.budget_unit)
+        form.addRow("Budget:", budget)
+
+    def _start_rows(self) -> QGridLayout:
+        self.scratch = QRadioButton("From scratch")
+        self.scratch.setToolTip("A new model with the chosen preset's size")
+        self.finetune = QRadioButton("Fine-tune")
+        self.finetune.setToolTip("Continue training an existing model on these tunes")
+        self.scratch.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.scratch)
+        group.addButton(self.finetune)
+        self.preset = QComboBox()
+        for name, preset in PRESETS.items():
+            self.preset.addItem(name)
+            self.preset.setItemData(self.preset.count() - 1, preset.note,
+                                    Qt.ItemDataRole.ToolTipRole)
+        self.preset.setCurrentText(DEFAULT_PRESET)
+        self.preset.setToolTip("; ".join(f"{name}: {p.note}" for name, p in PRESETS.items()))
+        self.base_model = QComboBox()
+        self.base_model.setToolTip("The model to fine-tune")
+        row = QGridLayout()
+        row.addWidget(self.scratch, 0, 0)
+        row.addWidget(self.preset, 0, 1)
+        row.addWidget(self.finetune, 1, 0)
+        row.addWidget(self.base_model, 1, 1)
+        return row
+
+    def refresh_models(self, models_dir: Path) -> None:
+        """List the models there is to fine-tune, keeping the choice where it is still there."""
+        current = self.base_model.currentData()
+        self.base_model.clear()
+        for info in list_models(models_dir):
+            self.base_model.addItem(info.name, str(info.path))
+            self.base_model.setItemData(self.base_model.count() - 1, info.describe(), 3)
+        index = self.base_model.findData(current)
+        self.base_model.setCurrentIndex(max(index, 0))
+
+    def set_busy(self, busy: bool) -> None:
+        """Lock the model choices while a run is alive; fine-tuning needs a model to start from."""
+        self.preset.setEnabled(self.scratch.isChecked() and not busy)
+        self.base_model.setEnabled(self.finetune.isChecked() and not busy)
+        self.finetune.setEnabled(self.base_model.count() > 0)
+        if not self.base_model.count():
+            self.finetune.setToolTip("No model to fine-tune yet")
+
+    # -- reading the choices --------------------------------------------------------------
+    def data_request(self, opened_files: Callable[[], list[str]],
+                     selected_tunes: Callable[[], list[str]]) -> tuple[list[str], list[str], str]:
+        """Return (sources, ABC texts, name) of the chosen tunes: a built-in corpus, the
+        files opened in the window, or the tunes selected in the library."""
+        choice = self.data_choice.currentData()
+        if choice in ("celtic", "essen"):
+            return [choice], [], choice
+        if choice == "files":
+            return list(opened_files()), [], "opened files"
+        return [], list(selected_tunes()), "selected tunes"
+
+    def preset_name(self) -> str:
+        if self.finetune.isChecked():
+            return DEFAULT_PRESET
+        return self.preset.currentText()
+
+    def base_model_path(self) -> str | None:
+        return self.base_model.currentData() if self.finetune.isChecked() else None
+
+    def base_name(self) -> str | None:
+        return self.base_model.currentText() if self.finetune.isChecked() else None
+
+    def by_minutes(self) -> bool:
+        return self.budget_unit.currentText() == "minutes"
+
+    def budget(self) -> tuple[int | None, float | None]:
+        """Return (steps, minutes): the one the user chose, the other None."""
+        if self.by_minutes():
+            return None, self.budget_value.value()
+        return int(self.budget_value.value()), None
+
+    def budget_text(self) -> str:
+        return f"{self.budget_value.value():g} {self.budget_unit.currentText()}"
+
+    # -- state ----------------------------------------------------------------------------
+    def save_state(self) -> dict:
+        return {"data": self.data_choice.currentData(), "preset": self.preset.currentText(),
+                "finetune": self.finetune.isChecked(), "budget": self.budget_value.value(),
+                "unit": self.budget_unit.currentText()}
+
+    def restore_state(self, state: dict) -> None:
+        index = self.data_choice.findData(state.get("data"))
+        if index >= 0:
+            self.data_choice.setCurrentIndex(index)
+        if state.get("preset") in PRESETS:
+            self.preset.setCurrentText(state["preset"])
+        if state.get("unit") in ("minutes", "steps"):
+            self.budget_unit.setCurrentText(state["unit"])
+        if state.get("budget"):
+            self.budget_value.setValue(float(state["budget"]))
+        self.finetune.setChecked(bool(state.get("finetune")) and self.base_model.count() > 0)
