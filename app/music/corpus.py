@@ -7,8 +7,10 @@ unrelated files is passed over in seconds), or the name of a built-in corpus: `c
 Music of Ireland 1850, Ryan's Mammoth Collection and Aird's Airs) or `essen` (the Essen folk-song
 collection). The built-in corpora are the ABC files that ship inside the installed music21
 package; they are found through its package folder without importing music21 and are never
-copied. The train/validation split hashes each tune's training text (BLAKE2b), so a tune stays on
-its side when files are added or reordered, and equal tunes in two books land on the same side.
+copied. Every file is read by `read_book_file`, which the window's Open (`app.tune_files`) uses
+too, so both refuse the same files with the same messages. The train/validation split hashes
+each tune's training text (BLAKE2b), so a tune stays on its side when files are added or
+reordered, and equal tunes in two books land on the same side.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.music.errors import MusicError
+from app.music.limits import check_midi_size
 from app.music.normalize import training_text
-from app.music.tunebook import Tune, parse_tune_book, read_tune_book
+from app.music.tunebook import Tune, TuneBook, parse_tune_book, read_tune_book
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +81,11 @@ def builtin_corpus_files(name: str) -> list[Path]:
     for folder in BUILTIN_CORPORA[name]:
         if not (root / folder).is_dir():
             raise MusicError(f"music21's corpus folder {folder} is missing", path=str(root))
-        files += _scan_folder(root / folder, ABC_EXTENSIONS)
+        files += scan_folder(root / folder, ABC_EXTENSIONS)
     return files
 
 
-def _scan_folder(folder: Path, extensions: tuple[str, ...]) -> list[Path]:
+def scan_folder(folder: Path, extensions: tuple[str, ...]) -> list[Path]:
     """Return the files under `folder` whose names end with `extensions`, sorted; fast."""
     found: list[str] = []
     pending = [str(folder)]
@@ -101,27 +104,39 @@ def _scan_folder(folder: Path, extensions: tuple[str, ...]) -> list[Path]:
     return [Path(p) for p in sorted(found)]
 
 
-def _read_midi_book(path: Path):
-    from app.music.midi_to_abc import midi_to_abc
+def read_book_file(path: str | os.PathLike) -> TuneBook:
+    """Read one ABC file (by its extension, else as ABC) or MIDI file as a tune book.
 
-    return parse_tune_book(midi_to_abc(path, title=path.stem), str(path))
+    The one reading code of the window, the CLI and training: an ABC file over
+    `limits.MAX_BOOK_BYTES` or a MIDI file over `limits.MAX_MIDI_BYTES` is refused before it is
+    read, a MIDI file is transcribed through `app.music.midi_to_abc`. Raises MusicError (one
+    line, naming the file) for a missing, binary, empty or broken file and for one without a
+    tune; a failure of the transcription itself (a bug) becomes "cannot read: <kind>: ...".
+    """
+    path = Path(path)
+    try:
+        if not path.name.lower().endswith(MIDI_EXTENSIONS):
+            return read_tune_book(path)
+        check_midi_size(path.stat().st_size, str(path))
+        from app.music.midi_to_abc import midi_to_abc
+
+        return parse_tune_book(midi_to_abc(path, title=path.stem), str(path))
+    except MusicError:
+        raise
+    except FileNotFoundError:
+        raise MusicError("no such file", path=str(path)) from None
+    except Exception as exc:  # a transcription bug must not stop a whole corpus
+        log.debug("cannot load %s", path, exc_info=True)
+        raise MusicError(f"cannot read: {type(exc).__name__}: {exc}", path=str(path)) from None
 
 
 def _load_file(path: Path, corpus: Corpus, strict: bool) -> None:
     """Add the tunes of one file; when not `strict`, its failure becomes a problem entry."""
     try:
-        if path.name.lower().endswith(MIDI_EXTENSIONS):
-            book = _read_midi_book(path)
-        else:
-            book = read_tune_book(path)
-    except Exception as exc:  # a MIDI transcription bug must not stop a whole corpus
-        if isinstance(exc, MusicError):
-            error = exc
-        else:
-            log.debug("cannot load %s", path, exc_info=True)
-            error = MusicError(f"cannot read: {type(exc).__name__}: {exc}", path=str(path))
+        book = read_book_file(path)
+    except MusicError as error:
         if strict:
-            raise error from None
+            raise
         corpus.problems.append(error)
         return
     corpus.tunes.extend(book.tunes)
@@ -137,7 +152,7 @@ def _source_files(source: str | os.PathLike) -> list[Path]:
             return builtin_corpus_files(text.lower())
         raise MusicError("no such file or folder", path=text)
     if path.is_dir():
-        files = _scan_folder(path, TUNE_EXTENSIONS)
+        files = scan_folder(path, TUNE_EXTENSIONS)
         if not files:
             raise MusicError(f"no tunes found in {text} (no .abc, .mid or .midi files)")
         return files

@@ -1,4 +1,4 @@
-"""The size limits of the ABC side, in one place, and the checks that enforce them.
+"""The size limits of the ABC side and of MIDI files read, in one place, and their checks.
 
 Bad input may never hang Ceol. Reading and splitting a tune book is linear and fast, so only a
 very large file is refused (the three built-in Celtic books together are 1.6 MB, whole web
@@ -19,6 +19,8 @@ from app.music.errors import MusicError
 
 # Largest ABC file read as a tune book (bytes); 100 MB of ABC is about a million tunes.
 MAX_BOOK_BYTES = 64_000_000
+# Largest MIDI file read (bytes); a whole symphony is a few hundred kB.
+MAX_MIDI_BYTES = 8 * 1024 * 1024
 # Longest tune music21 converts to notes, MIDI or WAV, in bars with music ...
 MAX_TUNE_BARS = 2_000
 # ... and to MusicXML (beamed, so slower: 500 bars take about 12 seconds) ...
@@ -45,6 +47,13 @@ def check_book_size(size: int, path: str | None = None) -> None:
     if size > MAX_BOOK_BYTES:
         raise MusicError(f"the file has {_mb(size)}; Ceol reads ABC files of at most "
                          f"{_mb(MAX_BOOK_BYTES)}", path=path)
+
+
+def check_midi_size(size: int, path: str | None = None) -> None:
+    """Raise MusicError when a MIDI file of `size` bytes is over MAX_MIDI_BYTES."""
+    if size > MAX_MIDI_BYTES:
+        raise MusicError(f"the MIDI file has {_mb(size)}; Ceol reads MIDI files of at most "
+                         f"{_mb(MAX_MIDI_BYTES)}", path=path)
 
 
 def check_tune_size(abc: str, label: str | None = None, line: int | None = None, *,
