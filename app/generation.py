@@ -6,7 +6,10 @@ length cap) into a prime, samples the variations as one batch through `model.sam
 (the one sampling loop) with a `TuneHook` that applies the controls step by step, and returns one
 `GeneratedResult` per variation: the text the model wrote (`original`), the repaired text
 (`text`), the repairs made, the problems left, the per-character probabilities and the settings
-for provenance.
+for provenance. It reads in three steps: the prime (`_prime`, `_plan`), sampling
+(`_sample`, `_first_pass`, `_retry_unclean`) and the result (`_result`, `_shape`). The controls
+and their checks live in `app.generation_controls`, the per-step hook in `app.tune_hook`, and
+what the window stores for each tune in `app.generation_records`.
 
 How the controls take effect:
 - key, meter, unit length, rhythm and title are written into the header of the prime, so the
@@ -53,46 +56,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from app.music.bars import MAX_BARS, bar_end_index, body_bars, split_header
+from app.generation_controls import (GenerationControls, check_controls, continuation_prime,
+                                     looks_like_abc)
+from app.music.bars import bar_end_index, body_bars, split_header
 from app.tune_hook import TuneHook
 from model.config import SampleConfig
 
-MAX_PARTS = 16
+__all__ = ["GenerationControls", "GeneratedResult", "generate_tunes"]
+
 CHARS_PER_BAR = 48          # cap per bar asked for (generous: corpus bars average ~14 chars)
-
-
-@dataclass
-class GenerationControls:
-    """What the user asks for; everything optional except the sampling defaults."""
-
-    key: str | None = None            # "D", "Ador", "E minor", "Gmix"...
-    meter: str | None = None          # "6/8"; default: the rhythm's usual meter
-    unit_length: str | None = None    # "1/8" unless given
-    rhythm: str | None = None         # reel, jig, slip jig, hornpipe, polka, waltz...
-    title: str | None = None
-    bars: int | None = None           # total length in bars, 1..MAX_BARS
-    parts: int | None = None          # AABB: this many repeated parts of bars_per_part bars
-    bars_per_part: int = 8
-    continue_from: str | None = None  # an ABC tune whose first continue_bars bars are the prime
-    continue_bars: int = 4
-    prime: str | None = None          # raw prime text (as model.sample.build_prime takes it)
-    count: int = 1
-    temperature: float = SampleConfig.temperature
-    top_k: int = 0
-    top_p: float = 1.0
-    seed: int | None = None
-    max_chars: int = 1500
-    attempts: int = 3                 # a variation not clean after repair is sampled again,
-                                      # up to this many times in all (1: no resampling)
-    auto_length: bool = True          # no length asked for: draw each variation's length from
-                                      # the model's training tunes in its meter
-    fit_bars: bool = True             # resample a bar whose length does not fit the meter
-
-    def target_bars(self) -> int | None:
-        """Bars to generate in total (the continued bars included), or None: the model decides."""
-        if self.parts:
-            return self.parts * self.bars_per_part
-        return self.bars
 
 
 @dataclass
@@ -112,95 +84,21 @@ class GeneratedResult:
     settings: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
+@dataclass
+class _Plan:
+    """What the controls make of one request: the prime and all that sampling needs."""
 
-# ------------------------------------------------------------------ controls -> prime
-
-
-def check_controls(controls: GenerationControls) -> tuple[dict[str, str], list[str]]:
-    """Validate the controls; return the header values to use and warnings. ValueError if bad."""
-    from app.music.checker import is_valid_key, parse_meter, parse_unit_length
-    from app.music.normalize import RHYTHM_METERS, canonical_key, canonical_rhythm
-
-    warnings: list[str] = []
-    header: dict[str, str] = {}
-    if controls.bars is not None and controls.parts is not None:
-        raise ValueError("give the length in bars or in parts, not both")
-    if controls.bars is not None and not 1 <= controls.bars <= MAX_BARS:
-        raise ValueError(f"bars must be 1..{MAX_BARS}, got {controls.bars}")
-    if controls.parts is not None and not 1 <= controls.parts <= MAX_PARTS:
-        raise ValueError(f"parts must be 1..{MAX_PARTS}, got {controls.parts}")
-    if not 1 <= controls.attempts <= 20:
-        raise ValueError(f"attempts must be 1..20, got {controls.attempts}")
-    if not 1 <= controls.bars_per_part <= 64:
-        raise ValueError(f"bars per part must be 1..64, got {controls.bars_per_part}")
-    if controls.continue_from is not None and not 1 <= controls.continue_bars <= MAX_BARS:
-        raise ValueError(f"continue bars must be 1..{MAX_BARS}, got {controls.continue_bars}")
-    if controls.key and controls.key.strip():
-        key = canonical_key(controls.key.strip())
-        if not is_valid_key(key):
-            raise ValueError(f"not a key: {controls.key!r} (e.g. D, Em, Ador, Gmix)")
-        header["K"] = key
-    if controls.meter and controls.meter.strip():
-        meter = controls.meter.replace(" ", "")
-        if parse_meter(meter) is None:
-            raise ValueError(f"not a meter: {controls.meter!r} (e.g. 4/4, 6/8, C)")
-        header["M"] = meter
-    if controls.unit_length and controls.unit_length.strip():
-        unit = controls.unit_length.replace(" ", "")
-        if parse_unit_length(unit) is None:
-            raise ValueError(f"not a unit note length: {controls.unit_length!r} (e.g. 1/8)")
-        header["L"] = unit
-    if controls.rhythm and controls.rhythm.strip():
-        rhythm = canonical_rhythm(controls.rhythm)
-        meters = RHYTHM_METERS.get(rhythm)
-        if meters is None:
-            warnings.append(f"rhythm {rhythm!r} is not one the corpus names; "
-                            "the model may ignore it")
-        elif "M" in header and meters and header["M"] not in meters:
-            warnings.append(f"a {rhythm} is usually in {' or '.join(sorted(meters))}, not "
-                            f"{header['M']}: the meter you gave wins")
-        header["R"] = rhythm
-        if "M" not in header:
-            header["M"] = _usual_meter(rhythm)
-    if controls.title and controls.title.strip():
-        header["T"] = " ".join(controls.title.split())
-    return header, warnings
-
-
-_USUAL = {"reel": "4/4", "jig": "6/8", "slip jig": "9/8", "hornpipe": "4/4", "polka": "2/4",
-          "waltz": "3/4", "march": "2/4", "strathspey": "4/4", "slide": "12/8",
-          "mazurka": "3/4", "highland fling": "4/4", "clog": "4/4", "schottische": "4/4",
-          "barndance": "4/4", "minuet": "3/4", "gavotte": "4/4"}
-
-
-def _usual_meter(rhythm: str) -> str | None:
-    return _USUAL.get(rhythm)
-
-
-def continuation_prime(abc: str, bars: int) -> str:
-    """Return the tune's normalised header and its first `bars` bars (ValueError if not ABC)."""
-    from app.music.errors import MusicError
-    from app.music.normalize import training_text
-    from app.music.tunebook import parse_tune_book
-
-    text = abc.replace("\r\n", "\n")
-    if not text.lstrip().startswith("X:"):
-        text = "X:1\n" + text.lstrip()
-    try:
-        book = parse_tune_book(text)
-    except MusicError as exc:
-        raise ValueError(f"the tune to continue is not ABC: {exc}") from None
-    if not book.tunes:
-        raise ValueError("the tune to continue is not ABC: no tune found")
-    tune = book.tunes[0]
-    if not tune.key or not tune.body.strip():
-        raise ValueError("the tune to continue is not ABC: it needs a K: line and some bars")
-    normal = training_text(tune)
-    head, body = split_header(normal)
-    cut = bar_end_index(body, bars)
-    if cut is None:
-        raise ValueError(f"the tune to continue has fewer than {bars} bars")
-    return head + body[:cut]
+    prime: str
+    header: dict[str, str]        # header fields the controls ask for
+    warnings: list[str]
+    target: int | None            # bars asked for (None: drawn or the model's choice)
+    titles: bool                  # the model was trained with T: lines
+    config: SampleConfig          # with the seed drawn when none was given
+    bans: dict[str, set[str]]     # characters banned after a character (no K:/M: change)
+    profile: dict | None          # the model's tune lengths by meter, to draw lengths from
+    floor: int                    # bars of a continued tune that are kept as given
+    settings: dict[str, Any]      # for provenance, shared by all variations
+    defaults: dict[str, str]      # header fields the repair fills in when missing
 
 
 # ------------------------------------------------------------------ the service
@@ -216,16 +114,30 @@ def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None
     sampling early (the tunes so far are returned, unfinished). Raises ValueError
     for bad controls and ModelError for a bad model file or sampling settings.
     """
-    import secrets
-
-    from app.music.repair import repair_tune
-    from model.config import SampleConfig
-    from model.sample import build_prime, sample_rows
-
     header, warnings = check_controls(controls)
     loaded = _loaded(model)
-    target = controls.target_bars()
-    titles = bool(loaded.training.get("titles"))
+    plan = _plan(loaded, controls, header, warnings)
+    emitted: set[int] = set()
+    results = _first_pass(loaded, controls, plan, on_tune, emitted, stop)
+    _retry_unclean(loaded, controls, plan, results, stop)
+    for b, result in enumerate(results):
+        if not result.ok:
+            result.warnings.append(f"no clean tune in {controls.attempts} attempt(s); "
+                                   "the repaired text still has errors")
+        if on_tune is not None and b not in emitted:
+            on_tune(result)
+    return results
+
+
+# ------------------------------------------------------------------ prime
+
+
+def _prime(loaded, controls: GenerationControls, header: dict[str, str], warnings: list[str],
+           titles: bool, target: int | None) -> str:
+    """Return the text sampling starts from: the continued tune's first bars, else the header
+    the controls ask for (and a raw prime); ValueError for a prime that is not ABC."""
+    from model.sample import build_prime
+
     if controls.continue_from is not None:
         prime = continuation_prime(controls.continue_from, controls.continue_bars)
         given = [k for k in ("K", "M", "L", "R") if k in header]
@@ -242,13 +154,24 @@ def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None
                             unit_length=header.get("L"), rhythm=header.get("R"),
                             title=header.get("T"), prime=controls.prime,
                             title_in_prime=titles)
-        if controls.prime and not _looks_like_abc(controls.prime):
+        if controls.prime and not looks_like_abc(controls.prime):
             raise ValueError("the prime is not ABC: expected a tune (X: ... K:) or bars of "
                              "notes such as |:ABcd efga|")
     unknown = sorted(loaded.vocab.unknown_chars(prime))
     if unknown:
         warnings.append(f"the model never saw {''.join(unknown)!r}; read as its unknown symbol "
                         "(best effort)")
+    return prime
+
+
+def _plan(loaded, controls: GenerationControls, header: dict[str, str],
+          warnings: list[str]) -> _Plan:
+    """Turn checked controls into the prime, the sampling settings and the shared settings."""
+    import secrets
+
+    target = controls.target_bars()
+    titles = bool(loaded.training.get("titles"))
+    prime = _prime(loaded, controls, header, warnings, titles, target)
     max_chars = controls.max_chars
     if target is not None:
         max_chars = max(max_chars, CHARS_PER_BAR * target)
@@ -265,22 +188,7 @@ def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None
     profile = loaded.training.get("tune_lengths") if controls.auto_length else None
     seed = config.seed if config.seed is not None else secrets.randbelow(2 ** 31)
     config = replace(config, seed=seed)
-
     floor = controls.continue_bars if controls.continue_from is not None else 0
-
-    def sample(cfg: SampleConfig, targets: list[int | None], on_row=None):
-        hook = TuneHook(prime, targets, bans, profile, cfg.seed, loaded.vocab.index,
-                        controls.fit_bars, floor, cfg.max_chars)
-
-        def unpack(b, r):
-            return (loaded.vocab.decode(r.ids), r.probs, r.finished, hook.bars_written(b),
-                    r.rewinds)
-
-        sampled, _ = sample_rows(loaded.model, loaded.vocab, cfg, prime, hook, stop,
-                                 None if on_row is None else
-                                 (lambda b, r: on_row(b, unpack(b, r))))
-        return [unpack(b, r) for b, r in enumerate(sampled)]
-
     name = Path(loaded.path).name.removesuffix(".safetensors") if loaded.path else "model"
     settings = {"model": str(loaded.path or name), "model_name": name, "seed": seed,
                 "temperature": config.temperature, "top_k": config.top_k, "top_p": config.top_p,
@@ -294,71 +202,98 @@ def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None
         settings["continued_bars"] = controls.continue_bars
     defaults = {k: v for k, v in header.items() if k in "MLK"}
     defaults.setdefault("L", "1/8")
+    return _Plan(prime, header, warnings, target, titles, config, bans, profile, floor,
+                 settings, defaults)
 
-    def build(row, variation: int, attempt: int, sample_seed: int) -> GeneratedResult:
-        generated, probs, finished, row_target, rewinds = row
-        original = prime + generated
-        if not original.endswith("\n"):
-            original += "\n"
-        structured, edits = _shape(original, prime, controls, row_target, finished)
-        if controls.title and not titles and "\nT:" not in "\n" + split_header(structured)[0]:
-            structured = structured.replace("X:1\n", f"X:1\nT:{header.get('T', '')}\n", 1)
-        repaired = repair_tune(structured, defaults=defaults)
-        tune_warnings = list(warnings)
-        if not finished:
-            tune_warnings.append("stopped at the length cap before the tune ended")
-        return GeneratedResult(
-            text=repaired.text, original=original, prime=prime, generated=generated,
-            probabilities=[round(p, 5) for p in probs], finished=finished,
-            repairs=edits + repaired.repairs, problems_left=repaired.problems_left,
-            ok=repaired.ok, bars=body_bars(repaired.text),
-            settings=dict(settings, variation=variation, attempt=attempt,
-                          sample_seed=sample_seed, bars_resampled=rewinds,
-                          **({"bars": row_target, "length": "drawn from the model's tunes"}
-                             if target is None and row_target is not None else {})),
-            warnings=tune_warnings)
 
+# ------------------------------------------------------------------ sample
+
+
+def _sample(loaded, controls: GenerationControls, plan: _Plan, config: SampleConfig,
+            targets: list[int | None], stop, on_row: Callable | None = None) -> list[tuple]:
+    """Sample one batch; return per row (generated text, probabilities, finished, bars to
+    close at, bars resampled). `on_row(b, row)` comes as each row ends."""
+    from model.sample import sample_rows
+
+    hook = TuneHook(plan.prime, targets, plan.bans, plan.profile, config.seed,
+                    loaded.vocab.index, controls.fit_bars, plan.floor, config.max_chars)
+
+    def unpack(b, r):
+        return (loaded.vocab.decode(r.ids), r.probs, r.finished, hook.bars_written(b),
+                r.rewinds)
+
+    sampled, _ = sample_rows(loaded.model, loaded.vocab, config, plan.prime, hook, stop,
+                             None if on_row is None else
+                             (lambda b, r: on_row(b, unpack(b, r))))
+    return [unpack(b, r) for b, r in enumerate(sampled)]
+
+
+def _first_pass(loaded, controls: GenerationControls, plan: _Plan, on_tune: Callable | None,
+                emitted: set[int], stop) -> list[GeneratedResult]:
+    """Sample every variation once; a clean one goes to `on_tune` the moment it ends."""
+    config = plan.config
     results: list[GeneratedResult | None] = [None] * config.count
-    emitted: set[int] = set()
 
     def finished_row(b: int, row) -> None:
-        """A variation ended while the batch goes on: a clean one is handed over at once."""
-        results[b] = build(row, b + 1, 1, seed)
+        results[b] = _result(controls, plan, row, b + 1, 1, config.seed)
         if results[b].ok and on_tune is not None:
             emitted.add(b)
             on_tune(results[b])
 
-    rows = sample(config, [target] * config.count, finished_row)
-    results = [r if r is not None else build(row, b + 1, 1, seed)
-               for b, (r, row) in enumerate(zip(results, rows))]
+    rows = _sample(loaded, controls, plan, config, [plan.target] * config.count, stop,
+                   finished_row)
+    return [r if r is not None else _result(controls, plan, row, b + 1, 1, config.seed)
+            for b, (r, row) in enumerate(zip(results, rows))]
+
+
+def _retry_unclean(loaded, controls: GenerationControls, plan: _Plan,
+                   results: list[GeneratedResult], stop) -> None:
+    """Sample the variations that are not clean again (another seed each attempt), in place."""
+    seed = plan.config.seed
     for attempt in range(2, controls.attempts + 1):
         bad = [i for i, r in enumerate(results) if not r.ok]
         if not bad or (stop is not None and stop.is_set()):
             break
         retry_seed = (seed + 7919 * (attempt - 1)) % 2 ** 31
-        retry = replace(config, count=len(bad), seed=retry_seed)
-        rows = sample(retry, [results[i].settings.get("bars") for i in bad])
+        retry = replace(plan.config, count=len(bad), seed=retry_seed)
+        rows = _sample(loaded, controls, plan, retry, [results[i].settings.get("bars")
+                                                       for i in bad], stop)
         for i, row in zip(bad, rows):
-            result = build(row, i + 1, attempt, retry_seed)
+            result = _result(controls, plan, row, i + 1, attempt, retry_seed)
             if result.ok:
                 results[i] = result
-    for b, result in enumerate(results):
-        if not result.ok:
-            result.warnings.append(f"no clean tune in {controls.attempts} attempt(s); "
-                                   "the repaired text still has errors")
-        if on_tune is not None and b not in emitted:
-            on_tune(result)
-    return results
 
 
-def _looks_like_abc(prime: str) -> bool:
-    """A prime is ABC if it is a tune, or bars with at least one note and a bar line."""
-    text = prime.strip()
-    if text.startswith("X:"):
-        return "\nK:" in text or text.count("\n") < 8
-    letters = sum(ch in "ABCDEFGabcdefgz" for ch in text)
-    junk = sum(ch.isalpha() and ch not in "ABCDEFGabcdefgzxmK" for ch in text)
-    return letters > 0 and junk <= letters // 2
+# ------------------------------------------------------------------ result
+
+
+def _result(controls: GenerationControls, plan: _Plan, row: tuple, variation: int, attempt: int,
+            sample_seed: int) -> GeneratedResult:
+    """Shape one sampled row (length, AABB repeats, title), repair it and describe it."""
+    from app.music.repair import repair_tune
+
+    generated, probs, finished, row_target, rewinds = row
+    original = plan.prime + generated
+    if not original.endswith("\n"):
+        original += "\n"
+    structured, edits = _shape(original, plan.prime, controls, row_target, finished)
+    if controls.title and not plan.titles \
+            and "\nT:" not in "\n" + split_header(structured)[0]:
+        structured = structured.replace("X:1\n", f"X:1\nT:{plan.header.get('T', '')}\n", 1)
+    repaired = repair_tune(structured, defaults=plan.defaults)
+    tune_warnings = list(plan.warnings)
+    if not finished:
+        tune_warnings.append("stopped at the length cap before the tune ended")
+    drawn = {"bars": row_target, "length": "drawn from the model's tunes"} \
+        if plan.target is None and row_target is not None else {}
+    return GeneratedResult(
+        text=repaired.text, original=original, prime=plan.prime, generated=generated,
+        probabilities=[round(p, 5) for p in probs], finished=finished,
+        repairs=edits + repaired.repairs, problems_left=repaired.problems_left,
+        ok=repaired.ok, bars=body_bars(repaired.text),
+        settings=dict(plan.settings, variation=variation, attempt=attempt,
+                      sample_seed=sample_seed, bars_resampled=rewinds, **drawn),
+        warnings=tune_warnings)
 
 
 def _loaded(model):

@@ -288,3 +288,46 @@ def test_asked_key_and_meter_are_never_changed_in_the_body(loaded):
         body = r.original.split("K:Em\n", 1)[1]
         assert "[K:" not in body and "[M:" not in body
         assert not any(line.startswith(("K:", "M:")) for line in body.splitlines()), r.original
+
+
+def test_records_for_the_library_carry_provenance_and_probabilities(loaded, model):
+    from app.generation_controls import controls_from_options
+    from app.generation_records import generate_records, probabilities_over
+
+    headers = {"key": "D", "meter": "", "rhythm": "reel"}
+    options = {"count": 3, "seed": 6, "bars": 4, "temperature": 0.8, "top_k": 0, "top_p": 1.0,
+               "max_chars": 400, "parts": None}
+    controls = controls_from_options(options, headers)
+    records, progress = [], []
+    assert generate_records(loaded, str(model), controls, headers, records.append,
+                            progress.append) == 3
+    assert progress == [(1, 3), (2, 3), (3, 3)]
+    assert [p["arrival"] for _, p, _ in records] == [0, 1, 2]
+    by_index = {p["index"]: (text, p, probs) for text, p, probs in records}
+    for i, tune in enumerate(generate_tunes(loaded, controls)):     # the same seed
+        text, provenance, probs = by_index[i]
+        assert text == tune.text and len(probs) == len(text)
+        assert probs == probabilities_over(text, tune.generated, tune.probabilities)
+        assert provenance["model"] == "tiny" and provenance["model_path"] == str(model)
+        assert provenance["seed"] == 6 and provenance["bars"] == 4
+        assert provenance["key"] == "D" and provenance["rhythm"] == "reel"
+        assert "meter" not in provenance and "continued" not in provenance
+        assert provenance.get("repairs") == ("; ".join(tune.repairs) or None)
+    stop = threading.Event()
+    stop.set()
+    records.clear()
+    assert generate_records(loaded, str(model), controls, headers, records.append,
+                            stop=stop) == 0 and records == []
+
+
+def test_a_continued_tune_is_marked_in_its_provenance(loaded, model):
+    from app.generation_controls import controls_from_options
+    from app.generation_records import generate_records
+
+    given = "X:1\nM:4/4\nL:1/8\nK:D\n|:FA|d2fd Adfd|gfed cdeg|\n"
+    controls = controls_from_options({"count": 1, "seed": 2, "bars": 4, "continue_bars": 2},
+                                     {}, given)
+    records = []
+    generate_records(loaded, str(model), controls, {}, records.append)
+    assert records[0][1]["continued"] is True and records[0][1]["continued_bars"] == 2
+    assert "|:FA|d2fd Adfd|" in records[0][0]
