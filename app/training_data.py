@@ -5,13 +5,15 @@ writes the training and validation texts, measures the training tunes' lengths i
 (stored in the model file so generation can draw lengths from it), and summarises the data for
 the confirmation the window shows before it trains: tunes, characters, keys, meters, characters
 new to a base model, and warnings when there is too little to learn from. `TrainingData.for_model()`
-gives what `model.train.train` takes. GUI-free; torch is imported only by `for_model`.
+gives what `model.train.train` takes. `training_data_from_sources` first reads the tunes (files,
+folders, built-in corpora, ABC texts, a validation set given apart) the same way for both front
+ends. GUI-free; torch is imported only by `for_model`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from app.music.bars import length_profile
 from app.music.errors import MusicError
@@ -89,3 +91,51 @@ def prepare_training_data(tunes: Sequence, name: str, *, valid_tunes: Sequence |
     summary["too_small"] = len(train_text) < MIN_TRAIN_CHARS or len(tunes) < MIN_TUNES
     lengths = length_profile([training_text(t) for t in train])
     return TrainingData(train_text, valid_text, name, len(train), lengths, summary, warnings)
+
+
+def training_data_from_sources(sources: Sequence[str], abcs: Sequence[str] = (),
+                               name: str | None = None, *, base_model: str | None = None,
+                               valid_sources: Sequence[str] | None = None,
+                               valid_fraction: float = 0.1, seq_len: int = 0,
+                               on_problem: Callable[[MusicError, bool], None] | None = None,
+                               ) -> TrainingData:
+    """Read tunes from files, folders and built-in corpora (`sources`) and ABC texts (`abcs`),
+    then prepare them as `prepare_training_data` does.
+
+    `name` defaults to the corpus's (its sources' names); `valid_sources` give the validation
+    tunes apart; `base_model` is a model file to fine-tune, whose vocabulary the summary compares
+    with. Each broken tune or file skipped goes to `on_problem(problem, in_validation_data)`.
+    Raises MusicError when a source named is bad or holds no tune, ModelError when `base_model`
+    is not a Ceol model.
+    """
+    from app.music.corpus import Corpus, load_corpus
+    from app.music.tunebook import parse_tune_book
+
+    corpus = load_corpus(sources) if sources else Corpus()
+    for abc in abcs:
+        corpus.tunes.extend(parse_tune_book(abc).tunes)
+    for problem in corpus.problems if on_problem is not None else ():
+        on_problem(problem, False)
+    valid_tunes = None
+    if valid_sources:
+        valid = load_corpus(valid_sources)
+        for problem in valid.problems if on_problem is not None else ():
+            on_problem(problem, True)
+        valid_tunes = valid.tunes
+        if not valid_tunes:
+            raise MusicError(f"no tunes in the validation data {' '.join(valid_sources)}")
+    base_vocab = base_vocabulary(base_model) if base_model else None
+    return prepare_training_data(corpus.tunes, corpus.name if name is None else name,
+                                 valid_tunes=valid_tunes, valid_fraction=valid_fraction,
+                                 base_vocab=base_vocab, seq_len=seq_len)
+
+
+def base_vocabulary(model_path: str) -> list[str]:
+    """Return the vocabulary of a model file (read from its header, without torch)."""
+    from model.checkpoint_meta import read_metadata
+    from model.errors import ModelError
+
+    meta = read_metadata(model_path)
+    if "vocab" not in meta:
+        raise ModelError(f"{model_path}: not a Ceol model file (no vocabulary)")
+    return list(meta["vocab"])

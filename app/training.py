@@ -1,0 +1,90 @@
+"""Training a music model: the one service the Train panel and `python main.py train` call.
+
+Both front ends describe a run as a `TrainRequest` (a preset, changes to its configs, a budget in
+steps or minutes, where the model and its checkpoints go, a model to fine-tune or a checkpoint to
+resume); `training_configs` turns it into the checked `TrainConfig` and `ModelConfig`, and
+`train_model` runs `model.train.train` on data prepared by `app.training_data`, with progress,
+stop and pause hooks. `sample_checkpoint` writes the tune shown while a run goes on. GUI-free;
+torch is imported only when a run starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable
+
+from app.training_data import TrainingData
+from model.config import DEFAULT_PRESET, ModelConfig, TrainConfig, preset, updated
+
+# The step budget of a run limited by minutes: the clock ends it long before.
+STEPS_WHEN_TIMED = 10 ** 9
+# With checkpoints at each evaluation, at least this many steps between two.
+MIN_CHECKPOINT_INTERVAL = 10
+
+
+@dataclass
+class TrainRequest:
+    """One training run as the user asked for it; None everywhere means the preset's value."""
+
+    preset: str = DEFAULT_PRESET
+    steps: int | None = None             # optimiser steps to train for ...
+    minutes: float | None = None         # ... or wall-clock minutes (steps win if both)
+    out_path: str | None = None          # the model file to write
+    checkpoint_path: str | None = None   # where resumable checkpoints go (None: none)
+    checkpoint_interval: int | None = None   # steps between them (None: the preset's) ...
+    checkpoint_each_evaluation: bool = False  # ... or at every evaluation (the window's way)
+    init_from: str | None = None         # a model file to fine-tune
+    resume_from: str | None = None       # a checkpoint to continue exactly
+    model_changes: dict[str, Any] = field(default_factory=dict)  # ModelConfig fields
+    train_changes: dict[str, Any] = field(default_factory=dict)  # TrainConfig fields
+
+
+def training_configs(request: TrainRequest) -> tuple[TrainConfig, ModelConfig]:
+    """Return the checked configs of a request; ModelError for an unknown preset or a value out
+    of range (before any data is read)."""
+    chosen = preset(request.preset)
+    model_config = updated(chosen.model, **request.model_changes)
+    config = updated(chosen.train, **request.train_changes,
+                     checkpoint_interval=request.checkpoint_interval,
+                     checkpoint_path=request.checkpoint_path, out_path=request.out_path)
+    steps, minutes = config.steps, config.minutes
+    if request.steps is not None:
+        steps, minutes = request.steps, None
+    elif request.minutes is not None:
+        steps, minutes = STEPS_WHEN_TIMED, request.minutes
+    config = replace(config, steps=steps, minutes=minutes)
+    if request.checkpoint_each_evaluation:
+        config = replace(config, checkpoint_interval=max(config.eval_interval,
+                                                         MIN_CHECKPOINT_INTERVAL))
+    model_config.check()
+    config.check()
+    return config, model_config
+
+
+def train_model(request: TrainRequest, data: TrainingData, on_progress: Callable | None = None,
+                stop=None, pause=None):
+    """Train as `request` asks on `data`; return model.train's TrainResult (saved to its
+    out_path).
+
+    `on_progress(model.train.Progress)` follows each step; `stop.is_set()` ends the run (the
+    best model so far is kept); while `pause.is_set()` it waits between steps. Raises ModelError
+    for bad settings or data, OSError when a file cannot be written.
+    """
+    from model.train import train
+
+    config, model_config = training_configs(request)
+    return train(config, data.for_model(), on_progress, stop, pause=pause,
+                 model_config=model_config, init_from=request.init_from,
+                 resume_from=request.resume_from)
+
+
+def sample_checkpoint(checkpoint_path: str, seed: int, max_chars: int = 800) -> str:
+    """Write one tune with the weights of a training checkpoint (the sample shown while
+    training); ModelError when the file is not a model."""
+    from model.checkpoint import load_model
+    from model.config import SampleConfig
+    from model.sample import generate
+
+    model_file = load_model(checkpoint_path)
+    return generate(model_file.model, model_file.vocab,
+                    SampleConfig(count=1, max_chars=max_chars, seed=seed), "X:1\n")[0].text
