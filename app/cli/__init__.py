@@ -15,7 +15,8 @@ from app import __version__
 
 # Modules that each add subcommands; listed here so the order in --help is stable.
 COMMAND_MODULES = (
-    "app.cli.info_cmd", "app.cli.convert_cmd", "app.cli.check_cmd", "app.cli.model_cmds",
+    "app.cli.info_cmd", "app.cli.convert_cmd", "app.cli.check_cmd", "app.cli.train_cmd",
+    "app.cli.generate_cmd", "app.cli.evaluate_cmd", "app.cli.model_info_cmd",
 )
 
 

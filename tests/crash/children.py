@@ -37,15 +37,15 @@ def _slow_fsync(seconds: float) -> None:
 
 
 def train(argv: list[str]) -> int:
-    from app.cli import main, model_cmds
+    from app.cli import main, progress
 
-    update = model_cmds.ProgressBar.update
+    update = progress.ProgressBar.update
 
     def report(self, p):
         say(f"step {p.step}")
         update(self, p)
 
-    model_cmds.ProgressBar.update = report
+    progress.ProgressBar.update = report
     return main(["train", *argv])
 
 

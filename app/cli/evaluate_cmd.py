@@ -1,0 +1,40 @@
+"""`python main.py evaluate`: bits per character of held-out tunes under a model.
+
+The scoring is `app.evaluation.evaluate_model` (each blank-line separated block from a fresh
+state, as the reference lab scores); this module only prints its figures, as one line or JSON.
+torch is imported when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(subparsers) -> None:
+    """Add the `evaluate` command."""
+    p = subparsers.add_parser(
+        "evaluate", help="bits per character of held-out tunes",
+        description="Score text with a model as the reference lab does: each blank-line separated "
+        "block from a fresh state, first character unscored, unknown characters skipped and "
+        "counted. Files are scored as raw text; a built-in corpus name scores its validation "
+        "split in training format.")
+    p.add_argument("--model", metavar="MODEL", help="model file (default as for generate)")
+    p.add_argument("--data", nargs="+", required=True, metavar="SOURCE",
+                   help="text/ABC files, folders, or celtic/essen (their validation tunes)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run_evaluate)
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """Print bits per character of the data under the model."""
+    from app.evaluation import evaluate_model
+
+    figures = evaluate_model(args.model, args.data)
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        print(f"{figures['bits_per_char']:.4f} bits per character over "
+              f"{figures['scored_chars']:,} characters ({figures['unknown_chars_skipped']} "
+              "unknown characters skipped)")
+    return 0

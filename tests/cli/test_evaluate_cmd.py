@@ -1,0 +1,25 @@
+"""`evaluate`: bits per character of a file under the model `train` wrote; bad input."""
+
+import json
+
+from app.cli import main
+from tests.cli.conftest import bad_input_exits_2
+
+
+def test_evaluate_scores_raw_files(trained, book, capsys):
+    assert main(["evaluate", "--model", str(trained), "--data", str(book), "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert set(figures) == {"bits_per_char", "scored_chars", "unknown_chars_skipped"}
+    assert 0 < figures["bits_per_char"] < 6 and figures["scored_chars"] > 1000
+    assert main(["evaluate", "--model", str(trained), "--data", str(book)]) == 0
+    line = capsys.readouterr().out
+    assert line.startswith(f"{figures['bits_per_char']:.4f} bits per character over "
+                           f"{figures['scored_chars']:,} characters")
+
+
+def test_bad_input_is_one_line_and_exit_2(book, tmp_path, capsys):
+    argv = ["evaluate", "--model", str(tmp_path / "none.safetensors"), "--data", str(book)]
+    assert "no such model" in bad_input_exits_2(argv, capsys, tmp_path)
+    (tmp_path / "empty.txt").write_text("")
+    argv = ["evaluate", "--model", str(book), "--data", str(tmp_path / "empty.txt")]
+    assert "nothing to score" in bad_input_exits_2(argv, capsys, tmp_path)
