@@ -2,25 +2,26 @@
 Generate, Train and Demos panels (right), all docks the user can rearrange.
 
 The window wires panels together and to the library database; the work happens in the core
-modules, on worker threads. Paths and settings are injected so tests use temporary ones.
+modules, on worker threads. Opening files and corpora is app/ui/opening.py's, storing generated
+tunes app/ui/generated_tunes.py's. Paths and settings are injected so tests use temporary ones.
 """
 
 from __future__ import annotations
 
 import logging
-from array import array
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
-                               QProgressBar, QWidget)
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressBar, QWidget
 
 from app import settings as S
 from app.library import Library
 from app.ui import jobs
 from app.ui.generate_panel import GeneratePanel
+from app.ui.generated_tunes import GeneratedTunes
 from app.ui.library_panel import LibraryPanel
+from app.ui.opening import TuneOpener
 from app.ui.theme import apply_theme
 from app.ui.train_panel import TrainPanel
 from app.ui.transport import Transport
@@ -43,17 +44,13 @@ class MainWindow(QMainWindow):
         self.library = Library(paths.library)
         self._jobs: set[Job] = set()
         self.warm_up_job: Job | None = None
-        self._probabilities: dict[int, array] = {}
-        # Re-reading the library for each generated tune (filters, counts) cost up to 2 s of
-        # frozen window per batch of 64; the tunes that follow the first are listed together.
-        self._generated_arrived = QTimer(self, singleShot=True, interval=200)
-        self._generated_arrived.timeout.connect(self._list_generated)
         self.setWindowIcon(QIcon(str(ICON_PATH)))
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
         self.tune_view = TuneView()
         self.setCentralWidget(self.tune_view)
         self.library_panel = LibraryPanel(self.library)
+        self.generated = GeneratedTunes(self.library, self.library_panel, self)
         self.transport = Transport()
         self.transport.apply_settings(settings.get(S.SOUNDFONT), settings.get(S.AUDIO_DEVICE),
                                       settings.get(S.MIDI_PORT))
@@ -81,6 +78,8 @@ class MainWindow(QMainWindow):
         self.progress.setToolTip("Progress of the current background job")
         self.progress.hide()
         self.statusBar().addPermanentWidget(self.progress)
+        self.opener = TuneOpener(self.library, self.library_panel, settings, self.progress,
+                                 self._run, self)
         self._build_menus()
         self._connect()
         self.resize(1200, 760)
@@ -109,17 +108,16 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        self._action(file_menu, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open,
-                     "Open ABC or MIDI files")
-        self._action(file_menu, "Open &folder…", self.open_folder_dialog, None,
+        self._action(file_menu, "&Open…", self.opener.open_dialog,
+                     QKeySequence.StandardKey.Open, "Open ABC or MIDI files")
+        self._action(file_menu, "Open &folder…", self.opener.open_folder_dialog, None,
                      "Open every ABC and MIDI file in a folder")
-        self.recent_menu = file_menu.addMenu("Open &recent")
-        self.recent_menu.setToolTipsVisible(True)
-        self._refresh_recent()
+        file_menu.addMenu(self.opener.recent_menu)
         self.export_action = self._action(file_menu, "&Export…", self.transport.export_dialog,
                                           "Ctrl+E", "Export the tune (MIDI, WAV, ABC, ...)")
         file_menu.addSeparator()
-        self._action(file_menu, "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences,
+        self._action(file_menu, "&Settings…", self.open_settings,
+                     QKeySequence.StandardKey.Preferences,
                      "SoundFont, audio, MIDI out, default model, threads, theme")
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit, "Quit Ceol")
         tune_menu = bar.addMenu("&Tune")
@@ -148,13 +146,16 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         lp = self.library_panel
         lp.tune_selected.connect(self.show_tune)
-        lp.corpus_requested.connect(self.load_corpus)
+        lp.corpus_requested.connect(self.opener.load_corpus)
         lp.status.connect(self.show_status)
+        self.opener.status.connect(self.show_status)
+        self.opener.tunes_loaded.connect(self.tunes_loaded)
+        self.opener.load_failed.connect(self.load_failed)
         self.transport.status.connect(self.show_status)
         self.transport.position_changed.connect(self.tune_view.set_position)
         self.tune_view.abc_edited.connect(self._abc_edited)
         self.generate_panel.status.connect(self.show_status)
-        self.generate_panel.tune_generated.connect(self.store_generated)
+        self.generate_panel.tune_generated.connect(self.generated.store)
         self.train_panel.status.connect(self.show_status)
         self.train_panel.model_saved.connect(self.generate_panel.refresh_models)
         self.train_panel.sample_ready.connect(self.store_training_sample)
@@ -169,7 +170,7 @@ class MainWindow(QMainWindow):
             record = self.library.get(tune_id)
         except KeyError:
             return
-        self.tune_view.show_tune(tune_id, record.abc, self._probabilities.get(tune_id))
+        self.tune_view.show_tune(tune_id, record.abc, self.generated.probabilities(tune_id))
         self.transport.set_tune(record.abc, record.title, record.provenance)
         self._set_title(record.title or "(untitled)")
         self.settings.set(S.SELECTED_TUNE, tune_id)
@@ -203,74 +204,23 @@ class MainWindow(QMainWindow):
         self._jobs.add(self.warm_up_job)
         return start_job(self.warm_up_job)
 
-    def store_generated(self, item) -> None:
-        """Keep a generated tune in the library the moment it exists, and show the first ready."""
-        abc, provenance, probabilities = item
-        provenance = dict(provenance)
-        first = provenance.pop("arrival", provenance.get("index", 0)) == 0
-        title = (f"{provenance.get('model', 'model')} seed {provenance.get('seed', '?')} "
-                 f"#{provenance.get('index', 0) + 1}")
-        tune_id = self.library.add_tune(abc, source_kind="generated", title=title if "\nT:" not in
-                                        "\n" + abc.split("K:", 1)[0] else None,
-                                        source=provenance.get("model", ""), provenance=provenance)
-        if probabilities:   # 4 bytes a character: thousands of tunes keep their heat maps
-            self._probabilities[tune_id] = array("f", probabilities)
-        if first:
-            self.library_panel.show_source("generated", "")
-            self.library_panel.select_tune(tune_id)
-        else:   # the rest of a batch: one re-read of the library when they stop arriving
-            self._generated_arrived.start()
-
-    @Slot()
-    def _list_generated(self) -> None:
-        self.library_panel.reload()     # keeps the selection: the first tune stays shown
-
     @Slot(str)
     def store_training_sample(self, abc: str) -> None:
         """Keep the tune the model wrote during training, and show it (playable at once)."""
-        panel = self.train_panel
-        provenance = {"model": panel.run_name, "training_step": panel.last_step}
-        tune_id = self.library.add_tune(abc, source_kind="generated", source=panel.run_name,
-                                        provenance=provenance,
-                                        title=f"{panel.run_name} step {panel.last_step}")
-        self.library_panel.show_source("generated", "")
-        self.library_panel.select_tune(tune_id)
+        self.generated.store_training_sample(abc, self.train_panel.run_name,
+                                             self.train_panel.last_step)
 
-    # -- opening --------------------------------------------------------------------------
-    @Slot()
-    def open_dialog(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(
-            self, "Open tunes", self.settings.get(S.LAST_FOLDER),
-            "Tunes (*.abc *.txt *.mid *.midi);;All files (*)")
-        if files:
-            self.settings.set(S.LAST_FOLDER, str(Path(files[0]).parent))
-            self.open_paths(files)
-
-    @Slot()
-    def open_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a folder of tunes",
-                                                  self.settings.get(S.LAST_FOLDER))
-        if folder:
-            self.open_paths([folder])
-
+    # -- opening (app/ui/opening.py) ------------------------------------------------------
     def open_paths(self, paths: list[str]) -> Job:
         """Read files and folders off the GUI thread; tunes land in the library."""
-        for p in paths:
-            self.settings.add_recent(str(Path(p).resolve()))
-        self._refresh_recent()
-        job = Job(jobs.load_paths, [str(Path(p).resolve()) for p in paths], name="open")
-        job.result.connect(self._file_loaded)
-        job.progress.connect(self._load_progress)
-        return self._run(job, "Opening…")
+        return self.opener.open_paths(paths)
 
-    @Slot(str)
     def load_corpus(self, name: str) -> Job:
-        job = Job(jobs.load_builtin, name, name="corpus")
-        job.done.connect(self._corpus_loaded)
-        return self._run(job, f"Loading the {name} corpus…")
+        """Read a built-in corpus (celtic, essen) off the GUI thread into the library."""
+        return self.opener.load_corpus(name)
 
     def _run(self, job: Job, message: str) -> Job:
-        job.failed.connect(self._job_failed)
+        """Start a job behind the busy bar; the window keeps it until its thread has ended."""
         job.finished.connect(self._job_finished)
         self._jobs.add(job)
         self.progress.setRange(0, 0)
@@ -278,45 +228,6 @@ class MainWindow(QMainWindow):
         self.show_status(message)
         start_job(job)
         return job
-
-    @Slot(object)
-    def _load_progress(self, info) -> None:
-        done, total, path = info
-        self.progress.setRange(0, total)
-        self.progress.setValue(done)
-
-    @Slot(object)
-    def _file_loaded(self, loaded) -> None:
-        if isinstance(loaded, Exception):
-            self._report_load_error(str(loaded))
-            return
-        self._store_loaded("file", loaded)
-
-    @Slot(object)
-    def _corpus_loaded(self, loaded) -> None:
-        self._store_loaded("corpus", loaded)
-
-    def _store_loaded(self, kind: str, loaded: jobs.LoadedFile) -> None:
-        if self.library.has_source(kind, loaded.path):
-            self.library.delete_source(kind, loaded.path)
-        ids = self.library.add_tunes(loaded.abcs, source_kind=kind, source=loaded.path)
-        self.library_panel.show_source(kind, loaded.path)
-        if ids:
-            self.library_panel.select_tune(ids[0])
-        note = f" ({len(loaded.problems)} broken tunes skipped)" if loaded.problems else ""
-        self.show_status(f"Loaded {len(ids)} tunes from {Path(loaded.path).name}{note}")
-        self.tunes_loaded.emit(loaded.path, len(ids))
-
-    def _report_load_error(self, message: str) -> None:
-        self.show_status(message)
-        self.load_failed.emit(message)
-        box = QMessageBox(QMessageBox.Icon.Warning, "Cannot open", message,
-                          QMessageBox.StandardButton.Ok, self)
-        box.open()
-
-    @Slot(str)
-    def _job_failed(self, message: str) -> None:
-        self._report_load_error(message)
 
     @Slot()
     def _job_finished(self) -> None:
@@ -329,19 +240,6 @@ class MainWindow(QMainWindow):
         self._jobs = {j for j in self._jobs if not j.thread.isFinished()}
         if not self._jobs:
             self.progress.hide()
-
-    def _refresh_recent(self) -> None:
-        self.recent_menu.clear()
-        for path in self.settings.get(S.RECENT_FILES):
-            act = self.recent_menu.addAction(Path(path).name)
-            act.setData(path)
-            act.setToolTip(path)
-            act.triggered.connect(self._open_recent)
-        self.recent_menu.setEnabled(bool(self.recent_menu.actions()))
-
-    @Slot()
-    def _open_recent(self) -> None:
-        self.open_paths([self.sender().data()])
 
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():
@@ -457,7 +355,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Save the layout, stop background work and close the library."""
         self.save_state()
-        self._generated_arrived.stop()
+        self.generated.shutdown()
         self.library_panel.shutdown()
         self.tune_view.shutdown()
         self.transport.stop()
