@@ -81,7 +81,7 @@ def drop(window, paths):
 @pytest.mark.parametrize("name, data, message", [
     ("manual.pdf", b"%PDF-1.4\n...", "not an ABC or MIDI file"),
     ("broken.mid", b"MThd\x00\x00\x00\x06\x00\x01\x00", "MIDI"),
-    ("huge.abc", None, "too large"),
+    ("huge.abc", None, "Ceol reads ABC files of at most"),
 ])
 def test_bad_files_give_a_message_and_keep_the_session(qtbot, window, tmp_path, name, data,
                                                        message):
