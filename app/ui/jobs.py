@@ -84,6 +84,9 @@ def warm_up(ctx, model_path: str | None, count: int = 8) -> float:
     its sampling weights. Return the seconds it took. Errors are left to the real job to report."""
     start = time.perf_counter()
     try:
+        from app.native_libs import preload_torch_libraries
+
+        preload_torch_libraries()   # with the GIL released: the window keeps running
         from app.music import notation
         from app.music.audio import load_music21
         from app.music.isolate import shared
