@@ -8,7 +8,8 @@ accepts type 0 and type 1 files from a path, a binary file object or bytes (pars
 `app.music.smf`, which survives the damaged meta data of files from the web) and returns a
 `MidiTune`; its `melody()` picks the track with the most notes and keeps the highest note where
 several sound at once. Corrupt or truncated files raise MusicError naming the file; a damaged
-key signature, time signature or tempo is skipped with a warning.
+key signature, time signature or tempo is skipped with a warning. The note and tune types and
+key signature names live in `app.music.midi_tune`.
 """
 
 from __future__ import annotations
@@ -17,14 +18,18 @@ import io
 import json
 import logging
 import os
-from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
-from typing import BinaryIO, NamedTuple, Sequence, Union
+from typing import BinaryIO, Sequence, Union
 
 from app.music.atomic import atomic_write
 from app.music.errors import MusicError
+from app.music.midi_tune import (MidiTrackNotes, MidiTune, NoteEvent, key_signature_name,
+                                 key_signature_sharps, skyline)
 from app.music.smf import Smf, note_count, parse_smf
+
+__all__ = ["MAX_QPM", "MIN_QPM", "MidiSource", "MidiTrackNotes", "MidiTune", "NoteEvent",
+           "key_signature_name", "key_signature_sharps", "read_midi", "save_bytes", "skyline",
+           "write_midi"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,112 +40,11 @@ DEFAULT_TICKS_PER_BEAT = 480
 # Tempo range a MIDI file can hold: set_tempo stores microseconds per quarter note in 24 bits
 # (at most 16,777,215, so at least 3.58 quarter notes a minute).
 MIN_QPM, MAX_QPM = 4.0, 1000.0
-MAJOR_KEYS = ("Cb", "Gb", "Db", "Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#")
 META_TEXT = 0x01
 META_TRACK_NAME = 0x03
 META_TEMPO = 0x51
 META_TIME_SIGNATURE = 0x58
 META_KEY_SIGNATURE = 0x59
-MINOR_KEYS = ("Abm", "Ebm", "Bbm", "Fm", "Cm", "Gm", "Dm", "Am", "Em", "Bm", "F#m", "C#m", "G#m",
-              "D#m", "A#m")
-
-
-class NoteEvent(NamedTuple):
-    """One sounding note: MIDI pitch, onset and duration in quarter lengths."""
-
-    pitch: int
-    onset: Fraction
-    duration: Fraction
-
-
-@dataclass
-class MidiTrackNotes:
-    """The notes one track (and channel) of a MIDI file plays."""
-
-    name: str
-    program: int | None
-    channel: int | None
-    notes: list[NoteEvent]
-
-
-@dataclass
-class MidiTune:
-    """What `read_midi` found in a MIDI file; times in quarter lengths from the start."""
-
-    tracks: list[MidiTrackNotes]
-    ticks_per_beat: int
-    type: int
-    title: str = ""
-    tempos: list[tuple[Fraction, float]] = field(default_factory=list)  # (onset, qpm)
-    time_signature: tuple[int, int] | None = None  # the meter, (numerator, denominator)
-    pickup: Fraction | None = None  # where the first bar line falls; None without a meter
-    key_signature: str | None = None  # the first one, mido spelling: "G", "Em", "Bb"
-    texts: list[str] = field(default_factory=list)
-    provenance: dict[str, str] = field(default_factory=dict)
-    path: str | None = None
-    warnings: list[str] = field(default_factory=list)  # damaged meta data that was skipped
-
-    @property
-    def tempo_qpm(self) -> float | None:
-        """Return the first tempo in quarter notes per minute, or None when the file has none."""
-        return self.tempos[0][1] if self.tempos else None
-
-    @property
-    def program(self) -> int | None:
-        """Return the program of the melody track, or None when it sets none."""
-        track = self.melody_track()
-        return track.program if track else None
-
-    def melody_track(self) -> MidiTrackNotes | None:
-        """Return the track (and channel) with the most notes, drums aside; None if silent."""
-        tracks = [t for t in self.tracks if t.notes and t.channel != 9]
-        return max(tracks, key=lambda t: len(t.notes)) if tracks else None
-
-    def melody(self) -> list[NoteEvent]:
-        """Return the melody: the busiest non-drum track, highest note where notes overlap."""
-        track = self.melody_track()
-        return skyline(track.notes) if track else []
-
-
-def skyline(notes: Sequence[NoteEvent]) -> list[NoteEvent]:
-    """Reduce notes to one line: the highest of notes starting together, earlier ones cut short.
-
-    A note that starts while a higher one still sounds, and ends before it, is dropped.
-    """
-    by_onset: dict[Fraction, NoteEvent] = {}
-    for note in notes:
-        if note.duration <= 0:
-            continue
-        best = by_onset.get(note.onset)
-        if best is None or note.pitch > best.pitch:
-            by_onset[note.onset] = note
-    line: list[NoteEvent] = []
-    for note in sorted(by_onset.values(), key=lambda n: n.onset):
-        if line:
-            last = line[-1]
-            end = last.onset + last.duration
-            if end > note.onset:
-                if last.pitch > note.pitch and end >= note.onset + note.duration:
-                    continue
-                line[-1] = last._replace(duration=note.onset - last.onset)
-        line.append(note)
-    return line
-
-
-def key_signature_name(sharps: int, minor: bool = False) -> str:
-    """Return mido's key name for a signature of `sharps` (-7..7, flats negative)."""
-    if not -7 <= sharps <= 7:
-        raise MusicError(f"key signature with {sharps} sharps is outside -7..7")
-    return (MINOR_KEYS if minor else MAJOR_KEYS)[sharps + 7]
-
-
-def key_signature_sharps(name: str) -> tuple[int, bool]:
-    """Return (sharps, minor) for a mido key name such as "Bb" or "F#m"."""
-    if name in MINOR_KEYS:
-        return MINOR_KEYS.index(name) - 7, True
-    if name in MAJOR_KEYS:
-        return MAJOR_KEYS.index(name) - 7, False
-    raise MusicError(f"unknown key signature {name!r}")
 
 
 def _pickup_signature(pickup: Fraction | None,
@@ -181,22 +85,31 @@ def write_midi(notes: Sequence[NoteEvent], out: str | os.PathLike | BinaryIO | N
     if not 0 <= program <= 127 or not 0 <= channel <= 15 or not 1 <= velocity <= 127:
         raise MusicError(f"bad MIDI settings: program {program}, channel {channel}, "
                          f"velocity {velocity}")
+    conductor = _conductor(title, time_signature, pickup, key_signature,
+                           tempos or [(Fraction(0), tempo_qpm)], provenance, ticks_per_beat)
+    melody = _melody(notes, channel, velocity, ticks_per_beat)
+    head = [(0, -2, mido.MetaMessage("track_name", name=_latin1(track_name))),
+            (0, -1, mido.Message("program_change", program=program, channel=channel))]
+    data = _smf_bytes([conductor, head + melody], ticks_per_beat)
+    if out is not None:
+        save_bytes(data, out)
+    return data
+
+
+def _conductor(title: str, time_signature: tuple[int, int] | None, pickup: Fraction | None,
+               key_signature: str | None, tempos: Sequence[tuple[Fraction, float]],
+               provenance: dict[str, str] | None, ticks_per_beat: int) -> list[tuple]:
+    """Return the conductor track's (tick, order, message) events: title, meter, key, tempos."""
+    import mido
+
     conductor: list[tuple[int, int, mido.MetaMessage]] = []
     conductor.append((0, 0, mido.MetaMessage("track_name", name=_latin1(title))))
     if time_signature:
-        num, den = time_signature
-        start = 0
-        short = _pickup_signature(pickup, time_signature)
-        if short:
-            conductor.append((0, 1, mido.MetaMessage("time_signature", numerator=short[0],
-                                                     denominator=short[1])))
-            start = round(pickup * ticks_per_beat)
-        conductor.append((start, 1, mido.MetaMessage("time_signature", numerator=num,
-                                                     denominator=den)))
+        conductor += _meter(time_signature, pickup, ticks_per_beat)
     if key_signature:
         key_signature_sharps(key_signature)
         conductor.append((0, 2, mido.MetaMessage("key_signature", key=key_signature)))
-    for onset, qpm in (tempos or [(Fraction(0), tempo_qpm)]):
+    for onset, qpm in tempos:
         if not MIN_QPM <= qpm <= MAX_QPM:
             raise MusicError(f"tempo {qpm:g} quarter notes per minute is outside "
                              f"{MIN_QPM:g}-{MAX_QPM:g} (what a MIDI file can hold)")
@@ -206,6 +119,31 @@ def write_midi(notes: Sequence[NoteEvent], out: str | os.PathLike | BinaryIO | N
         text = PROVENANCE_PREFIX + json.dumps({str(k): str(v) for k, v in provenance.items()},
                                               sort_keys=True)
         conductor.append((0, 4, mido.MetaMessage("text", text=text)))
+    return conductor
+
+
+def _meter(time_signature: tuple[int, int], pickup: Fraction | None,
+           ticks_per_beat: int) -> list[tuple]:
+    """Return the time signature events: the pickup's own at 0, if it has one, then the meter."""
+    import mido
+
+    num, den = time_signature
+    events = []
+    start = 0
+    short = _pickup_signature(pickup, time_signature)
+    if short:
+        events.append((0, 1, mido.MetaMessage("time_signature", numerator=short[0],
+                                              denominator=short[1])))
+        start = round(pickup * ticks_per_beat)
+    events.append((start, 1, mido.MetaMessage("time_signature", numerator=num,
+                                              denominator=den)))
+    return events
+
+
+def _melody(notes: Sequence[NoteEvent], channel: int, velocity: int,
+            ticks_per_beat: int) -> list[tuple]:
+    """Return the note-on and note-off (tick, order, message) events of the melody track."""
+    import mido
 
     melody: list[tuple[int, int, mido.Message]] = []
     for note in notes:
@@ -218,11 +156,15 @@ def write_midi(notes: Sequence[NoteEvent], out: str | os.PathLike | BinaryIO | N
                                               channel=channel)))
         melody.append((end, 0, mido.Message("note_off", note=note.pitch, velocity=0,
                                             channel=channel)))
-    head = [(0, -2, mido.MetaMessage("track_name", name=_latin1(track_name))),
-            (0, -1, mido.Message("program_change", program=program, channel=channel))]
+    return melody
+
+
+def _smf_bytes(tracks: list[list[tuple]], ticks_per_beat: int) -> bytes:
+    """Return a type 1 file of tracks of (tick, order, message) events, sorted and timed."""
+    import mido
 
     midi = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
-    for events in (conductor, head + melody):
+    for events in tracks:
         track = mido.MidiTrack()
         now = 0
         for tick, _, message in sorted(events, key=lambda e: (e[0], e[1])):
@@ -232,10 +174,7 @@ def write_midi(notes: Sequence[NoteEvent], out: str | os.PathLike | BinaryIO | N
         midi.tracks.append(track)
     buffer = io.BytesIO()
     midi.save(file=buffer)
-    data = buffer.getvalue()
-    if out is not None:
-        save_bytes(data, out)
-    return data
+    return buffer.getvalue()
 
 
 def save_bytes(data: bytes, out: str | os.PathLike | BinaryIO) -> None:
