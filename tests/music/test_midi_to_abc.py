@@ -7,8 +7,9 @@ import pytest
 from app.music.abc_midi import abc_note_events, abc_to_midi
 from app.music.errors import MusicError
 from app.music.midi_file import NoteEvent as N, read_midi, write_midi
-from app.music.midi_to_abc import (Sound, choose_grid, estimate_meter, length_text, melody_line,
-                                   midi_to_abc, quantise, split_length)
+from app.music.midi_to_abc import midi_to_abc
+from app.music.midi_to_abc_spelling import length_text, split_length
+from app.music.midi_to_abc_timing import Sound, choose_grid, estimate_meter, melody_line, quantise
 
 SMALL = [N(67, F(0), F(1, 2)), N(69, F(1, 2), F(1, 2)), N(71, F(1), F(1)),
          N(77, F(2), F(1, 2)), N(77, F(5, 2), F(1, 2)), N(79, F(3), F(2)),   # tie over the bar
