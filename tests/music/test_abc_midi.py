@@ -4,8 +4,8 @@ from fractions import Fraction as F
 
 import pytest
 
-from app.music.abc_midi import (abc_note_events, abc_to_midi, abc_to_musicxml, carry_accidentals,
-                                default_tempo_qpm, prepare_abc)
+from app.music.abc_midi import abc_note_events, abc_to_midi, abc_to_musicxml, default_tempo_qpm
+from app.music.abc_score import carry_accidentals, prepare_abc
 from app.music.errors import MusicError
 from app.music.midi_file import read_midi
 from app.music.tunebook import parse_tune_book
