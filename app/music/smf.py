@@ -120,12 +120,7 @@ def _read_track(data: bytes, start: int, length: int, budget: list[int], smf: Sm
             else:
                 pos += 1
             if status == 0xFF:
-                meta = data[pos]
-                size, pos = _varlen(data, pos + 1)
-                payload = data[pos:pos + size]
-                if len(payload) < size:
-                    raise IndexError
-                pos += size
+                meta, payload, pos = _meta_event(data, pos)
                 if meta == META_END_OF_TRACK:
                     break
                 if meta < 0x80:
@@ -157,14 +152,31 @@ def _read_track(data: bytes, start: int, length: int, budget: list[int], smf: Sm
                                  f"{length} bytes")
     except IndexError:
         raise _Truncated(f"track {number} is cut short at byte {len(data)}") from None
+    return events, _next_chunk(data, end, pos, smf, number)
+
+
+def _meta_event(data: bytes, pos: int) -> tuple[int, bytes, int]:
+    """Read a meta event from just after its 0xFF; return its type, its data and where the
+    next event starts. IndexError when the file ends inside it."""
+    meta = data[pos]
+    size, pos = _varlen(data, pos + 1)
+    payload = data[pos:pos + size]
+    if len(payload) < size:
+        raise IndexError
+    return meta, payload, pos + size
+
+
+def _next_chunk(data: bytes, end: int, pos: int, smf: Smf, number: int) -> int:
+    """Return where the chunk after a track starts: where its events ended (with a warning)
+    when they ran past its declared end or stopped clearly short of it, else at that end."""
     if pos > end:
         smf.warnings.append(f"track {number} runs {pos - end} bytes past its declared length")
-        return events, pos
+        return pos
     if pos < end and (pos == len(data) or data[pos:pos + 4] == b"MTrk"):
         # The length field is too big, but the End of Track event shows where the track ends.
         smf.warnings.append(f"track {number} is shorter than its declared length")
-        return events, pos
-    return events, end
+        return pos
+    return end
 
 
 def _varlen(data: bytes, pos: int) -> tuple[int, int]:
