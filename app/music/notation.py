@@ -4,15 +4,15 @@
 silently), so a broken tune raises MusicError with its line and column instead of giving a blank
 page. verovio itself runs only in a worker process (app.music.isolate; this process never
 imports it), because its ABC reader aborts or segfaults on common notation. `prepare_abc`
-rewrites the known triggers before they reach it: a `:|` closing a section that has no `|:`
-gets one (`|:A:|B:|` -> `|:A:||:B:|`), `:|:` becomes `:||:`, and an ending followed at once by
-a chord symbol or decoration (`[2"G"`) gets a space. When that fast route still fails or kills
-the worker, the tune goes music21 -> MusicXML -> verovio in the (restarted) worker instead.
-The result holds the SVG pages, the timemap (note id -> onset and offset in quarter notes,
-repeats as verovio plays them), the number of note heads and the route taken. `flatten_svg`
-rewrites verovio's SVG into the SVG Tiny 1.2 subset that Qt's renderer draws (no nested <svg>,
-no nested <tspan>); `note_boxes` gives each note head's rectangle in page pixels for
-highlighting; `svg_to_png` rasterises through resvg.
+(in `verovio_abc`) rewrites the known triggers before they reach it: a `:|` closing a section
+that has no `|:` gets one (`|:A:|B:|` -> `|:A:||:B:|`), `:|:` becomes `:||:`, and an ending
+followed at once by a chord symbol or decoration (`[2"G"`) gets a space. When that fast route
+still fails or kills the worker, the tune goes music21 -> MusicXML -> verovio in the
+(restarted) worker instead. The result holds the SVG pages, the timemap (note id -> onset and
+offset in quarter notes, repeats as verovio plays them), the number of note heads and the route
+taken. `flatten_svg` rewrites verovio's SVG into the SVG Tiny 1.2 subset that Qt's renderer
+draws (no nested <svg>, no nested <tspan>); `note_boxes` gives each note head's rectangle in
+page pixels for highlighting; `svg_to_png` rasterises through resvg.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import threading
 from dataclasses import dataclass, field
 
 from app.music.errors import EngineCancelled, MusicError
+from app.music.verovio_abc import prepare_abc
 
 log = logging.getLogger(__name__)
 DEFAULT_SCALE = 40          # verovio's zoom in percent: 40 gives ~18 px between staff lines
@@ -169,107 +170,6 @@ def _engraving(pages: list[str], timemap: list[dict], route: str) -> Engraving:
             starts[note_id] = float(entry["qstamp"])
     timeline.sort()
     return Engraving(pages, timeline, sum(count_note_heads(p) for p in pages), route)
-
-
-# -- rewriting what crashes verovio 6.4's ABC reader ------------------------------------------
-_FIELD_LINE_RE = re.compile(r"^\s*(?:[A-Za-z+]:(?![|:])|%)")
-_BAR_RE = re.compile(r":*(?:\[\||\|\]|\|\||\|)?:*")
-_ENDING_DIGIT_RE = re.compile(r"\s*\d")
-_ENDING_THEN_TEXT_RE = re.compile(r"(\[\d[\d,\-]*)(?=[\"!+])")
-
-
-def prepare_abc(abc: str) -> str:
-    """Return the tune as verovio's ABC reader can take it: one tune, with an X: line, and the
-    notation that crashes verovio 6.4 rewritten to what it means (see the module docstring)."""
-    if not re.search(r"^X:", abc, re.M):
-        abc = "X:1\n" + abc
-    # One tune only: verovio crashes (segfault in renderToTimemap) on some texts holding a
-    # second X: line, e.g. "X:1\nK:D\nABcd|\nX:2\nK:D\nABcd|" at some page widths.
-    first = abc.index("X:") + 2 if abc.startswith("X:") else re.search(r"^X:", abc, re.M).end()
-    second = re.search(r"^X:", abc[first:], re.M)
-    if second is not None:
-        abc = abc[:first + second.start()]
-    key = re.search(r"^K:.*$", abc, re.M)
-    if key is None:
-        return abc
-    head, body = abc[:key.end()], abc[key.end():]
-    return head + _ENDING_THEN_TEXT_RE.sub(r"\1 ", _fix_repeats(body))
-
-
-def _fix_repeats(body: str) -> str:
-    """Give every `:|` that closes a section without `|:` its `|:`; write `:|:` as `:||:`."""
-    edits: list[tuple[int, int, str]] = []   # (start, end, replacement)
-    is_open = False          # a |: is waiting for its :|
-    ends = 0                 # :| seen so far
-    boundary: int | None = 0  # where the current section began, if known
-    after_ending = False     # inside an ending ([2 ...) until its first bar line
-    pos = 0
-    for line in body.split("\n"):
-        line_start, pos = pos, pos + len(line) + 1
-        if _FIELD_LINE_RE.match(line):
-            continue
-        if boundary is not None and not body[boundary:line_start].strip(" \t\n|"):
-            boundary = line_start   # a section that starts on the next line starts there
-        i = 0
-        while i < len(line):
-            c = line[i]
-            if c in '"!':
-                close = line.find(c, i + 1)
-                i = len(line) if close < 0 else close + 1
-                continue
-            if c == "%":
-                break
-            if line.startswith("[|]", i):   # an invisible bar line: no section boundary
-                i += 3
-                continue
-            if c == "[" and i + 1 < len(line) and line[i + 1].isdigit():
-                if line[i + 1] != "1":   # a first ending belongs to the section it ends
-                    after_ending, boundary = True, None
-                i += 2
-                continue
-            match = _BAR_RE.match(line, i)
-            token = match.group(0)
-            if "|" not in token and "::" not in token:
-                i += 1
-                continue
-            at, i = line_start + i, match.end()
-            ends_repeat, starts_repeat = token.startswith(":"), token.endswith(":")
-            if ends_repeat and not is_open and ends and boundary is not None:
-                edits.append(_repeat_start(body, boundary))
-            ending = _ENDING_DIGIT_RE.match(line, i)
-            if ends_repeat and after_ending and not starts_repeat and not ending:
-                # ":|" after the last ending (O'Neill's "|1 ..:|2 ..:|") crashes verovio and
-                # repeats nothing: a double bar says the same
-                edits.append((at, at + len(token), "||" if token == ":|" else token[1:]))
-            elif ends_repeat and starts_repeat and token != ":||:":
-                edits.append((at, at + len(token), ":||:"))
-            elif token == "||:":
-                edits.append((at, at + len(token), "|| |:"))
-            if ends_repeat:
-                ends += 1
-            if ends_repeat or starts_repeat:
-                is_open = starts_repeat
-            if ending and (ends_repeat or ending.group(0).strip() != "1"):
-                after_ending, boundary = True, None
-            elif ending:
-                pass
-            elif starts_repeat:
-                boundary = None
-            elif ends_repeat or token in ("||", "|]", "[|") or after_ending:
-                after_ending, boundary = False, line_start + i
-    for start, end, text in sorted(edits, reverse=True):
-        body = body[:start] + text + body[end:]
-    return body
-
-
-def _repeat_start(body: str, at: int) -> tuple[int, int, str]:
-    """The edit that opens a repeat at `at`, written so verovio reads it: "|:" glued to a
-    plain bar ("||:", "|:|") crashes it too, so a plain bar there becomes the "|:" itself."""
-    start = at + len(body[at:]) - len(body[at:].lstrip(" \t"))
-    if body[start:start + 1] == "|" and body[start + 1:start + 2] not in ("|", "]", ":"):
-        return start, start + 1, "|:"
-    glued = body[at - 1:at] == "|" and body[at - 2:at] != ":|"
-    return at, at, " |:" if glued else "|:"
 
 
 # -- in the worker process --------------------------------------------------------------------
