@@ -6,17 +6,17 @@ app.workers.Job) and calls one service, passing `ctx.progress`/`ctx.result` as i
 generating (app.generation_records), preparing data and training (app.training_data,
 app.training). The CLI calls the same services. No Qt here; bad input raises
 MusicError/ModelError with a one-line message naming the file, which the window shows in its
-status bar or a dialog. The one state kept is the loaded model, cached under a lock.
+status bar or a dialog. The loaded model is shared through app.model_cache.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from pathlib import Path
 
 from app import training_data
+from app.model_cache import MODELS
 from app.training_data import TrainingData
 from app.tune_files import LoadedFile
 
@@ -74,51 +74,16 @@ def send_to_midi_port(ctx, abc: str, port: str, program: int, tempo: float | Non
 # ---------------------------------------------------------------- models and generation
 
 
-_loaded_models: dict[tuple, object] = {}
-_models_lock = threading.Lock()
-
-
 def warm_up(ctx, model_path: str | None, count: int = 8) -> float:
-    """Do once, off the GUI thread, what the first Generate and the first Play would pay for:
-    start the music21 worker and the engraver, import torch, read the default model and prepare
-    its sampling weights. Return the seconds it took. Errors are left to the real job to report."""
-    start = time.perf_counter()
-    try:
-        from app.native_libs import preload_torch_libraries
+    """Warm up torch, music21, the engraver and the model off the GUI thread (app.warm_up)."""
+    from app.warm_up import warm_up as warm
 
-        preload_torch_libraries()   # with the GIL released: the window keeps running
-        from app.music import notation
-        from app.music.audio import load_music21
-        from app.music.isolate import shared
-
-        shared("music21").call(load_music21, timeout=None)   # playback and the piano roll
-        from model.config import SampleConfig
-        from model.sample import prepare_sampling
-
-        notation.warm_up()
-        if model_path:
-            loaded = cached_model(model_path)
-            model = loaded.model.to("cpu").eval()
-            prepare_sampling(model, SampleConfig(count=count))
-    except Exception:  # noqa: BLE001 - a bad model or missing module is reported when used
-        log.debug("warm-up stopped early", exc_info=True)
-    return time.perf_counter() - start
+    return warm(model_path, count)
 
 
 def cached_model(model_path: str):
-    """Load a model file once; a changed or replaced file (new size or time) is read again.
-
-    Thread-safe: the warm-up and a Generate job asking at once load the file once, the second
-    waiting for the first."""
-    from model.checkpoint import load_model
-
-    stat = Path(model_path).stat()
-    key = (model_path, stat.st_mtime_ns, stat.st_size)
-    with _models_lock:
-        if key not in _loaded_models:
-            _loaded_models.clear()          # keep one model in memory
-            _loaded_models[key] = load_model(model_path)
-        return _loaded_models[key]
+    """The shared model cache's copy of a model file (app.model_cache)."""
+    return MODELS.get(model_path)
 
 
 def generate_tunes(ctx, model_path: str, options: dict, headers: dict, prime: str) -> int:

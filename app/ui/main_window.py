@@ -363,6 +363,7 @@ class MainWindow(QMainWindow):
             job.cancel()
         self.generate_panel.shutdown()
         self.train_panel.shutdown()
+        self.hide()   # gone at once for the user, while the jobs below wind down
         for job in list(self._jobs):
             if job.thread:   # the warm-up cannot be interrupted mid-import: it ends in seconds
                 job.thread.wait(30_000 if job is self.warm_up_job else 3000)

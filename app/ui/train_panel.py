@@ -31,6 +31,7 @@ from app.ui.train_monitor import TrainMonitor
 from app.ui.train_summary import confirm_box, summary_html
 from app.workers import Job, start_job
 from model.config import DEFAULT_PRESET
+from model.paths import run_files, run_name
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,7 @@ class TrainPanel(QWidget):
                          "base_model": self.form.base_model_path(), "seq_len": seq_len}
         self.monitor.clear()
         self.last_step, self.last_progress = 0, None
-        self.run_name = f"{name.replace(' ', '-')}-{time.strftime('%Y%m%d-%H%M%S')}"
+        self.run_name = run_name(name)
         self._set_state("preparing")
         self.summary.setText("Reading the tunes…")
         return self._prepare()
@@ -180,8 +181,9 @@ class TrainPanel(QWidget):
     def _paths(self) -> tuple[str, str]:
         self.paths.models_dir.mkdir(parents=True, exist_ok=True)
         self.paths.checkpoints_dir.mkdir(parents=True, exist_ok=True)
-        return (str(self.paths.models_dir / f"{self.run_name}.safetensors"),
-                str(self.paths.checkpoints_dir / f"{self.run_name}.safetensors"))
+        model, checkpoint = run_files(self.run_name, self.paths.models_dir,
+                                      self.paths.checkpoints_dir)
+        return str(model), str(checkpoint)
 
     def _start_training(self, resume: bool) -> Job:
         out_path, checkpoint = self._paths()

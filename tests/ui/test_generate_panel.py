@@ -129,11 +129,11 @@ def test_continue_the_selected_tune_from_its_first_bars(qtbot, window):
 def test_warm_up_loads_what_the_first_generation_needs(qtbot, window):
     import sys
 
-    from app.ui import jobs
+    from app.model_cache import MODELS
 
     panel = window.generate_panel
     panel.model.setCurrentIndex(panel.model.findText("tiny-reel"))
-    jobs._loaded_models.clear()
+    MODELS.clear()
     job = window.warm_up()
     qtbot.waitUntil(lambda: job.thread.isFinished(), timeout=60000)
     from app.music.isolate import shared
@@ -141,5 +141,5 @@ def test_warm_up_loads_what_the_first_generation_needs(qtbot, window):
     assert "torch" in sys.modules
     assert shared("music21").pid is not None    # music21 loaded in its worker process
     path = str(panel.current_model().path)
-    assert any(key[0] == path for key in jobs._loaded_models)
+    assert MODELS.paths() == [path]
     assert window.warm_up() is None       # once per window

@@ -213,3 +213,26 @@ def test_a_missing_midi_port_gives_a_message_and_playback_goes_on(qtbot, window,
     assert "no MIDI output ports" in status.args[0] or "No Such Synth" in status.args[0]
     transport.stop()
     assert not transport.is_playing() and transport.play_button.isEnabled()
+
+
+def test_closing_hides_the_window_before_waiting_for_jobs_to_end(qtbot, tmp_path):
+    # The warm-up cannot be interrupted mid-import: closing right after start kept a frozen
+    # window on screen for seconds. Now it disappears at once and the jobs wind down unseen.
+    import threading
+
+    from app.workers import Job, start_job
+
+    window = make_window(qtbot, tmp_path)
+    seen = []
+
+    def slow_to_stop(ctx):
+        ctx.stop.wait(10)
+        threading.Event().wait(0.3)        # still busy after being told to stop
+        seen.append(window.isVisible())    # while the GUI thread waits for this job
+
+    job = Job(slow_to_stop, name="slow")
+    window._jobs.add(job)
+    start_job(job)
+    window.error_reporter.uninstall()
+    window.close()
+    assert seen == [False]
