@@ -56,6 +56,49 @@ class LSTMCell(nn.Module):
         return output * torch.tanh(c), c
 
 
+class GRUCell(nn.Module):
+    """Gated recurrent unit: a reset gate picks what of the past to use, an update gate mixes."""
+
+    def __init__(self, input_size: int, hidden_size: int) -> None:
+        super().__init__()
+        self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size))
+        self.weight_hh = nn.Parameter(torch.empty(3 * hidden_size, hidden_size))
+        self.bias_ih = nn.Parameter(torch.zeros(3 * hidden_size))
+        self.bias_hh = nn.Parameter(torch.zeros(3 * hidden_size))
+        for w in (self.weight_ih, self.weight_hh):
+            nn.init.uniform_(w, -hidden_size ** -0.5, hidden_size ** -0.5)
+
+    def forward(self, x: Tensor, h: Tensor) -> Tensor:
+        """One step: x (B, I), h (B, H) -> new h (B, H); gates stacked r, z, n as in torch."""
+        xr, xz, xn = (x @ self.weight_ih.T + self.bias_ih).chunk(3, dim=1)  # each (B, H)
+        hr, hz, hn = (h @ self.weight_hh.T + self.bias_hh).chunk(3, dim=1)
+        reset = torch.sigmoid(xr + hr)     # reset: how much of the past the candidate sees
+        update = torch.sigmoid(xz + hz)    # update: how much of the old state to keep
+        candidate = torch.tanh(xn + reset * hn)
+        return (1 - update) * candidate + update * h
+
+
+def cells_like(rnn: nn.RNNBase) -> list[nn.Module]:
+    """Return gate-by-gate cells holding copies of a fused torch RNN/LSTM/GRU's weights, per layer.
+
+    The copies are new parameters (gradients through them do not touch `rnn`).
+    """
+    cells = []
+    for layer in range(rnn.num_layers):
+        size_in = rnn.input_size if layer == 0 else rnn.hidden_size
+        if isinstance(rnn, nn.LSTM):
+            cell = LSTMCell(size_in, rnn.hidden_size)
+        elif isinstance(rnn, nn.GRU):
+            cell = GRUCell(size_in, rnn.hidden_size)
+        else:
+            cell = RNNCell(size_in, rnn.hidden_size, rnn.nonlinearity)
+        with torch.no_grad():
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(cell, name).copy_(getattr(rnn, f"{name}_l{layer}"))
+        cells.append(cell.to(getattr(rnn, "weight_hh_l0").device))
+    return cells
+
+
 def run_cells(cells: list[nn.Module], x: Tensor, state: list | None = None) -> tuple[Tensor, list]:
     """Run stacked cells over a sequence x (B, T, I) -> outputs (B, T, H) and final states."""
     batch = x.shape[0]
