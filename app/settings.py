@@ -31,7 +31,6 @@ class Key:
 SOUNDFONT = Key("audio/soundfont", "")                 # empty: the bundled General MIDI font
 AUDIO_DEVICE = Key("audio/device", "")                 # empty: the system's default output
 MIDI_PORT = Key("audio/midi_port", "")                 # empty: no live MIDI out
-INSTRUMENT = Key("audio/instrument", "fiddle")
 DEFAULT_MODEL = Key("model/default", "")               # empty: the bundled model
 TRAIN_THREADS = Key("train/threads", 0, int)           # 0: all cores
 THEME = Key("ui/theme", "system", str, ("system", "light", "dark"))
@@ -42,7 +41,6 @@ WINDOW_STATE = Key("window/state", QByteArray(), QByteArray)
 SELECTED_TUNE = Key("library/selected", 0, int)
 HEATMAP = Key("view/heatmap", False, bool)
 MAX_RECENT = 10
-THEMES = THEME.choices
 
 
 @dataclass(frozen=True)

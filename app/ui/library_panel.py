@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer,
+from PySide6.QtCore import (QAbstractTableModel, QModelIndex, Qt, QTimer,
                             Signal, Slot)
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView,
@@ -276,9 +276,6 @@ class LibraryPanel(QWidget):
     def selected_ids(self) -> list[int]:
         rows = self.table.selectionModel().selectedRows()
         return [self.model.data(r, Qt.ItemDataRole.UserRole) for r in rows]
-
-    def visible_ids(self, limit: int = 1000) -> list[int]:
-        return [r[0] for r in self.library.search(self.model.query, limit=limit)]
 
     def select_tune(self, tune_id: int, emit: bool = True) -> bool:
         row = self.model.row_of(tune_id)

@@ -228,21 +228,17 @@ class Transport(QWidget):
 
     @Slot(int)
     def _seek(self, value: int) -> None:
-        duration = getattr(self.player, "duration", None)
-        seconds = (duration() if callable(duration) else duration or 0) * value / 1000
-        if self.player is not None and hasattr(self.player, "seek"):
-            self.player.seek(seconds)
+        if self.player is not None:
+            self.player.seek(self.player.duration() * value / 1000)
 
     @Slot(bool)
     def _loop_toggled(self, on: bool) -> None:
-        for name in ("set_loop", "setLoop"):
-            if self.player is not None and hasattr(self.player, name):
-                getattr(self.player, name)(on)
+        if self.player is not None:
+            self.player.set_loop(on)
 
     @Slot(float)
     def _player_position(self, seconds: float) -> None:
-        duration = getattr(self.player, "duration", None)
-        duration = duration() if callable(duration) else duration
+        duration = self.player.duration() if self.player is not None else 0.0
         if duration:
             self.slider.setValue(int(1000 * seconds / duration))
         self.time_label.setText(f"{int(seconds) // 60}:{int(seconds) % 60:02d}")
