@@ -25,11 +25,11 @@ def _launch(*args: str, env_changes: dict[str, str | None]) -> subprocess.Comple
 
 
 def test_unknown_command_is_one_line_with_the_commands():
-    done = _launch("demo", "sentiment", "--text", "hi", env_changes={"DISPLAY": None})
+    done = _launch("demos", "sentiment", "--text", "hi", env_changes={"DISPLAY": None})
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
-    assert "unknown command 'demo'" in lines[0]
+    assert "unknown command 'demos'" in lines[0]
     for name in ("convert", "generate", "train", "info"):
         assert name in lines[0]
 

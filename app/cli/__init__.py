@@ -17,6 +17,7 @@ from app import __version__
 COMMAND_MODULES = (
     "app.cli.info_cmd", "app.cli.convert_cmd", "app.cli.check_cmd", "app.cli.train_cmd",
     "app.cli.generate_cmd", "app.cli.evaluate_cmd", "app.cli.model_info_cmd",
+    "app.cli.demo_cmd",
 )
 
 
@@ -61,8 +62,8 @@ def is_cli_invocation(argv: list[str]) -> bool:
 def unknown_command(argv: list[str]) -> str | None:
     """Return the one-line error for a first word that is neither a command nor a file, else None.
 
-    `python main.py tunes.abc` opens the window with a file, but `python main.py demo ...`
-    (a mistyped or missing command) must not open the window with "demo" as a file name. A word
+    `python main.py tunes.abc` opens the window with a file, but `python main.py demos ...`
+    (a mistyped or missing command) must not open the window with "demos" as a file name. A word
     that names no existing file or folder, has no file extension and no path separator is taken
     for a command.
     """
