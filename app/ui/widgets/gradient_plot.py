@@ -108,7 +108,9 @@ class GradientPlot(QWidget):
         if not self.labels:
             return
         every = max(1, math.ceil(len(self.labels) * 46 / max(1.0, area.width())))
+        metrics = painter.fontMetrics()
         for i in range(0, len(self.labels), every):
             x = to_screen(i, 1.0).x()
+            label = metrics.elidedText(self.labels[i], Qt.TextElideMode.ElideRight, 58)
             painter.drawText(QRectF(x - 30, area.bottom() + 3, 60, 16),
-                             Qt.AlignmentFlag.AlignCenter, self.labels[i][:8])
+                             Qt.AlignmentFlag.AlignCenter, label)
