@@ -229,9 +229,11 @@ def train_demo(task: str, cell: str = "lstm", path: str | None = None, clip: boo
         return TrainedDemo(None, data, summary, result.grad_norms, notes)
     if baseline is None and not (stop is not None and stop.is_set()):
         kind = BASELINE_OF[task]
+        # The baselines settle in half the epochs (they have no recurrence to discover).
         base = train_network(kind, vocab, data, model_config,
                              replace(config, grad_clip=1.0, optimizer="adam",
-                                     learning_rate=OPTIMIZERS["adam"]),
+                                     learning_rate=OPTIMIZERS["adam"],
+                                     epochs=max(1, config.epochs // 2)),
                              hook("baseline", share, 1 - share), stop)
         baseline = DemoModelFile(kind, base.network, vocab, model_config, base.summary())
     if baseline is None:

@@ -133,16 +133,28 @@ def decode(data: bytes, name: str) -> tuple[str, list[str]]:
 
 
 def sentences_of(text: str) -> list[str]:
-    """Split text into sentences: one a line, long lines at sentence ends, then into pieces."""
+    """Split text into training sequences: one a line, so a fact in one sentence can decide a
+    word in the next; a line over MAX_SENTENCE_WORDS words (a paragraph) is cut at sentence
+    ends into pieces of at most that many words (a longer sentence is cut where it must be)."""
     pieces = []
     for line in text.splitlines():
+        words = line.split()
+        if len(words) <= MAX_SENTENCE_WORDS:
+            pieces.append(" ".join(words))
+            continue
+        piece: list[str] = []
         for sentence in _SENTENCE_END.split(line.strip()):
-            words = sentence.split()
-            for i in range(0, len(words), MAX_SENTENCE_WORDS):
-                piece = " ".join(words[i:i + MAX_SENTENCE_WORDS])
-                if tokenize(piece):
-                    pieces.append(piece)
-    return pieces
+            more = sentence.split()
+            if piece and len(piece) + len(more) > MAX_SENTENCE_WORDS:
+                pieces.append(" ".join(piece))
+                piece = []
+            piece += more
+            while len(piece) > MAX_SENTENCE_WORDS:
+                pieces.append(" ".join(piece[:MAX_SENTENCE_WORDS]))
+                piece = piece[MAX_SENTENCE_WORDS:]
+        if piece:
+            pieces.append(" ".join(piece))
+    return [p for p in pieces if tokenize(p)]
 
 
 def parse_csv(text: str, name: str) -> tuple[list[tuple[str, int]], list[str]]:

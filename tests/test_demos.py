@@ -137,7 +137,7 @@ def test_text_in_another_encoding_is_read_with_a_note(tmp_path):
     data = read_user_file("nextword", path)
     assert "not UTF-8" in data.notes[0] and "Windows-1252" in data.notes[0]
     assert any("café" in s for s in data.train + data.held_out)
-    path.write_bytes("Une phrase. Deux phrases. Trois. Quatre.".encode("utf-16"))
+    path.write_bytes("Une phrase.\nDeux phrases.\nTrois.\nQuatre.".encode("utf-16"))
     assert read_user_file("nextword", path).notes == []
 
 
@@ -152,3 +152,15 @@ def test_unusable_text_files_are_one_clear_error(tmp_path, content, message):
         read_user_file("nextword", path)
     with pytest.raises(ModelError, match="no such file"):
         read_user_file("nextword", tmp_path / "missing.txt")
+
+
+def test_lines_stay_whole_and_paragraphs_are_cut_at_sentence_ends():
+    from model.demo_data import MAX_SENTENCE_WORDS, sentences_of
+
+    lecture = "France is where I grew up, but I now live in Boston. I speak fluent French."
+    assert sentences_of(lecture + "\n\n  \n") == [lecture]
+    paragraph = " ".join(f"Sentence {i} has five words." for i in range(40))
+    pieces = sentences_of(paragraph)
+    assert all(len(p.split()) <= MAX_SENTENCE_WORDS for p in pieces)
+    assert all(p.endswith(".") for p in pieces) and " ".join(pieces) == paragraph
+    assert len(sentences_of("word " * 130)) == 3
