@@ -13,11 +13,12 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QProgressBar, QWidget
 
 from app import settings as S
 from app.library import Library
 from app.ui import jobs
+from app.ui.demos_panel import DemosPanel
 from app.ui.generate_panel import GeneratePanel
 from app.ui.generated_tunes import GeneratedTunes
 from app.ui.library_panel import LibraryPanel
@@ -65,11 +66,10 @@ class MainWindow(QMainWindow):
                                         Qt.DockWidgetArea.RightDockWidgetArea)
         self.train_dock = self._dock("Train", self.train_panel,
                                      Qt.DockWidgetArea.RightDockWidgetArea)
-        demos = QLabel("The next-word and sentiment demos will live here.")
-        demos.setWordWrap(True)
-        demos.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        demos.setToolTip("Demos of the recurrent core on words (coming in another part of Ceol)")
-        self.demos_dock = self._dock("Demos", demos, Qt.DockWidgetArea.RightDockWidgetArea)
+        # The Demos panel loads its models when first shown, not at start-up.
+        self.demos_panel: DemosPanel | None = None
+        self.demos_dock = self._dock("Demos", QWidget(), Qt.DockWidgetArea.RightDockWidgetArea)
+        self.demos_dock.visibilityChanged.connect(self._demos_shown)
         self.tabifyDockWidget(self.generate_dock, self.train_dock)
         self.tabifyDockWidget(self.train_dock, self.demos_dock)
         self.generate_dock.raise_()
@@ -302,6 +302,14 @@ class MainWindow(QMainWindow):
                                 f"{self.paths.log_dir / LOG_NAME}")
 
     @Slot(str)
+    @Slot(bool)
+    def _demos_shown(self, visible: bool) -> None:
+        if visible and self.demos_panel is None:
+            self.demos_panel = DemosPanel()
+            self.demos_panel.restore_state(self.settings.state("demos"))
+            self.demos_panel.status.connect(self.show_status)
+            self.demos_dock.setWidget(self.demos_panel)
+
     def show_status(self, message: str) -> None:
         self.statusBar().showMessage(message, 8000)
 
@@ -315,6 +323,8 @@ class MainWindow(QMainWindow):
         s.set_state("transport", self.transport.save_state())
         s.set_state("generate", self.generate_panel.save_state())
         s.set_state("train", self.train_panel.save_state())
+        if self.demos_panel is not None:
+            s.set_state("demos", self.demos_panel.save_state())
         s.sync()
 
     def restore_state(self) -> None:
@@ -363,6 +373,8 @@ class MainWindow(QMainWindow):
             job.cancel()
         self.generate_panel.shutdown()
         self.train_panel.shutdown()
+        if self.demos_panel is not None:
+            self.demos_panel.shutdown()
         self.hide()   # gone at once for the user, while the jobs below wind down
         for job in list(self._jobs):
             if job.thread:   # the warm-up cannot be interrupted mid-import: it ends in seconds

@@ -236,3 +236,21 @@ def test_closing_hides_the_window_before_waiting_for_jobs_to_end(qtbot, tmp_path
     window.error_reporter.uninstall()
     window.close()
     assert seen == [False]
+
+
+def test_the_demos_dock_builds_its_panel_when_first_shown_and_keeps_its_state(qtbot, tmp_path):
+    window = make_window(qtbot, tmp_path)
+    assert window.demos_panel is None            # nothing loaded at start-up
+    window.demos_dock.raise_()
+    qtbot.waitUntil(lambda: window.demos_panel is not None, timeout=5000)
+    panel = window.demos_panel
+    assert window.demos_dock.widget() is panel
+    qtbot.waitUntil(lambda: panel.state == "idle" and "nextword" in panel.pairs, timeout=60000)
+    assert panel.next_top.text().count("<tr>") == 5    # the bundled model answers
+    panel.tabs.setCurrentIndex(1)
+    close_window(window)
+    again = make_window(qtbot, tmp_path)
+    again.demos_dock.raise_()
+    qtbot.waitUntil(lambda: again.demos_panel is not None, timeout=5000)
+    assert again.demos_panel.tabs.currentIndex() == 1
+    close_window(again)
