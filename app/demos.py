@@ -24,7 +24,8 @@ TASKS = ("nextword", "sentiment")
 CELL_NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn_tanh": "RNN (tanh)",
               "rnn_relu": "RNN (ReLU, identity init)"}
 BASELINE_OF = {"nextword": "window", "sentiment": "bag"}
-MODELS_DIR = Path(__file__).resolve().parent.parent / "resources" / "models"
+# A folder of their own: the music model pickers list resources/models/*.safetensors.
+MODELS_DIR = Path(__file__).resolve().parent.parent / "resources" / "models" / "demos"
 MAX_TEXT_CHARS = 20_000      # of a longer text only the end (next word) or start is read
 MAX_TEXT_WORDS = 300
 TOP_K = 5

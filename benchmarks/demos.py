@@ -190,8 +190,8 @@ def main() -> int:
                       f"{report['machine']}, Python {sys.version.split()[0]}, shared with other "
                       f"jobs (load average {report['load_at_start']:.1f} at the start, "
                       f"{report['load_at_end']:.1f} at the end). Models: the bundled "
-                      "resources/models/demo-*.safetensors (embedding 48, one layer of 96 "
-                      "units), trained by resources/demos/train_models.py.", ""] + body)
+                      "resources/models/demos/demo-*.safetensors (embedding 48, one layer of "
+                      "96 units), trained by resources/demos/train_models.py.", ""] + body)
     print(text)
     write_reports(report, text, args.json, None)
     if args.write:

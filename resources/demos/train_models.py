@@ -1,7 +1,7 @@
 """Train and write the bundled demo models: `python resources/demos/train_models.py`.
 
 For each demo, one recurrent network per cell (lstm, gru, rnn_tanh, rnn_relu) and the baseline,
-trained with the panel's defaults on the bundled demo set, go to resources/models/ as
+trained with the panel's defaults on the bundled demo set, go to resources/models/demos/ as
 demo-<task>-<cell>.safetensors and demo-<task>-<baseline>.safetensors.
 """
 

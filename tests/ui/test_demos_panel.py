@@ -105,3 +105,10 @@ def test_state_round_trip(qtbot, panel):
     assert other.save_state() == state
     qtbot.waitUntil(lambda: other.state == "idle", timeout=30000)
     other.shutdown()
+
+
+def test_music_model_pickers_do_not_offer_the_demo_models(tmp_path):
+    from app.ui.model_files import list_models
+
+    names = [m.path.name for m in list_models(tmp_path)]
+    assert names and not any(name.startswith("demo-") for name in names)
