@@ -3,8 +3,9 @@
 Drives the real window with tests/ui/session.py, round after round until the time is up:
 click through the Celtic corpus (every tune engraved or a reason shown), play with the piano
 roll and the score following (seek, loop, instrument and tempo changes), export every format,
-generate big batches, train from scratch and stop (up to twenty times), fine-tune, open
-Settings, quit and reopen on the same paths. Every few seconds it writes resident memory,
+generate big batches, train from scratch and stop (up to twenty times), fine-tune, use the
+Demos dock (type, change cell, retrain and stop), open Settings, quit and reopen on the same
+paths. Every few seconds it writes resident memory,
 OS threads and the worst GUI-timer gap since the last row to a CSV, and at the end draws the
 memory curve as a PNG. Run it under Xvfb to see a real X window (screenshots with xwd):
 
@@ -237,6 +238,8 @@ class Soak:
             "worst_gui_stall_ms": round(s.stalls.worst * 1000),
             "stalls_over_250ms": s.stalls.over_250ms, "worst_steps_ms": s.worst_stalls(8),
             "window_construction_ms": s.report.window_construction_ms,
+            "closing_ms": s.report.closing_ms,
+            "demo_answers": s.report.demo_answers, "demo_trainings": s.report.demo_trainings,
             "stalled_in": s.stalls.top_stacks(10), "window_alive_at_end": alive,
             "unexpected_error_dialogs": errors, "dialogs_answered": len(s.dialogs.seen),
             "problems": s.report.problems, "engrave_failures": s.report.engrave_failed[:50],
@@ -306,6 +309,12 @@ class Soak:
         if n % 4 == 1:
             self.phase(f"round {n}: fine-tune")
             s.train_and_stop(steps_before_stop=3, fine_tune_from="tiny-reel")
+        self.phase(f"round {n}: demos")
+        s.use_demos(("I grew up in France so I speak fluent", "My sister said that",
+                     "The food was good, not bad at all")[n % 3], cell_index=n,
+                    retrain_s=1.0 if n % 2 else 0.0)
+        if n < 2:
+            screenshot(self.shots, f"r{n}-demos", s.window)
         if n % 3 == 1:
             self.phase(f"round {n}: settings")
             s.open_and_close_settings(theme=("light", "dark", "system")[n % 3])

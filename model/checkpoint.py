@@ -176,6 +176,10 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> M
     from safetensors.torch import load_file
 
     meta, header = _read_header(path)
+    demo = meta.get("demo")
+    if isinstance(demo, dict):
+        raise ModelError(f"{path}: a {demo.get('task', 'word')} demo model of the Demos panel, "
+                         "not a music model")
     try:
         model_config = from_dict(ModelConfig, meta["model_config"])
         model_config.check()

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, Q
                                QTabWidget, QVBoxLayout, QWidget)
 
 from app import demos
+from app.native_libs import preload_torch_libraries
 from app.ui.widgets.gradient_plot import GradientPlot
 from app.ui.widgets.word_strip import WordStrip
 from app.workers import Job, start_job
@@ -35,6 +36,7 @@ FILE_FILTERS = {"nextword": "Text files (*.txt);;All files (*)",
 
 def load_job(context, cell: str) -> dict:
     """Worker: the bundled pair of each demo for `cell`, with its gradient flow."""
+    preload_torch_libraries()   # with the GIL released, if this is the first to need torch
     loaded = {}
     for task in demos.TASKS:
         pair = demos.load_bundled(task, cell)

@@ -365,6 +365,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Save the layout, stop background work and close the library."""
         self.save_state()
+        self.hide()   # gone at once for the user, while the work below winds down
         self.generated.shutdown()
         self.library_panel.shutdown()
         self.tune_view.shutdown()
@@ -375,7 +376,6 @@ class MainWindow(QMainWindow):
         self.train_panel.shutdown()
         if self.demos_panel is not None:
             self.demos_panel.shutdown()
-        self.hide()   # gone at once for the user, while the jobs below wind down
         for job in list(self._jobs):
             if job.thread:   # the warm-up cannot be interrupted mid-import: it ends in seconds
                 job.thread.wait(30_000 if job is self.warm_up_job else 3000)

@@ -276,3 +276,11 @@ def test_hostile_files_refused_in_bounded_memory(tmp_path):
     assert all(lines[name].startswith("refused")
                for name in ("huge_config", "huge_vocab", "header_2_60", "offsets_1e12"))
     assert int(lines["growth_kib"]) < 300 * 1024, result.stdout
+
+
+def test_a_demo_model_given_as_a_music_model_is_named_for_what_it_is():
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parents[2] / "resources/models/demos/demo-nextword-lstm.safetensors"
+    with pytest.raises(ModelError, match="a nextword demo model of the Demos panel, not a music"):
+        load_model(demo)

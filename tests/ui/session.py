@@ -234,6 +234,9 @@ class Report:
     fine_tunes: int = 0
     problems: list[str] = field(default_factory=list)
     window_construction_ms: list[int] = field(default_factory=list)   # each open, before shown
+    closing_ms: list[int] = field(default_factory=list)   # each quit: window hidden, jobs end
+    demo_answers: int = 0          # next-word and sentiment answers shown for typed text
+    demo_trainings: int = 0        # demo retrainings started and stopped
 
 
 class Session:
@@ -286,7 +289,12 @@ class Session:
         w.error_reporter.uninstall()
         self.report.problems += [f"unexpected error dialog x{w.error_reporter.count}"] * bool(
             w.error_reporter.count)
+        started = time.perf_counter()
         w.close()
+        # The window hides itself first, then waits for its jobs: that wait is not a frozen
+        # window anyone sees, so it is kept apart (closing_ms) rather than counted as a stall.
+        self.report.closing_ms.append(round((time.perf_counter() - started) * 1000))
+        self.stalls.skip_to_now()
         w.deleteLater()
         wait(50)
 
@@ -531,6 +539,41 @@ class Session:
             self.report.trainings += ok
         return ok
 
+    # -- the demos --------------------------------------------------------------------
+    def use_demos(self, text: str, cell_index: int = 0, retrain_s: float = 0.0,
+                  timeout_s: float = 120) -> bool:
+        """Open the Demos dock, type `text` in both demos and read the answers, choose a cell
+        (its bundled models load), and retrain for `retrain_s` seconds then Stop (0: not)."""
+        self.log(f"demos, cell {cell_index}")
+        w = self.window
+        w.demos_dock.raise_()
+        if not wait_until(lambda: w.demos_panel is not None, 10):
+            self.report.problems.append("the Demos panel did not appear")
+            return False
+        panel = w.demos_panel
+        idle = lambda: panel.state == "idle"   # noqa: E731
+        panel.cell.setCurrentIndex(cell_index % panel.cell.count())
+        if not wait_until(lambda: idle() and len(panel.pairs) == 2, timeout_s):
+            self.report.problems.append("the demo models did not load")
+            return False
+        answered = 0
+        for tab, box, answer in ((0, panel.next_text, panel.next_top),
+                                 (1, panel.mood_text, panel.mood_label)):
+            panel.tabs.setCurrentIndex(tab)
+            box.clear()
+            QTest.keyClicks(box, text)
+            answered += wait_until(lambda: answer.text() != "" and not panel._timer.isActive(), 10)
+        if retrain_s:
+            panel.retrain_button.click()
+            wait_until(lambda: panel.progress.value() > 0, timeout_s)
+            wait(int(retrain_s * 1000))
+            panel.stop_button.click()
+            if not wait_until(idle, timeout_s):
+                self.report.problems.append("demo training did not stop")
+            self.report.demo_trainings += 1
+        self.report.demo_answers += answered
+        return answered == 2
+
     # -- settings ----------------------------------------------------------------------
     def open_and_close_settings(self, theme: str = "light") -> bool:
         """File > Settings, change the theme, press OK; True when the window applied it."""
@@ -550,5 +593,5 @@ class Session:
         """No background job of the window is running (load, export, generate, train)."""
         w = self.window
         jobs = [*w._jobs, *w.transport._jobs, w.generate_panel.job, w.train_panel.job,
-                w.train_panel.monitor.sample_job]
+                w.train_panel.monitor.sample_job, w.demos_panel and w.demos_panel.job]
         return all(j is None or j.thread is None or j.thread.isFinished() for j in jobs)

@@ -98,6 +98,12 @@ def test_a_scripted_session_in_the_real_window(qapp, tmp_path):
         assert session.train_and_stop(steps_before_stop=2, fine_tune_from="tiny-reel")
         assert session.open_and_close_settings(theme="light")
 
+        # the Demos dock: type in both demos, choose another cell, retrain briefly and stop
+        assert session.use_demos("I grew up in France so I speak fluent")
+        assert session.use_demos("The food was bad, not good at all", cell_index=1,
+                                 retrain_s=0.5)
+        assert report.demo_answers == 4 and report.demo_trainings == 1
+
         # jobs end and leave no threads behind; the app is alive and reported no error
         assert wait_until(session.jobs_idle, 60)
         assert wait_until(lambda: sample_process()[1] <= threads_at_start + THREAD_SLACK, 30), (
@@ -116,7 +122,8 @@ def test_a_scripted_session_in_the_real_window(qapp, tmp_path):
         print(f"\nsession: {report.tunes_clicked} tunes clicked, {report.engraved} engraved, "
               f"{len(report.engrave_failed)} with a reason shown; {report.seconds_played:.1f} s "
               f"played ({report.positions_followed} positions); {report.tunes_generated} "
-              f"generated; {report.trainings} trainings, {report.fine_tunes} fine-tune; worst "
+              f"generated; {report.trainings} trainings, {report.fine_tunes} fine-tune; "
+              f"{report.demo_answers} demo answers; worst "
               f"GUI stall {session.stalls.worst * 1000:.0f} ms ({session.stalls.over_250ms} over "
               f"250 ms; worst steps {session.worst_stalls()}; stalled in "
               f"{session.stalls.top_stacks()}); RSS {rss:.0f} MiB, threads {threads}; "
