@@ -49,7 +49,7 @@ def test_binary_junk_reads_as_defaults(tmp_path):
 
 def test_a_folder_as_the_settings_file_reads_as_defaults(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
-        assert _read_all(Settings(tmp_path))["audio/instrument"] == "fiddle"
+        assert _read_all(Settings(tmp_path))["ui/theme"] == "system"
 
 
 @fuzz_settings(300)
