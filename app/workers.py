@@ -16,7 +16,7 @@ import threading
 import traceback
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from app.memory import release_after_job
 
@@ -70,6 +70,7 @@ class Job(QObject):
         self.pause_event = threading.Event()
         self.thread: QThread | None = None
         self.error: str | None = None
+        self.finished_sent = False      # set on the worker thread just before `finished`
 
     def cancel(self) -> None:
         """Ask the work to stop; safe to call from the GUI thread at any time."""
@@ -97,13 +98,55 @@ class Job(QObject):
             self.failed.emit(self.error)
         else:
             self.done.emit(value)
+        self.finished_sent = True
         self.finished.emit()
         value = None
         release_after_job()   # what the job freed goes back to the system, not to its arena
 
 
+class _Running(QObject):
+    """Every started job, held until its QThread has really ended.
+
+    A job says `finished` from its worker thread before that thread is done; an owner that
+    drops the job on that signal (a panel setting `self.job = None`) would free a QThread that
+    is still running, and Qt aborts the whole app ("QThread: Destroyed while thread is still
+    running": it killed the test suite under load). Freeing it while Qt is ending the thread
+    is no better: the destructor waits for the thread, holding the GIL the thread may need. So
+    a job is let go only once its thread reports isFinished(), looked at when the thread's own
+    `finished` arrives and then every few milliseconds until it is true.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.jobs: set[Job] = set()
+        self._timer = QTimer(self)
+        self._timer.setInterval(10)
+        self._timer.timeout.connect(self._sweep)
+
+    def hold(self, job: Job) -> None:
+        self.jobs.add(job)
+        job.thread.finished.connect(self._sweep, Qt.ConnectionType.QueuedConnection)
+
+    @Slot()
+    def _sweep(self) -> None:
+        ended = {job for job in self.jobs if job.thread.isFinished()}
+        self.jobs -= ended
+        ending = any(not job.thread.isRunning() or job.finished_sent for job in self.jobs)
+        if ending and not self._timer.isActive():
+            self._timer.start()
+        elif not ending:
+            self._timer.stop()
+
+
+_running: _Running | None = None
+
+
 def start_job(job: Job) -> Job:
-    """Move the job to a new QThread and start it; the thread cleans up when it ends."""
+    """Move the job to a new QThread and start it (from the GUI thread); the thread cleans up
+    when it ends, and the job is kept alive until then whoever else lets it go."""
+    global _running
+    if _running is None:
+        _running = _Running()
     thread = QThread()
     thread.setObjectName(job.name)
     job.moveToThread(thread)
@@ -112,8 +155,14 @@ def start_job(job: Job) -> Job:
     # QThread.quit is thread-safe; calling it directly lets a GUI thread that waits on the
     # thread (on close) see it end without running its own event loop.
     job.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+    _running.hold(job)
     thread.start()
     return job
+
+
+def running_jobs() -> int:
+    """How many started jobs are still held (their threads not yet ended)."""
+    return len(_running.jobs) if _running is not None else 0
 
 
 def wait_for(job: Job, timeout_ms: int = 5000) -> bool:
