@@ -188,7 +188,7 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> M
         train_config = from_dict(TrainConfig, tc) if tc else None
     except (ModelError, TypeError, ValueError) as exc:
         raise ModelError(f"{path}: damaged Ceol metadata ({exc})") from None
-    _check_shapes(path, header, model_config, len(vocab))
+    check_shapes(path, header, lambda: MusicLM(model_config, len(vocab)))
     try:
         tensors = load_file(str(path), device="cpu")
     except Exception as exc:  # safetensors raises its own error types for damaged files
@@ -202,14 +202,14 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> M
                      meta.get("training") or {}, str(path), meta.get("resume"), extra)
 
 
-def _check_shapes(path: str | os.PathLike, header: dict[str, Any], model_config: ModelConfig,
-                  vocab_size: int) -> None:
-    """Compare the header's tensor shapes with the model the metadata describes, before any
-    weights are allocated: a file whose config claims a huge model is refused in seconds and
-    without allocating it (the "meta" device holds shapes only)."""
+def check_shapes(path: str | os.PathLike, header: dict[str, Any], build) -> None:
+    """Compare the header's `model.*` tensor shapes with the network `build()` makes from the
+    metadata, before any weights are allocated: a file whose config claims a huge model is
+    refused in seconds and without allocating it (the "meta" device holds shapes only).
+    Used for music and demo model files alike; ModelError names the file."""
     try:
         with torch.device("meta"):
-            expected = MusicLM(model_config, vocab_size).state_dict()
+            expected = build().state_dict()
     except (TypeError, ValueError, RuntimeError) as exc:   # e.g. a hidden size of 8.5
         raise ModelError(f"{path}: damaged Ceol metadata ({exc})") from None
     shapes = {k[len("model."):]: tuple(v["shape"]) for k, v in header.items()

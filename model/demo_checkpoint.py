@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
-from model.checkpoint import write_atomic
+from model.checkpoint import check_shapes, write_atomic
 from model.checkpoint_meta import FORMAT, FORMAT_VERSION, _read_header
 from model.config import ModelConfig, from_dict, to_dict
 from model.demo_models import KINDS, build
@@ -82,7 +81,10 @@ def load_demo(path: str | os.PathLike, kind: str | None = None) -> DemoModelFile
     if len(vocab) > MAX_VOCAB:
         raise ModelError(f"{name}: vocabulary of {len(vocab):,} words is larger than the demos "
                          f"allow ({MAX_VOCAB:,})")
-    _check_shapes(name, header, demo["kind"], config, len(vocab))
+    if any(key != "__metadata__" and not key.startswith("model.") for key in header):
+        raise ModelError(f"{name}: the weights do not match the metadata (tensors outside the "
+                         "network)")
+    check_shapes(name, header, lambda: build(demo["kind"], config, len(vocab)))
     try:
         tensors = load_file(str(path), device="cpu")
     except Exception as exc:  # safetensors raises its own error types for damaged files
@@ -92,23 +94,3 @@ def load_demo(path: str | os.PathLike, kind: str | None = None) -> DemoModelFile
     network.eval()
     training = meta.get("training") if isinstance(meta.get("training"), dict) else {}
     return DemoModelFile(demo["kind"], network, vocab, config, training, str(path))
-
-
-def _check_shapes(name: str, header: dict[str, Any], kind: str, config: ModelConfig,
-                  vocab_size: int) -> None:
-    """Refuse a file whose tensors differ from the network its metadata describes."""
-    try:
-        with torch.device("meta"):
-            expected = build(kind, config, vocab_size).state_dict()
-    except (TypeError, ValueError, RuntimeError) as exc:
-        raise ModelError(f"{name}: damaged Ceol metadata ({exc})") from None
-    shapes = {k[len("model."):]: tuple(v["shape"]) for k, v in header.items()
-              if k != "__metadata__"}
-    if set(shapes) != set(expected):
-        odd = sorted(set(expected) ^ set(shapes))[:3]
-        raise ModelError(f"{name}: the weights do not match the metadata (missing or extra "
-                         f"tensors, e.g. {odd})")
-    for key, tensor in expected.items():
-        if shapes[key] != tuple(tensor.shape):
-            raise ModelError(f"{name}: the weights do not match the metadata ({key} has shape "
-                             f"{shapes[key]}, the config says {tuple(tensor.shape)})")
