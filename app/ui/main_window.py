@@ -366,6 +366,7 @@ class MainWindow(QMainWindow):
         """Save the layout, stop background work and close the library."""
         self.save_state()
         self.hide()   # gone at once for the user, while the work below winds down
+        self.opener.finish_storing()
         self.generated.shutdown()
         self.library_panel.shutdown()
         self.tune_view.shutdown()

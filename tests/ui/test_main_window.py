@@ -254,3 +254,32 @@ def test_the_demos_dock_builds_its_panel_when_first_shown_and_keeps_its_state(qt
     qtbot.waitUntil(lambda: again.demos_panel is not None, timeout=5000)
     assert again.demos_panel.tabs.currentIndex() == 1
     close_window(again)
+
+
+def test_a_big_book_is_stored_a_chunk_at_a_time_and_kept_whole(qtbot, tmp_path):
+    # Storing the 4,242 Celtic tunes in one go held the GUI thread for 314 ms (the soak).
+    from app.ui.opening import STORE_CHUNK
+
+    window = make_window(qtbot, tmp_path)
+    book = "\n".join(f"X:{i}\nT:Tune {i}\nM:4/4\nL:1/8\nK:D\nABcd efga|\n"
+                     for i in range(1, 2 * STORE_CHUNK + 11))
+    path = write_book(tmp_path, "big.abc", book)
+    calls = []
+    add_tunes = window.library.add_tunes
+    window.library.add_tunes = lambda abcs, **kw: calls.append(len(abcs)) or add_tunes(abcs, **kw)
+    with qtbot.waitSignal(window.tunes_loaded, timeout=20000) as loaded:
+        window.open_paths([str(path)])
+    assert loaded.args[1] == 2 * STORE_CHUNK + 10
+    assert calls == [STORE_CHUNK, STORE_CHUNK, 10]
+    assert window.library.count() == 2 * STORE_CHUNK + 10
+    # closing while a book is still waiting to be stored keeps all of it
+    from app.library import Library
+    from app.tune_files import LoadedFile
+
+    calls.clear()
+    abcs = [f"X:{i}\nT:Other {i}\nK:G\nGABc|\n" for i in range(STORE_CHUNK + 1)]
+    window.opener._store_loaded("file", LoadedFile(str(tmp_path / "other.abc"), abcs))
+    assert calls == []                       # queued for the event loop
+    close_window(window)
+    assert calls == [STORE_CHUNK, 1]
+    assert Library(tmp_path / "data" / "library.db").count() == 3 * STORE_CHUNK + 11
