@@ -107,7 +107,7 @@ import time
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtWidgets import QApplication
 from app.workers import Job, running_jobs, start_job
-from tests.ui.session import wait
+from tests.ui.session import wait, wait_until
 
 app = QApplication([])
 
@@ -131,6 +131,7 @@ owner = Owner()
 for _ in range(2):
     owner.start()
     wait(1200)
+wait_until(lambda: running_jobs() == 0, 30)   # let go once each thread has ended
 print("alive", running_jobs())
 """
 
