@@ -99,21 +99,26 @@ def cells_like(rnn: nn.RNNBase) -> list[nn.Module]:
     return cells
 
 
+def zero_states(cells: list[nn.Module], like: Tensor, batch: int) -> list:
+    """The all-zero starting state of each stacked cell ((h, c) for an LSTM), like `like`."""
+    state = []
+    for cell in cells:
+        zeros = like.new_zeros(batch, cell.weight_hh.shape[1])
+        state.append((zeros, zeros.clone()) if isinstance(cell, LSTMCell) else zeros)
+    return state
+
+
+def step_cells(cells: list[nn.Module], inp: Tensor, state: list) -> Tensor:
+    """Advance the stacked cells one time step on input (B, I), updating `state` in place;
+    return the top layer's output (B, H)."""
+    for layer, cell in enumerate(cells):
+        state[layer] = cell(inp, state[layer])
+        inp = state[layer][0] if isinstance(cell, LSTMCell) else state[layer]
+    return inp
+
+
 def run_cells(cells: list[nn.Module], x: Tensor, state: list | None = None) -> tuple[Tensor, list]:
     """Run stacked cells over a sequence x (B, T, I) -> outputs (B, T, H) and final states."""
-    batch = x.shape[0]
-    if state is None:
-        state = []
-        for cell in cells:
-            size = cell.weight_hh.shape[1]
-            zeros = x.new_zeros(batch, size)
-            state.append((zeros, zeros.clone()) if isinstance(cell, LSTMCell) else zeros)
-    state = list(state)
-    outputs = []
-    for t in range(x.shape[1]):
-        inp = x[:, t]
-        for layer, cell in enumerate(cells):
-            state[layer] = cell(inp, state[layer])
-            inp = state[layer][0] if isinstance(cell, LSTMCell) else state[layer]
-        outputs.append(inp)
+    state = list(state) if state is not None else zero_states(cells, x, x.shape[0])
+    outputs = [step_cells(cells, x[:, t], state) for t in range(x.shape[1])]
     return torch.stack(outputs, dim=1), state

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from model.cells import LSTMCell, cells_like
+from model.cells import cells_like, step_cells, zero_states
 from model.demo_models import NextWordLM, SentimentRNN
 
 # The long inputs the demos measure by default: a fact at the start decides the end.
@@ -36,18 +36,12 @@ def gradient_flow(network: nn.Module, ids: list[int], target: int) -> list[float
     cells = cells_like(core.rnn)
     with torch.no_grad():
         x = core.embedding(torch.tensor([ids]))  # (1, T, E)
-    state = []
-    for cell in cells:
-        zeros = x.new_zeros(1, cell.weight_hh.shape[1])
-        state.append((zeros, zeros.clone()) if isinstance(cell, LSTMCell) else zeros)
+    state = zero_states(cells, x, 1)
     hidden = []
     for t in range(x.shape[1]):
-        inp = x[:, t]
-        for layer, cell in enumerate(cells):
-            state[layer] = cell(inp, state[layer])
-            inp = state[layer][0] if isinstance(cell, LSTMCell) else state[layer]
+        inp = step_cells(cells, x[:, t], state)  # (1, H)
         inp.retain_grad()
-        hidden.append(inp)  # (1, H)
+        hidden.append(inp)
     weight, bias = network.head.weight.detach(), network.head.bias.detach()
     logits = inp @ weight.T + bias  # (1, V) or (1, 1)
     if isinstance(network, NextWordLM):
