@@ -4,8 +4,10 @@ A source is an `.abc` file, a MIDI file (`.mid`, `.midi`, transcribed to ABC thr
 `app.music.midi_to_abc`), a folder (searched recursively with `os.scandir`, looking only at
 those extensions, without following symbolic links to folders, so a folder of a million
 unrelated files is passed over in seconds), or the name of a built-in corpus: `celtic` (O'Neill's
-Music of Ireland 1850, Ryan's Mammoth Collection and Aird's Airs) or `essen` (the Essen folk-song
-collection). The built-in corpora are the ABC files that ship inside the installed music21
+Music of Ireland 1850, Ryan's Mammoth Collection and Aird's Airs), `essen` (the Essen folk-song
+collection), `miscfolk` (Northumbrian Minstrelsy and an American fife book), `nottingham` (the
+Nottingham Music Database file music21 ships) or `all` (every folk ABC collection music21 ships:
+all of the above; its Josquin masses are polyphonic art music and left out). The built-in corpora are the ABC files that ship inside the installed music21
 package; they are found through its package folder without importing music21 and are never
 copied. Every file is read by `read_book_file`, which the window's Open (`app.tune_files`) uses
 too, so both refuse the same files with the same messages. The train/validation split hashes
@@ -33,6 +35,10 @@ log = logging.getLogger(__name__)
 BUILTIN_CORPORA: dict[str, tuple[str, ...]] = {
     "celtic": ("oneills1850", "ryansMammoth", "airdsAirs"),
     "essen": ("essenFolksong",),
+    "miscfolk": ("miscFolk",),
+    "nottingham": ("nottingham-dataset",),
+    "all": ("oneills1850", "ryansMammoth", "airdsAirs", "essenFolksong", "miscFolk",
+            "nottingham-dataset"),
 }
 ABC_EXTENSIONS = (".abc",)
 MIDI_EXTENSIONS = (".mid", ".midi")
@@ -61,7 +67,8 @@ class Corpus:
 
 def is_validation_tune(tune: Tune, valid_fraction: float = 0.1) -> bool:
     """Tell whether the tune belongs to the validation side (by a hash of its training text)."""
-    digest = hashlib.blake2b(training_text(tune).encode("utf-8"), digest_size=8).digest()
+    text = training_text(tune, keep_title=False, keep_annotations=True)   # the music only
+    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big") < valid_fraction * 2 ** 64
 
 
@@ -163,7 +170,7 @@ def _source_files(source: str | os.PathLike) -> list[Path]:
 
 
 def load_corpus(sources: Sequence[str | os.PathLike]) -> Corpus:
-    """Load the tunes of files, folders and built-in corpora (`celtic`, `essen`).
+    """Load the tunes of files, folders and built-in corpora (`BUILTIN_CORPORA`: `celtic`, `all`...).
 
     A path that exists wins over a built-in name. Raises MusicError (one line) for a missing
     path, an unknown extension, a bad file named directly, a folder without tune files, or when
@@ -172,7 +179,8 @@ def load_corpus(sources: Sequence[str | os.PathLike]) -> Corpus:
     if isinstance(sources, (str, os.PathLike)):
         sources = [sources]
     if not sources:
-        raise MusicError("no sources given (name files, folders, 'celtic' or 'essen')")
+        raise MusicError(f"no sources given (name files, folders or a built-in corpus: "
+                         f"{', '.join(BUILTIN_CORPORA)})")
     names = [Path(os.fspath(s)).name or os.fspath(s) for s in sources]
     corpus = Corpus(name="+".join(names))
     for source in sources:

@@ -2,16 +2,18 @@
 
 `training_text(tune)` writes one tune as:
 
-- header lines in the canonical order X, T, R, M, L, Q, K, each once, as `X:value` with single
-  spaces inside the value. `X:` is always `X:1` (reference numbers carry no music); `T:` (the
-  first title) only with `keep_title=True`; `R:` is the tune's rhythm, written in lower case
+- header lines in the canonical order X, O, T, R, M, L, Q, K, each once, as `X:value` with single
+  spaces inside the value. `X:` is always `X:1` (reference numbers carry no music, so a model
+  never spends anything on them); `O:` is the tune's style (`app.music.styles`: irish, german,
+  ...) only when a `style` is given; `T:` (the first title) only with `keep_title=True`; `R:`
+  is the tune's rhythm, written in lower case
   when it is a known dance or tune type (`R: REEL` -> `R:reel`, `slipjig` -> `slip jig`,
   `double jig` -> `jig`), kept as written otherwise, and filled in when the tune has none but
   its title ("Lanigan's Ball -- Jig") or its book's section heading names one rhythm that fits
   its meter; M, L and Q are written when the tune has them; K always, with the tonic and mode
   in their short spelling (`K: E Minor` -> `K:Em`, `ADor` -> `Ador`, `Amaj` -> `A`).
-- Dropped header fields: notes, sources, books, discography, transcription, history, origin,
-  area, composer, parts order, instructions, voices and words (N, S, B, D, Z, H, O, A, C, P,
+- Dropped header fields: notes, sources, books, discography, transcription, history, origin
+  as written (the style replaces it), area, composer, parts order, instructions, voices and words (N, S, B, D, Z, H, O, A, C, P,
   I, V, W, G, F, U, ...). They do not change the notes music21 plays, except that `P:` part
   orders and `V:` voice definitions are ignored by music21 anyway.
 - The body keeps every music line and the inline field lines that change the music
@@ -22,15 +24,23 @@
   a tune in ABC) appears inside a tune.
 - Line endings are `\\n` and the text ends with one `\\n`.
 
-`corpus_text(tunes)` joins tunes with one blank line between them, as the model sees them;
-generated text is split back into tunes at blank lines. No music21 is imported here.
+`TextOptions` holds what training uses by default (titles and styles kept, annotations
+dropped) and `tune_text(tune, options)` applies it; `training_text` alone keeps no title or
+style, so a tune's validation side (`app.music.corpus.is_validation_tune`) and the prime of a
+continued tune do not depend on them. `corpus_text(tunes)` joins tunes with one blank line
+between them, as the model sees them; generated text is split back into tunes at blank lines.
+No music21 is imported here.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
+from app.music.annotations import strip_performer_annotations
+from app.music.styles import style_of
 from app.music.tunebook import Tune, strip_comment
 
 # Field lines ABC 2.1 allows in a tune body, and those of them that change the music.
@@ -138,7 +148,7 @@ def _field_line(letter: str, value: str) -> str:
     return f"{letter}:{' '.join(value.split())}"
 
 
-def _body_lines(body: str) -> Iterable[str]:
+def _body_lines(body: str, keep_annotations: bool) -> Iterable[str]:
     for line in body.split("\n"):
         if line.startswith("%"):
             continue
@@ -149,13 +159,30 @@ def _body_lines(body: str) -> Iterable[str]:
         if "%" in line:
             line = strip_comment(line)
         line = line.rstrip()
+        if line and not keep_annotations:
+            line = strip_performer_annotations(line)
         if line:
             yield line
 
 
-def training_text(tune: Tune, keep_title: bool = False) -> str:
-    """Return the tune as normalised training text (see the module docstring); ends with "\\n"."""
+@dataclass(frozen=True)
+class TextOptions:
+    """How tunes become the text a model trains on; the defaults are what training uses."""
+
+    titles: bool = True         # keep the first T: title (the model learns to name its tunes)
+    styles: bool = True         # write O:<style> when the tune's style is known
+    annotations: bool = False   # keep performer annotations (fingerings, bowings, text quotes)
+
+
+def training_text(tune: Tune, keep_title: bool = False, keep_annotations: bool = False,
+                  style: str = "") -> str:
+    """Return the tune as normalised training text (see the module docstring); ends with "\\n".
+
+    `style` is written as the `O:` line when not empty (see `tune_text` for the defaults).
+    """
     lines = ["X:1"]
+    if style:
+        lines.append(f"O:{style}")
     if keep_title and tune.title:
         lines.append(_field_line("T", tune.title))
     rhythm = rhythm_of(tune)
@@ -166,12 +193,25 @@ def training_text(tune: Tune, keep_title: bool = False) -> str:
         if value:
             lines.append(_field_line(letter, value))
     lines.append(_field_line("K", tune.key))
-    lines.extend(_body_lines(tune.body))
+    lines.extend(_body_lines(tune.body, keep_annotations))
     return "\n".join(lines) + "\n"
 
 
-def corpus_text(tunes: Iterable[Tune], keep_title: bool = False) -> str:
-    """Return the training texts of `tunes` joined by one blank line, as the model sees them."""
+def tune_text(tune: Tune, options: TextOptions = TextOptions()) -> str:
+    """Return the tune's training text as `options` ask (the training defaults unless given)."""
+    return training_text(tune, options.titles, options.annotations,
+                         style_of(tune) if options.styles else "")
+
+
+def corpus_text(tunes: Iterable[Tune], keep_title: bool = False,
+                options: TextOptions | None = None) -> str:
+    """Return the training texts of `tunes` joined by one blank line, as the model sees them.
+
+    With `options` they are written by `tune_text`; without, by `training_text(tune,
+    keep_title)` (no style, annotations dropped).
+    """
+    if options is not None:
+        return "\n".join(tune_text(tune, options) for tune in tunes)
     return "\n".join(training_text(tune, keep_title) for tune in tunes)
 
 
@@ -179,3 +219,13 @@ def split_generated_text(text: str) -> list[str]:
     """Split text in the training format back into tunes at blank lines (empty pieces dropped)."""
     pieces = re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").replace("\r", "\n"))
     return [piece.strip("\n") + "\n" for piece in pieces if piece.strip()]
+
+
+def title_digest(title: str) -> str:
+    """Return 8 hex digits naming a title whatever its case, punctuation or leading "The"
+    ("The Kesh", "KESH." and "kesh" give the same): how a model file stores its training
+    titles, so generation can tell a title it copied without keeping the titles themselves."""
+    words = re.findall(r"[^\W_]+", title.casefold())
+    if words and words[0] == "the":
+        words = words[1:]
+    return hashlib.blake2b(" ".join(words).encode("utf-8"), digest_size=4).hexdigest()

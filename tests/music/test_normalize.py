@@ -109,14 +109,25 @@ def test_normalised_celtic_tunes_play_the_same_notes():
     from app.music.corpus import load_corpus
 
     tunes = load_corpus(["celtic"]).tunes
-    # The tunes the normalisation changes most, plus every 300th tune for breadth.
-    changed = sorted(tunes, key=lambda t: len(training_text(t)) - len(t.abc()))[:16]
+    # The tunes the normalisation changes most, plus every 300th tune for breadth. Performer
+    # annotations are kept here: music21 misreads some of them (a '">"' annotation swallows the
+    # note after it), so dropping them can change what music21 plays, for the better.
+    def text(tune):
+        return training_text(tune, keep_annotations=True)
+
+    changed = sorted(tunes, key=lambda t: len(text(t)) - len(t.abc()))[:16]
     sample = changed + [t for t in tunes[::300] if t not in changed]
     assert len(sample) >= 28
     for tune in sample:
         original = _note_sequence(tune.abc())
         assert original, tune.label
-        assert _note_sequence(training_text(tune)) == original, tune.label
+        assert _note_sequence(text(tune)) == original, tune.label
+
+
+def test_performer_annotations_leave_the_training_text_unless_kept():
+    tune = _tune('X:1\nK:G\n"4"a2 ug "cresc"(Bd) "G"B|\n')
+    assert training_text(tune).endswith('K:G\na2 g (Bd) "G"B|\n')
+    assert training_text(tune, keep_annotations=True).endswith('K:G\n"4"a2 ug "cresc"(Bd) "G"B|\n')
 
 
 def test_body_lines_that_are_not_body_fields_are_music():
