@@ -3,8 +3,10 @@
 `check_tune(abc)` returns a list of `Problem`s, each with a code, a one-line message and the
 1-based line and column it is about. It covers the header (X, M, L and K present and well
 formed, K last), text that is not ABC music, unbalanced chords, slurs, grace notes and quotes,
-tuplets with too few notes, repeats and endings music21 cannot expand, and bars whose length
-does not match the meter. Bar lengths follow folk practice: a pickup bar, a last bar that
+tuplets with too few notes, repeats and endings music21 cannot expand, bars whose length
+does not match the meter, and what abc2midi (the reference implementation) rejects although
+music21 reads it (`checker_portable`: misplaced decorations, broken rhythm between unequal
+notes, ties to another pitch, `d,`, unknown chord symbols, a hornpipe in 2/2). Bar lengths follow folk practice: a pickup bar, a last bar that
 completes the pickup, short bars on both sides of a section or repeat boundary that add up to
 one bar, first and second endings, and meter or unit-length changes inside the tune are all
 fine. Pure Python on `abc_tokens`; fast enough to judge every generated tune.
@@ -14,7 +16,7 @@ This module checks the header and gives the entry points; the field values are r
 and bar lengths are judged by `bar_lengths`.
 
 "clean" (no errors) is meant to imply that music21 converts the tune to MIDI with the
-durations counted here; warnings do not stop that.
+durations counted here, and that abc2midi reports no error; warnings do not stop that.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from app.music import abc_tokens as T
 from app.music.abc_fields import (default_unit_length, is_valid_key, parse_meter,
                                   parse_unit_length, shorten)
 from app.music.bar_lengths import bar_length_faults
+from app.music.checker_portable import portable_findings
 from app.music.checker_records import ERROR, WARNING, Bar, Problem, Span, State
 from app.music.checker_walker import Walker
 
@@ -54,6 +57,7 @@ def analyse_tune(abc: str) -> Analysis:
     _check_header(tune, state)
     walker = Walker(state)
     walker.run(tune.body)
+    _check_portable(tune, state)
     state.problems.sort(key=lambda p: (p.line, p.column))
     return Analysis(tune, state.problems, walker.bars, walker.faults,
                     [tune.body.index(t) for t in walker.slurs], walker.open_repeat_index,
@@ -68,6 +72,13 @@ def check_tune(abc: str) -> list[Problem]:
 def is_clean(abc: str) -> bool:
     """Tell whether a tune has no errors (warnings allowed)."""
     return not any(p.severity == ERROR for p in check_tune(abc))
+
+
+def _check_portable(tune: T.TuneTokens, state: State) -> None:
+    rhythm = next((tok for tok in tune.header if tok.value[0] == "R"), None)
+    for finding in portable_findings(tune):
+        tok = tune.body[finding.index] if finding.index >= 0 else rhythm
+        state.add(finding.code, finding.message, tok)
 
 
 def _check_header(tune: T.TuneTokens, state: State) -> None:

@@ -14,14 +14,19 @@ re-checks the tune:
 4. what is left open is closed (chords and grace groups where the bar then fits, slurs,
    repeats) and closers without an opener go; tuplets with too few notes lose their marker;
 5. a middle bar is changed only when it is clearly safe (a missing or misplaced bar line);
-   the last bar is completed (a longer last note, or a rest) or trimmed.
+   the last bar is completed (a longer last note, or a rest) or trimmed;
+6. what abc2midi rejects is written the way it reads it, without changing a sounding note
+   (explicit lengths for broken rhythm between unequal notes, a decoration moved onto its
+   note, `d,` as `D`; unknown chord symbols, ties to another pitch and `R:hornpipe` in 2/2
+   go): after the grammar pass, and again at the end for what the bar passes wrote.
 
 A pass is kept only if it leaves fewer errors. The original text is kept; every change is
 listed (positions are lines of the repaired text); a tune that still has errors comes back
 with `ok=False` and its remaining problems, never dropped.
 
 The passes live beside this module: `repair_header`, `repair_tokens` (grammar and tail),
-`repair_balance` (what is left open) and `repair_bars` (repeats and bar lengths), all editing
+`repair_balance` (what is left open), `repair_bars` (repeats and bar lengths) and
+`repair_portable` (what abc2midi rejects), all editing
 through `repair_edit`.
 """
 
@@ -36,6 +41,7 @@ from app.music.repair_balance import balance
 from app.music.repair_bars import close_repeat, drop_empty_bars, fix_last_bar, fix_middle_bars
 from app.music.repair_edit import error_count
 from app.music.repair_header import fix_header
+from app.music.repair_portable import fix_portable
 from app.music.repair_tokens import drop_dangling_tail, fix_tokens
 
 
@@ -69,12 +75,14 @@ def repair_tune(abc: str, *, defaults: dict[str, str] | None = None) -> RepairRe
         return RepairResult(text, abc, [], [], True)
     text = fix_header(text, defaults, repairs)
     text = _guarded(fix_tokens, text, repairs)
+    text = _guarded(fix_portable, text, repairs)
     text = _guarded(drop_dangling_tail, text, repairs, must_improve=False)
     text = _guarded(balance, text, repairs)
     text = _guarded(drop_empty_bars, text, repairs)
     text = _guarded(close_repeat, text, repairs)
     text = _guarded(fix_middle_bars, text, repairs)
     text = _guarded(fix_last_bar, text, repairs)
+    text = _guarded(fix_portable, text, repairs)
     analysis = analyse_tune(text)
     ok = not any(p.severity == ERROR for p in analysis.problems)
     return RepairResult(text, abc, repairs, analysis.problems, ok)

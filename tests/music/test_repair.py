@@ -196,7 +196,7 @@ def test_clean_corpus_tunes_cut_short_like_a_generation_are_repaired():
     from app.music.tunebook import read_tune_book
 
     rng = random.Random(5)
-    tunes = [t.abc() for path in builtin_corpus_files("celtic")[:2]
+    tunes = [t.abc() for path in builtin_corpus_files("celtic")[:3]
              for t in read_tune_book(path).tunes]
     clean = [t for t in tunes if is_clean(t)][:40]
     repaired_ok = 0

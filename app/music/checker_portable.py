@@ -1,0 +1,242 @@
+"""What abc2midi, the reference ABC implementation, rejects in text that music21 reads.
+
+music21 is lenient where abc2midi (Debian's `abcmidi`) is strict, and a tune shared as ABC
+should play in both. `portable_findings(tune)` lists, by body token index, the abc2midi errors
+found by measuring abc2midi 2023-02-08 on generated tunes and on the Celtic corpus
+(`benchmarks/abc2midi_judge.py`):
+
+- `misplaced-decoration`: a decoration letter (`u`, `v`, `~`, `T`, `.` ...) that does not stand
+  right before a note, rest or chord (`u(GF)`, `."4".e`, `~{g}A`); only `.` may stand before a
+  slur `(`. abc2midi reads "Malformed note". A roll or trill (`~`, `T`) on a chord, and the
+  letter `k` (no ABC decoration, passed over only at the start of a run) count too;
+- `unequal-broken-rhythm`: `>` or `<` between notes or rests of different lengths (`A2>B`,
+  `A>B>c` where the first `>` already halved B), or between a staccato note and a plain one
+  (`A>.B`: abc2midi shortens staccato notes);
+- `tie-mismatch`: a tie `-` to a rest, to nothing, to a note of another pitch letter or
+  octave, or across a decoration other than `.`;
+- `bad-octave`: a lower-case note with `,` or an upper-case one with `'` (`d,` is `D`);
+- `bad-chord-symbol`: a quote that is neither text (`"^..."`, `"_..."` ...) nor a chord symbol
+  abc2midi knows (`"Segno"`, `"D.C."`, `"Gmaj"`, `"A/"`);
+- `hornpipe-meter`: `R:hornpipe` in a meter other than C, 2/4 or 4/4 (abc2midi swings
+  hornpipes and refuses others, `M:C|` included).
+
+The checker reports each as an error; `repair_portable` fixes each without changing a sounding
+note (explicit lengths for broken rhythm, the decoration moved onto its note, `d,` as `D`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from app.music import abc_tokens as T
+
+# The chord types abc2midi 2023-02-08 knows (measured: other names are "Unrecognized chord").
+CHORD_TYPES = frozenset({"", "m", "7", "m7", "maj7", "M7", "6", "m6", "aug", "+", "aug7", "dim",
+                         "dim7", "9", "m9", "maj9", "M9", "11", "dim9", "sus", "sus9", "7sus4",
+                         "7sus9", "5", "sus4", "sus2", "7sus2", "m7b5"})
+_CHORD = re.compile(r"\(?([A-Ga-g])([#b]?)([^\s/()]*)(?:/(.?))?")
+_HORNPIPE_METERS = frozenset({"C", "2/4", "4/4"})
+_ROLLS = frozenset("~T")
+_NOTE_HEAD = re.compile(r"(\^\^|\^|__|_|=)?([A-Ga-g])([,']*)")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One abc2midi error: its code, the body token it is about, and a message."""
+
+    code: str
+    index: int
+    message: str
+
+
+def chord_symbol_problem(text: str) -> str | None:
+    """Return why abc2midi refuses the quote `"text"` as a chord symbol, or None if it reads it.
+
+    Quotes starting with ^ _ < > @ are text and always fine, and abc2midi also passes over an
+    empty quote and one starting with a digit (a fingering).
+    """
+    if not text or text[0] in "^_<>@" or text[0].isdigit():
+        return None
+    m = _CHORD.match(text)
+    if m is None:
+        return f'"{text}" is not a chord symbol (write text as "^{text}")'
+    if m.group(3) not in CHORD_TYPES:
+        return f'abc2midi does not know the chord type "{m.group(3)}" in "{text}"'
+    if m.group(4) is not None and not re.match(r"[A-Ga-g]", m.group(4)):
+        return f'the bass note after / is missing in "{text}"'
+    return None
+
+
+def portable_findings(tune: T.TuneTokens) -> list[Finding]:
+    """Return what abc2midi rejects in a tokenised tune (see the module docstring)."""
+    body = tune.body
+    found: list[Finding] = []
+    found += _header_findings(tune)
+    for i, tok in enumerate(body):
+        if tok.kind == T.QUOTE:
+            why = chord_symbol_problem(tok.text[1:-1])
+            if why:
+                found.append(Finding("bad-chord-symbol", i, why))
+        elif tok.kind == T.NOTE:
+            m = _NOTE_HEAD.match(tok.text)
+            marks = m.group(3)
+            if ("," in marks and m.group(2).islower()) or ("'" in marks and m.group(2).isupper()):
+                found.append(Finding("bad-octave", i, f"abc2midi reads no {marks[0]!r} after "
+                                     f"{m.group(2)}; write {respell_octave(tok.text)}"))
+    found += _decoration_findings(body)
+    found += _tie_findings(body)
+    found += broken_rhythm_findings(body)[0]
+    return found
+
+
+def respell_octave(note: str) -> str:
+    """Write a note's octave the way abc2midi reads it: "d," -> "D", "C'2" -> "c2"."""
+    m = _NOTE_HEAD.match(note)
+    accidental, letter, marks = m.group(1) or "", m.group(2), m.group(3)
+    octave = (1 if letter.islower() else 0) + marks.count("'") - marks.count(",")
+    if octave >= 1:
+        head = letter.lower() + "'" * (octave - 1)
+    else:
+        head = letter.upper() + "," * -octave
+    return accidental + head + note[m.end():]
+
+
+def _header_findings(tune: T.TuneTokens) -> list[Finding]:
+    fields = {tok.value[0]: tok.value[1] for tok in reversed(tune.header)}
+    rhythm, meter = fields.get("R", "").strip().lower(), fields.get("M", "").replace(" ", "")
+    if rhythm.startswith("hornpipe") and meter and meter not in _HORNPIPE_METERS:
+        # Index -1: the finding is about the header's R: line.
+        return [Finding("hornpipe-meter", -1, f"abc2midi plays a hornpipe only in 2/4 or 4/4, "
+                        f"not M:{meter}; drop R: or change the meter")]
+    return []
+
+
+def _decoration_findings(body: list[T.Token]) -> list[Finding]:
+    found = []
+    i = 0
+    while i < len(body):
+        if not _letter_decoration(body[i]):
+            i += 1
+            continue
+        start = i
+        while i < len(body) and _letter_decoration(body[i]):
+            i += 1
+        # abc2midi passes over a leading k (not an ABC decoration) with a warning only.
+        run = "".join(tok.text for tok in body[start:i]).lstrip("k")
+        nxt = body[i] if i < len(body) else None
+        where = nxt.text.strip() if nxt is not None and nxt.text.strip() else "nothing"
+        if not run:
+            continue
+        if "k" in run:
+            found.append(Finding("misplaced-decoration", start, f"{run}: k is not an ABC "
+                                 "decoration"))
+        elif nxt is None or nxt.kind not in (T.NOTE, T.REST, T.CHORD_OPEN, T.SLUR_OPEN):
+            found.append(Finding("misplaced-decoration", start, f"decoration {run} before "
+                                 f"{where!r}: abc2midi wants it right before the note"))
+        elif nxt.kind == T.SLUR_OPEN and run != ".":
+            found.append(Finding("misplaced-decoration", start, f"decoration {run} before a "
+                                 "slur (: write it after the ( , right before the note"))
+        elif nxt.kind == T.CHORD_OPEN and _ROLLS & set(run):
+            found.append(Finding("misplaced-decoration", start, f"abc2midi plays no roll or "
+                                 f"trill {run} on a chord"))
+    return found
+
+
+def _letter_decoration(tok: T.Token) -> bool:
+    return tok.kind == T.DECORATION and len(tok.text) == 1
+
+
+def _tie_findings(body: list[T.Token]) -> list[Finding]:
+    found = []
+    for i, tok in enumerate(body):
+        if tok.kind != T.TIE or not i or body[i - 1].kind != T.NOTE:
+            continue
+        j, crossed = i + 1, ""
+        while j < len(body) and body[j].kind in (T.SPACE, T.NEWLINE, T.BAR, T.SLUR_OPEN,
+                                                 T.SLUR_CLOSE, T.QUOTE, T.DECORATION,
+                                                 T.COMMENT, T.FIELD, T.INLINE_FIELD):
+            if _letter_decoration(body[j]) and body[j].text != ".":
+                crossed += body[j].text
+            j += 1
+        nxt = body[j] if j < len(body) else None
+        before = _pitch(body[i - 1].text)
+        if crossed:
+            why = f"across the decoration {crossed}"
+        elif nxt is None or nxt.kind not in (T.NOTE, T.CHORD_OPEN):
+            why = "to " + ("nothing" if nxt is None else repr(nxt.text))
+        elif nxt.kind == T.NOTE and _pitch(nxt.text) != before:
+            why = f"from {before} to another note, {_pitch(nxt.text)}"
+        else:
+            continue
+        found.append(Finding("tie-mismatch", i, f"abc2midi cannot tie {why}"))
+    return found
+
+
+def _pitch(note: str) -> str:
+    m = _NOTE_HEAD.match(note)
+    return m.group(2) + m.group(3)
+
+
+def broken_rhythm_findings(body: list[T.Token]
+                           ) -> tuple[list[Finding], dict[int, list[int]], dict[int, Fraction]]:
+    """Return the broken-rhythm findings, the chain of notes of each, and the notes' lengths.
+
+    The chains map a finding's broken-rhythm token to the indices of the notes and rests linked
+    by broken rhythms around it (`A>B>c`); the lengths are each note's or rest's multiplier of
+    the unit length once broken rhythm is applied, so a repair can write a chain out exactly.
+    """
+    found: list[Finding] = []
+    chains: dict[int, list[int]] = {}
+    previous: int | None = None      # the last note or rest outside chords and grace groups
+    effective: dict[int, Fraction] = {}
+    pending: tuple[int, int, Fraction] | None = None  # (broken index, note before, factor)
+    chain: list[int] = []
+    depth = 0                        # inside a chord or grace group
+    for i, tok in enumerate(body):
+        if tok.kind in (T.CHORD_OPEN, T.GRACE_OPEN):
+            depth += 1
+        elif tok.kind in (T.CHORD_CLOSE, T.GRACE_CLOSE):
+            depth = max(0, depth - 1)
+            if tok.kind == T.CHORD_CLOSE and not depth:
+                previous, pending, chain = None, None, []
+        elif tok.kind == T.BROKEN and not depth:
+            if previous is None:
+                continue
+            pending = (i, previous, tok.value)
+            if not chain or chain[-1] != previous:
+                chain = [previous]
+        elif tok.kind in (T.NOTE, T.REST) and not depth:
+            effective[i] = tok.value
+            if pending is not None:
+                b, before, factor = pending
+                # abc2midi shortens a staccato note, so both must be staccato or neither.
+                staccato = tok.kind == T.NOTE and body[before].kind == T.NOTE \
+                    and _staccato(body, i) != _staccato(body, before)
+                if effective[before] != tok.value or staccato:
+                    what = "a staccato and a plain note" if effective[before] == tok.value \
+                        else "notes of different lengths"
+                    found.append(Finding("unequal-broken-rhythm", b, f"abc2midi cannot apply "
+                                         f"the broken rhythm {body[b].text} to {what}"))
+                    chains[b] = chain
+                effective[before] *= factor
+                effective[i] = tok.value * (2 - factor)
+                chain.append(i)
+                pending = None
+            else:
+                chain = []
+            previous = i
+        elif tok.kind in (T.BAR, T.TUPLET):
+            previous, pending, chain = None, None, []
+    return found, chains, effective
+
+
+def _staccato(body: list[T.Token], index: int) -> bool:
+    """Tell whether the decorations right before the note at `index` include a staccato."""
+    i = index - 1
+    while i >= 0 and body[i].kind == T.DECORATION:
+        if body[i].text == ".":
+            return True
+        i -= 1
+    return False

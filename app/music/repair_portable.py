@@ -1,0 +1,144 @@
+"""Repair pass for what abc2midi rejects (`checker_portable`), keeping every sounding note.
+
+- broken rhythm between unequal notes (`A2>B`, `A>B>c`, `A>.B`): the lengths of the whole
+  chain are written out (`A3B/`), which is what `>` means, and the `>` signs go;
+- a decoration before a slur, grace notes, a chord symbol or a tuplet (`u(GF)`, `~{g}A`):
+  moved right before the note it decorates (`(uGF)`); one with no note after it on its line,
+  a roll on a chord and the non-decoration `k` are dropped;
+- a tie to a rest, to nothing or to another pitch: the tie is dropped;
+- `d,` and `C'`: written as `D` and `c`;
+- a chord symbol abc2midi does not know: a common spelling is rewritten (`"Gmaj"` -> `"G"`,
+  `"Amin"` -> `"Am"`), anything else (`"Segno"`, `"D.C."`) is dropped;
+- `R:hornpipe` in a meter other than 2/4 or 4/4: the R: line is dropped (it changes no note).
+
+`fix_portable(text, repairs)` is one pass for `repair.repair_tune`, which keeps it only if it
+leaves fewer errors.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from app.music import abc_tokens as T
+from app.music.checker_portable import (CHORD_TYPES, broken_rhythm_findings, portable_findings,
+                                        respell_octave)
+from app.music.repair_edit import Edit, where
+
+# Chord types abc2midi does not know, and the nearest one it does.
+_CHORD_ALIASES = {"maj": "", "M": "", "min": "m", "mi": "m", "-": "m", "min7": "m7", "mi7": "m7",
+                  "-7": "m7", "7sus": "7sus4", "o": "dim", "o7": "dim7", "ø": "m7b5",
+                  "ø7": "m7b5", "add9": "", "13": "7", "m11": "m7", "7b9": "7", "7#9": "7",
+                  "maj7#11": "maj7", "69": "6", "6/9": "6", "mmaj7": "m", "mM7": "m"}
+_CHORD = re.compile(r"(\(?[A-Ga-g][#b]?)([^\s/()]*)(.*)")
+_NOTE_HEAD = re.compile(r"(\^\^|\^|__|_|=)?[A-Ga-g][,']*|z")
+_SKIPPED = frozenset({T.SLUR_OPEN, T.TUPLET, T.QUOTE, T.DECORATION, T.SPACE})
+
+
+def fix_portable(text: str, repairs: list[str]) -> str:
+    """Fix what abc2midi rejects (see the module docstring); note each change in `repairs`."""
+    edit = Edit(text)
+    body = edit.body
+    findings = portable_findings(edit.tune)
+    drop_line = None
+    for finding in findings:
+        tok = body[finding.index] if finding.index >= 0 else None
+        if finding.code == "hornpipe-meter":
+            drop_line = next(t.line for t in edit.tune.header if t.value[0] == "R")
+            repairs.append(f"line {drop_line}: dropped R: (abc2midi plays hornpipes only in "
+                           "2/4 or 4/4)")
+        elif finding.code == "bad-octave":
+            edit.replace[finding.index] = respell_octave(tok.text)
+            repairs.append(f"{where(tok)}: {tok.text} written as {edit.replace[finding.index]}")
+        elif finding.code == "bad-chord-symbol":
+            new = _chord_alias(tok.text[1:-1])
+            edit.replace[finding.index] = "" if new is None else f'"{new}"'
+            repairs.append(f"{where(tok)}: " + (f"dropped {tok.text}" if new is None
+                                                 else f'{tok.text} written as "{new}"'))
+        elif finding.code == "tie-mismatch":
+            edit.drop(finding.index)
+            why = finding.message.removeprefix("abc2midi cannot tie ")
+            repairs.append(f"{where(tok)}: dropped a tie (abc2midi cannot tie {why})")
+        elif finding.code == "misplaced-decoration":
+            _move_decorations(edit, finding.index, repairs)
+    _write_out_broken(edit, repairs)
+    new_text = edit.text()
+    if drop_line is not None:
+        lines = new_text.split("\n")
+        del lines[drop_line - 1]
+        new_text = "\n".join(lines)
+    return new_text
+
+
+def _chord_alias(text: str) -> str | None:
+    m = _CHORD.fullmatch(text)
+    if m is None or m.group(2) not in _CHORD_ALIASES:
+        return None
+    kind = _CHORD_ALIASES[m.group(2)]
+    bass = m.group(3)
+    if bass and not re.fullmatch(r"/[A-Ga-g][#b]?\)?|\)", bass):
+        bass = ")" if m.group(1).startswith("(") else ""
+    return m.group(1) + kind + bass if kind in CHORD_TYPES else None
+
+
+def _move_decorations(edit: Edit, start: int, repairs: list[str]) -> None:
+    """Move the run of decoration letters at `start` onto the note after it, or drop it."""
+    body = edit.body
+    end = start
+    while end < len(body) and body[end].kind == T.DECORATION and len(body[end].text) == 1:
+        end += 1
+    run = "".join(tok.text for tok in body[start:end]).replace("k", "")
+    target = end
+    while target < len(body) and body[target].kind in _SKIPPED:
+        target += 1
+    if target < len(body) and body[target].kind == T.GRACE_OPEN:
+        while target < len(body) and body[target].kind not in (T.GRACE_CLOSE, T.NEWLINE):
+            target += 1
+        target += 1
+    found = target < len(body) and body[target].kind in (T.NOTE, T.REST, T.CHORD_OPEN)
+    if found and body[target].kind == T.CHORD_OPEN:
+        run = "".join(c for c in run if c not in "~T")
+    # Letters already on the note stay once.
+    there = {tok.text for tok in body[end:target] if tok.kind == T.DECORATION}
+    run = "".join(c for c in run if c not in there)
+    for i in range(start, end):
+        edit.drop(i)
+    if start and end < len(body) and body[start - 1].kind == body[end].kind == T.BROKEN:
+        edit.replace[start] = " "   # ">.>" must not become ">>"
+    what = "".join(tok.text for tok in body[start:end])
+    if found and run:
+        edit.insert_after(target - 1, run)
+        repairs.append(f"{where(body[start])}: decoration {what} moved onto "
+                       f"{body[target].text}")
+    else:
+        repairs.append(f"{where(body[start])}: dropped the decoration {what}")
+
+
+def _write_out_broken(edit: Edit, repairs: list[str]) -> None:
+    """Write the notes of each broken-rhythm chain abc2midi rejects with explicit lengths."""
+    body = edit.body
+    findings, chains, lengths = broken_rhythm_findings(body)
+    done: set[int] = set()
+    for finding in findings:
+        chain = [i for i in chains[finding.index] if i not in done]
+        if not chain:
+            continue
+        done.update(chain)
+        for i in chain:
+            head = _NOTE_HEAD.match(edit.replace.get(i) or body[i].text).group()
+            edit.replace[i] = head + length_text(lengths[i])
+        for i in range(chain[0], chain[-1]):
+            if body[i].kind == T.BROKEN:
+                edit.drop(i)
+        written = " ".join(edit.replace[i] for i in chain)
+        repairs.append(f"{where(body[finding.index])}: broken rhythm written out as {written}")
+
+
+def length_text(multiplier: Fraction) -> str:
+    """Write a length multiplier as ABC: 1 -> "", 2 -> "2", 1/2 -> "/", 3/4 -> "3/4"."""
+    n, d = multiplier.numerator, multiplier.denominator
+    if d == 1:
+        return "" if n == 1 else str(n)
+    if n == 1:
+        return "/" if d == 2 else f"/{d}"
+    return f"{n}/{d}"

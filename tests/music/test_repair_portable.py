@@ -1,0 +1,108 @@
+"""The repair writes what abc2midi rejects the way it reads it, and no note changes length."""
+
+import shutil
+import subprocess
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.music import abc_tokens as T
+from app.music.checker import analyse_tune
+from app.music.checker_portable import portable_findings
+from app.music.repair import repair_tune
+from app.music.repair_portable import fix_portable, length_text
+from tests.music.test_checker_portable import CASES, HEAD
+
+
+def fixed(abc):
+    notes = []
+    return fix_portable(abc, notes), notes
+
+
+def bar_durations(abc):
+    return [bar.duration for bar in analyse_tune(abc).bars]
+
+
+def pitches(abc):
+    return [t.text.rstrip("0123456789/").upper().replace(",", "").replace("'", "")
+            for t in T.tokenize_tune(abc).body if t.kind == T.NOTE]
+
+
+@pytest.mark.parametrize("body, code", [c for c in CASES if c[1]])
+def test_every_case_is_fixed_without_changing_bar_lengths(body, code):
+    abc = HEAD + body + "\n"
+    text, notes = fixed(abc)
+    assert notes and portable_findings(T.tokenize_tune(text)) == []
+    if code != "bad-chord-symbol" and "A-B" not in body and "A-a" not in body:
+        assert bar_durations(text) == bar_durations(abc)
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("u(GF) ABcd efga|", "(uGF) ABcd efga|"),
+    ("A2>B cdefg|", "A3B/ cdefg|"),
+    ("A>B>c defgab|", "A3/2B3/4c/ defgab|"),
+    ("A>.B cdefg|", "A3/2.B/ cdefg|"),
+    ("~{g}A2 Bcdefg|", "{g}~A2 Bcdefg|"),
+    ('u"G"A Bcdef|', '"G"uA Bcdef|'),
+    ('."4".e ABcdef|', '"4".e ABcdef|'),
+    ("d,CDE FDFA|", "DCDE FDFA|"),
+    ("A-B cdefgab|", "AB cdefgab|"),
+    ('"Gmaj"A "Segno"B cdefga|', '"G"A B cdefga|'),
+    ("~[CE] cdefgab|", "[CE] cdefgab|"),
+    ("ABcd efga u|", "ABcd efga |"),
+])
+def test_what_the_repair_writes(body, expected):
+    assert fixed(HEAD + body + "\n")[0] == HEAD + expected + "\n"
+
+
+def test_hornpipe_in_cut_time_loses_its_rhythm_field():
+    abc = "X:1\nR:hornpipe\nM:C|\nL:1/8\nK:D\nABcd efga|\n"
+    text, notes = fixed(abc)
+    assert text == "X:1\nM:C|\nL:1/8\nK:D\nABcd efga|\n" and "R:" in notes[0]
+
+
+def test_repair_tune_runs_the_pass_and_says_so():
+    result = repair_tune(HEAD + "|:u(GA) B2>c d,C/E|\"Segno\"A2-B2 \"G\"c2 A>.B:|\n")
+    assert result.ok, result.problems_left
+    assert portable_findings(T.tokenize_tune(result.text)) == []
+    assert any("broken rhythm written out" in r for r in result.repairs)
+
+
+@pytest.mark.parametrize("value, text", [(Fraction(1), ""), (Fraction(2), "2"),
+                                         (Fraction(1, 2), "/"), (Fraction(1, 4), "/4"),
+                                         (Fraction(3, 2), "3/2"), (Fraction(3, 4), "3/4")])
+def test_length_text(value, text):
+    assert length_text(value) == text
+    assert T.length_multiplier(text) == value
+
+
+_PIECES = st.sampled_from(["A", "B2", "c/", "d3", "z", "z2", ">", "<", ">>", ".", "u", "v", "~",
+                           "T", "(", ")", "{g}", '"G"', '"Segno"', "-", " ", "d,", "C'", "[CE]",
+                           "(3", "e'", "F,"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(_PIECES, min_size=1, max_size=12), min_size=1, max_size=4))
+def test_notes_keep_their_lengths(bars):
+    abc = HEAD + "|".join("".join(bar) for bar in bars) + "|\n"
+    text = abc
+    for _ in range(3):
+        text, _ = fixed(text)
+    assert pitches(text) == pitches(abc)
+    left = {f.code for f in portable_findings(T.tokenize_tune(text))}
+    assert not left & {"bad-octave", "bad-chord-symbol", "misplaced-decoration"}
+    dangling = any(p.code == "dangling-broken-rhythm" for p in analyse_tune(abc).problems)
+    if "-" not in abc and not dangling and not ({"tie-mismatch", "unequal-broken-rhythm"} & left):
+        assert bar_durations(text) == bar_durations(abc)
+
+
+@pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi (abcmidi) not installed")
+@pytest.mark.parametrize("body, code", [c for c in CASES if c[1]])
+def test_abc2midi_reads_the_repaired_cases(tmp_path, body, code):
+    (tmp_path / "t.abc").write_text(fixed(HEAD + body + "\n")[0])
+    run = subprocess.run(["abc2midi", "t.abc", "-o", "t.mid"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=20)
+    assert not [line for line in (run.stdout + run.stderr).splitlines()
+                if line.startswith("Error")]
