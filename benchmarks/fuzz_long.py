@@ -43,6 +43,8 @@ def main() -> int:
                         help="stop each target after this many seconds (0: no limit)")
     parser.add_argument("--hang", type=int, default=60,
                         help="an example running longer than this many seconds is a crash")
+    parser.add_argument("--save", metavar="DIR",
+                        help="write the whole first input of each crash to DIR (repr, replayable)")
     parser.add_argument("--memory-gb", type=float, default=4,
                         help="address space limit; running out is a crash (MemoryError)")
     args = parser.parse_args()
@@ -52,6 +54,8 @@ def main() -> int:
     os.environ["CEOL_FUZZ_EXAMPLES"] = str(args.examples)
     os.environ["CEOL_FUZZ_KEEP_GOING"] = "1"
     os.environ["CEOL_FUZZ_EXAMPLE_SECONDS"] = str(args.hang)
+    if args.save:
+        os.environ["CEOL_FUZZ_SAVE_DIR"] = args.save
     import resource
 
     limit = int(args.memory_gb * 2 ** 30)

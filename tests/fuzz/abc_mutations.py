@@ -201,10 +201,25 @@ def guard(target: str, func, *args) -> None:
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/app/" in f.filename]
         where = f"{frames[-1].filename.split('/app/')[-1]}:{frames[-1].lineno}" if frames else "?"
         key = f"{type(exc).__name__} at app/{where}"
+        if key not in FAILURES.get(target, {}):
+            _save_input(target, key, args)
         FAILURES.setdefault(target, {}).setdefault(key, (repr(args)[:2000], str(exc)[:300]))
     finally:
         if hang:
             signal.alarm(0)
+
+
+def _save_input(target: str, key: str, args) -> None:
+    """With CEOL_FUZZ_SAVE_DIR set, keep the whole first input of each failure (the printed one
+    is cut at 2,000 characters) so that it can be replayed and become a regression test."""
+    folder = os.environ.get("CEOL_FUZZ_SAVE_DIR")
+    if not folder:
+        return
+    name = "".join(c if c.isalnum() else "_" for c in f"{target}-{key}")[:120]
+    path = os.path.join(folder, name + ".repr")
+    os.makedirs(folder, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(repr(args))
 
 
 def _hung(signum, frame):

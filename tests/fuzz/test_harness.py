@@ -23,3 +23,23 @@ def test_the_hang_timer_waits_while_a_gc_callback_runs(monkeypatch):
 def test_the_hang_timer_raises_in_the_example():
     with pytest.raises(TimeoutError, match="ran past"):
         _hung(signal.SIGALRM, sys._getframe())
+
+
+def test_a_failure_keeps_its_whole_first_input(monkeypatch, tmp_path):
+    from tests.fuzz import abc_mutations as fuzz
+
+    monkeypatch.setenv("CEOL_FUZZ_KEEP_GOING", "1")
+    monkeypatch.setenv("CEOL_FUZZ_SAVE_DIR", str(tmp_path))
+    monkeypatch.delenv("CEOL_FUZZ_EXAMPLE_SECONDS", raising=False)
+    monkeypatch.setattr(fuzz, "FAILURES", {})
+    long_input = "X:1\nK:D\n" + "abcd|" * 1000        # longer than the 2,000 printed
+
+    def broken(text):
+        raise ValueError("boom")
+
+    fuzz.guard("harness-test", broken, long_input)
+    fuzz.guard("harness-test", broken, "another input, same failure")
+    saved = list(tmp_path.iterdir())
+    assert len(saved) == 1                                   # once per failure
+    assert eval(saved[0].read_text()) == (long_input,)       # the whole input, replayable
+    assert len(fuzz.FAILURES["harness-test"]) == 1
