@@ -15,6 +15,12 @@ How the controls take effect:
 - key, meter, unit length, rhythm and title are written into the header of the prime, so the
   model writes only the body under them (the header is never sampled); a key or meter asked
   for is kept by masking `K`/`M` at the start of a body line and after `[` (no field change).
+- style (irish, german...: `app.music.styles`) is written as the `O:` line after `X:1`, for a
+  model trained with style lines (`training["styles"]`); other models ignore it with a warning.
+- title: with none asked for, a model trained with titles names each tune itself: in the
+  header it writes, or, when the prime holds header fields, by a title sampled apart
+  (`app.generation_titles`); `title_note` in the settings says it is the model's own and
+  whether a training tune has the same title. Other models' tunes get no title here.
 - attempts (default 3): a variation that is not clean after repair is sampled again (another
   seed, recorded as `attempt` and `sample_seed` in its settings) up to `attempts` times in all;
   the first clean one is kept, else the first try is returned with its problems listed.
@@ -58,6 +64,8 @@ from typing import Any, Callable
 
 from app.generation_controls import (GenerationControls, check_controls, continuation_prime,
                                      looks_like_abc)
+from app.generation_titles import (header_title, needs_sampled_titles, sample_titles,
+                                   title_note, with_title)
 from app.music.bars import bar_end_index, body_bars, split_header
 from app.tune_hook import TuneHook
 from model.config import SampleConfig
@@ -99,6 +107,8 @@ class _Plan:
     floor: int                    # bars of a continued tune that are kept as given
     settings: dict[str, Any]      # for provenance, shared by all variations
     defaults: dict[str, str]      # header fields the repair fills in when missing
+    names: list[str] = field(default_factory=list)   # titles sampled apart, one per variation
+    digests: str = ""             # the model's training-title digests
 
 
 # ------------------------------------------------------------------ the service
@@ -117,6 +127,10 @@ def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None
     header, warnings = check_controls(controls)
     loaded = _loaded(model)
     plan = _plan(loaded, controls, header, warnings)
+    if needs_sampled_titles(loaded, plan.prime, bool(plan.header.get("T"))):
+        style = plan.header.get("O") if loaded.training.get("styles") else None
+        plan.names = sample_titles(loaded, controls.count, style,
+                                   plan.config.temperature, plan.config.seed, stop)
     emitted: set[int] = set()
     results = _first_pass(loaded, controls, plan, on_tune, emitted, stop)
     _retry_unclean(loaded, controls, plan, results, stop)
@@ -157,6 +171,11 @@ def _prime(loaded, controls: GenerationControls, header: dict[str, str], warning
         if controls.prime and not looks_like_abc(controls.prime):
             raise ValueError("the prime is not ABC: expected a tune (X: ... K:) or bars of "
                              "notes such as |:ABcd efga|")
+    if "O" in header:
+        if loaded.training.get("styles"):
+            prime = re.sub(r"^X:1\n", f"X:1\nO:{header['O']}\n", prime)
+        else:
+            warnings.append("this model was trained without style lines: the style is ignored")
     unknown = sorted(loaded.vocab.unknown_chars(prime))
     if unknown:
         warnings.append(f"the model never saw {''.join(unknown)!r}; read as its unknown symbol "
@@ -203,7 +222,7 @@ def _plan(loaded, controls: GenerationControls, header: dict[str, str],
     defaults = {k: v for k, v in header.items() if k in "MLK"}
     defaults.setdefault("L", "1/8")
     return _Plan(prime, header, warnings, target, titles, config, bans, profile, floor,
-                 settings, defaults)
+                 settings, defaults, digests=loaded.training.get("title_digests") or "")
 
 
 # ------------------------------------------------------------------ sample
@@ -280,6 +299,10 @@ def _result(controls: GenerationControls, plan: _Plan, row: tuple, variation: in
     if controls.title and not plan.titles \
             and "\nT:" not in "\n" + split_header(structured)[0]:
         structured = structured.replace("X:1\n", f"X:1\nT:{plan.header.get('T', '')}\n", 1)
+    if plan.names:
+        structured = with_title(structured, plan.names[variation - 1])
+    note = "" if plan.header.get("T") else title_note(header_title(structured), plan.digests)
+    named = {"title_note": note} if note else {}
     repaired = repair_tune(structured, defaults=plan.defaults)
     tune_warnings = list(plan.warnings)
     if not finished:
@@ -292,7 +315,7 @@ def _result(controls: GenerationControls, plan: _Plan, row: tuple, variation: in
         repairs=edits + repaired.repairs, problems_left=repaired.problems_left,
         ok=repaired.ok, bars=body_bars(repaired.text),
         settings=dict(plan.settings, variation=variation, attempt=attempt,
-                      sample_seed=sample_seed, bars_resampled=rewinds, **drawn),
+                      sample_seed=sample_seed, bars_resampled=rewinds, **drawn, **named),
         warnings=tune_warnings)
 
 

@@ -28,6 +28,7 @@ class GenerationControls:
     meter: str | None = None          # "6/8"; default: the rhythm's usual meter
     unit_length: str | None = None    # "1/8" unless given
     rhythm: str | None = None         # reel, jig, slip jig, hornpipe, polka, waltz...
+    style: str | None = None          # irish, scottish, german... (app.music.styles.STYLES)
     title: str | None = None
     bars: int | None = None           # total length in bars, 1..MAX_BARS
     parts: int | None = None          # AABB: this many repeated parts of bars_per_part bars
@@ -103,6 +104,10 @@ def check_controls(controls: GenerationControls) -> tuple[dict[str, str], list[s
             header["M"] = _usual_meter(rhythm)
     if controls.title and controls.title.strip():
         header["T"] = " ".join(controls.title.split())
+    if controls.style and controls.style.strip():
+        from app.music.styles import check_style
+
+        header["O"] = check_style(controls.style)
     return header, warnings
 
 
@@ -156,7 +161,7 @@ def controls_from_options(options: Mapping[str, Any], headers: Mapping[str, str 
                           prime: str = "") -> GenerationControls:
     """Build the controls from the window's sampling options, header fields and selected tune.
 
-    `headers` holds meter, key and rhythm (empty: the model chooses). With `continue_bars` in
+    `headers` holds meter, key, rhythm and style (empty: the model chooses). With `continue_bars` in
     `options`, `prime` is a tune continued after its first bars; otherwise it is a raw prime.
     """
     carry_on: dict[str, Any] = {}
@@ -165,5 +170,6 @@ def controls_from_options(options: Mapping[str, Any], headers: Mapping[str, str 
         prime = ""
     return GenerationControls(
         meter=headers.get("meter") or None, key=headers.get("key") or None,
-        rhythm=headers.get("rhythm") or None, prime=prime or None,
+        rhythm=headers.get("rhythm") or None, style=headers.get("style") or None,
+        prime=prime or None,
         **carry_on, **{k: v for k, v in options.items() if k in OPTION_FIELDS})

@@ -33,3 +33,13 @@ def test_an_abc_and_a_midi_file_are_written_with_provenance(tmp_path):
 def test_an_unknown_format_names_the_file(tmp_path):
     with pytest.raises(MusicError, match="cannot export to .doc"):
         export_tune_file(TUNE, str(tmp_path / "t.doc"), None, {})
+
+
+@pytest.mark.parametrize("title, name", [
+    ("The Kesh", "The Kesh.abc"), ('Reel: "Bóthar" <2>', "Reel Bóthar 2.abc"),
+    ("a/b\\c", "a-b-c.abc"), (" ..CON ", "CON_.abc"), ("", "tune.abc"), ("\x00\x07", "tune.abc"),
+    ("x" * 300, "x" * 120 + ".abc"), ("é" * 100, "é" * 60 + ".abc")])
+def test_file_names_from_titles_are_safe_everywhere(title, name):
+    from app.tune_export import export_file_name
+
+    assert export_file_name(title, "abc") == name

@@ -41,7 +41,10 @@ def register(subparsers) -> None:
     p.add_argument("--key", metavar="K", help="key, e.g. D or Ador")
     p.add_argument("--unit-length", metavar="L", help="unit note length (default 1/8)")
     p.add_argument("--rhythm", metavar="R", help="reel, jig, slip jig, hornpipe, polka, waltz...")
-    p.add_argument("--title", metavar="T", help="title written into each tune")
+    p.add_argument("--style", metavar="S", help="irish, scottish, american, english, german or "
+                   "chinese: the O: line of the prime (models trained with styles)")
+    p.add_argument("--title", metavar="T", help="title written into each tune (default: the "
+                   "model's own, for models trained with titles)")
     p.add_argument("--prime", metavar="TEXT|FILE", help="ABC text or file to continue")
     p.add_argument("--bars", type=int, metavar="N",
                    help="length in bars (1-256): the tune is closed after bar N")
@@ -65,7 +68,8 @@ def register(subparsers) -> None:
                    help="print what the model wrote, unrepaired (default: repaired tunes)")
     p.add_argument("--max-chars", type=int, default=d.max_chars, metavar="N",
                    help=f"length cap per tune in characters (default {d.max_chars})")
-    p.add_argument("--out", metavar="DIR", help="write one .abc file per tune into DIR")
+    p.add_argument("--out", metavar="DIR", help="write one .abc file per tune into DIR, named "
+                   "after its title (else tune-SEED-N.abc)")
     p.add_argument("--json", action="store_true",
                    help="print the results (text, settings, probabilities) as JSON")
     p.set_defaults(func=run_generate)
@@ -101,6 +105,9 @@ def run_generate(args: argparse.Namespace) -> int:
             what = "; ".join(t.repairs) or "no repair found"
             left = f" (left: {t.problems_left[0].message})" if not t.ok and t.problems_left else ""
             print(f"ceol generate: tune {i + 1} {state}: {what}{left}", file=sys.stderr)
+        if "training tune" in t.settings.get("title_note", ""):
+            print(f"ceol generate: tune {i + 1}: a training tune has the title too",
+                  file=sys.stderr)
     _output(args, tunes, texts)
     print(f"ceol generate: seed {tunes[0].settings['seed']}", file=sys.stderr)
     return 0
@@ -119,7 +126,7 @@ def generation_controls(args: argparse.Namespace):
         continue_from = Path(args.continue_file).read_text(encoding="utf-8", errors="replace")
     return GenerationControls(
         key=args.key, meter=args.meter, unit_length=args.unit_length, rhythm=args.rhythm,
-        title=args.title, bars=args.bars, parts=args.parts, bars_per_part=args.part_bars,
+        style=args.style, title=args.title, bars=args.bars, parts=args.parts, bars_per_part=args.part_bars,
         continue_from=continue_from, continue_bars=args.continue_bars, prime=prime_text,
         count=args.count, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
         seed=args.seed, max_chars=args.max_chars, attempts=args.attempts,
@@ -129,15 +136,22 @@ def generation_controls(args: argparse.Namespace):
 def _output(args: argparse.Namespace, tunes: list, texts: list[str]) -> None:
     """Write one file per tune into --out, or print the tunes as JSON or as ABC."""
     if args.out:
+        from app.generation_titles import header_title
+        from app.tune_export import export_file_name
         from model.checkpoint import write_atomic
 
         folder = Path(args.out)
         folder.mkdir(parents=True, exist_ok=True)
         seed = tunes[0].settings["seed"]
+        used: set[str] = set()
         for i, text in enumerate(texts):
-            path = folder / f"tune-{seed}-{i + 1:02d}.abc"
-            write_atomic(path, text.encode("utf-8"))
-            print(path)
+            name = export_file_name(header_title(text), "abc", f"tune-{seed}-{i + 1:02d}")
+            stem, n = name.removesuffix(".abc"), 2
+            while name.casefold() in used or (folder / name).exists():
+                name, n = f"{stem}-{n}.abc", n + 1
+            used.add(name.casefold())
+            write_atomic(folder / name, text.encode("utf-8"))
+            print(folder / name)
     elif args.json:
         print(json.dumps([{"text": text, "original": t.original, "prime": t.prime,
                            "generated": t.generated, "finished": t.finished,

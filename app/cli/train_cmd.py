@@ -37,7 +37,8 @@ def register(subparsers) -> None:
         f"--from). Presets: {presets}. Ctrl-C stops early and still saves the best model. "
         "Under `torchrun --nproc_per_node=N main.py train ...` it trains data-parallel.")
     p.add_argument("--data", nargs="+", required=True, metavar="SOURCE",
-                   help="ABC/MIDI files, folders, or a built-in corpus: celtic, essen")
+                   help="ABC/MIDI files, folders, or a built-in corpus: celtic, essen, miscfolk, "
+                   "nottingham, all")
     p.add_argument("--out", metavar="MODEL", help="model file to write (default: a new file in "
                    "the user's model folder)")
     p.add_argument("--preset", default=DEFAULT_PRESET, metavar="NAME",
@@ -75,6 +76,20 @@ def register(subparsers) -> None:
         p.add_argument(flag, type=kind, help=f"override the preset's {text}")
     p.add_argument("--cell", choices=["lstm", "gru", "rnn_tanh", "rnn_relu"],
                    help="override the preset's recurrent cell")
+    text = p.add_argument_group("training text")
+    moves = text.add_mutually_exclusive_group()
+    moves.add_argument("--transpose", type=int, default=0, metavar="N",
+                       help="also train on each tune in N other keys of its mode, the plainest "
+                       "first (0-11; default 0)")
+    moves.add_argument("--transpose-keys", nargs="+", default=(), metavar="TONIC",
+                       help="also train on each tune moved to these tonics (e.g. D G A), "
+                       "its mode kept")
+    text.add_argument("--no-titles", action="store_true",
+                      help="drop T: titles from the training text (default: the first kept)")
+    text.add_argument("--no-styles", action="store_true",
+                      help="no O:<style> line (default: irish, scottish, german... when known)")
+    text.add_argument("--keep-annotations", action="store_true",
+                      help="keep fingerings, bowing marks and text in quotes (default: dropped)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_train)
 
@@ -93,6 +108,14 @@ def train_request(args: argparse.Namespace):
                        for option, field in MODEL_OPTIONS.items()},
         train_changes={field: getattr(args, option, None)
                        for option, field in TRAIN_OPTIONS.items()})
+
+
+def text_options(args: argparse.Namespace):
+    """Return the app.music.normalize.TextOptions the options ask for."""
+    from app.music.normalize import TextOptions
+
+    return TextOptions(titles=not args.no_titles, styles=not args.no_styles,
+                       annotations=args.keep_annotations)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -121,7 +144,14 @@ def run_train(args: argparse.Namespace) -> int:
 
     data = training_data_from_sources(args.data, valid_sources=getattr(args, "valid_data", None),
                                       valid_fraction=args.valid_fraction,
-                                      seq_len=config.seq_len, on_problem=skipped)
+                                      seq_len=config.seq_len, on_problem=skipped,
+                                      text=text_options(args), transpose=args.transpose,
+                                      transpose_keys=args.transpose_keys)
+    if is_main and (args.transpose or args.transpose_keys):
+        s = data.summary
+        print(f"ceol train: {s['train_tunes']:,} tunes and {s['transposed_copies']:,} "
+              f"transposed copies, {len(data.train_text):,} characters "
+              f"({s['untransposable_tunes']} tunes kept in their own key only)", file=sys.stderr)
     stop = threading.Event()
     previous = _stop_on_interrupt(stop)
     bar = ProgressBar(enabled=is_main and not args.quiet)

@@ -55,3 +55,19 @@ def test_without_model_the_newest_user_model_is_used(trained, tmp_path, monkeypa
 def test_bad_input_is_one_line_and_exit_2(argv, message, book, trained, tmp_path, capsys):
     argv = ["generate"] + [a.format(book=book, model=trained) for a in argv]
     assert message in bad_input_exits_2(argv, capsys, tmp_path)
+
+
+def test_files_are_named_after_their_titles(trained, tmp_path, capsys):
+    folder = tmp_path / "named"
+    assert main(["generate", "--model", str(trained), "--count", "2", "--seed", "4",
+                 "--title", 'Reel: "The Kesh"/2', "--max-chars", "100", "--out",
+                 str(folder)]) == 0
+    names = sorted(f.name for f in folder.glob("*.abc"))
+    assert names == ["Reel The Kesh -2-2.abc", "Reel The Kesh -2.abc"]
+    assert all('T:Reel: "The Kesh"/2' in f.read_text() for f in folder.glob("*.abc"))
+
+
+def test_an_unknown_style_is_one_line(trained, tmp_path, capsys):
+    err = bad_input_exits_2(["generate", "--model", str(trained), "--style", "martian"],
+                            capsys, tmp_path)
+    assert "unknown style 'martian'" in err and "irish" in err

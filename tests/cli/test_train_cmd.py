@@ -90,3 +90,21 @@ def test_too_little_data_is_one_line_and_exit_2(tmp_path, capsys):
     argv = ["train", "--data", str(tmp_path / "short.abc"), "--preset", "tiny",
             "--out", str(tmp_path / "m.safetensors")]
     assert "fewer than one training window" in bad_input_exits_2(argv, capsys, tmp_path)
+
+
+def test_transposed_copies_and_text_options(book, trained, tmp_path, capsys):
+    out = tmp_path / "moved.safetensors"
+    assert main(["train", "--data", str(book), "--preset", "tiny", "--steps", "2",
+                 "--valid-fraction", "0", "--transpose", "2", "--no-titles", "--out", str(out),
+                 "--quiet"]) == 0
+    assert "60 tunes and 120 transposed copies" in capsys.readouterr().err
+    training = _info(out, capsys)["training"]
+    assert training["tune_count"] == 60 and training["transpose"] == 2
+    assert training["titles"] is False and "title_digests" not in training
+    assert training["text"] == {"titles": False, "styles": True, "annotations": False}
+    plain = tmp_path / "plain.safetensors"
+    assert main(["train", "--data", str(book), "--preset", "tiny", "--steps", "2",
+                 "--valid-fraction", "0", "--no-titles", "--out", str(plain), "--quiet"]) == 0
+    assert _info(out, capsys)["training"]["train_chars"] > \
+        2.9 * _info(plain, capsys)["training"]["train_chars"]
+    assert _info(trained, capsys)["training"]["titles"] is True      # the default
