@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 
 from app import settings as S
 from app.settings import AppPaths, Settings
+from app.music.styles import STYLES
 from app.ui import jobs
 from app.ui.model_files import ModelInfo, list_models, read_model_info
 from app.workers import Job, start_job
@@ -121,6 +122,12 @@ class GeneratePanel(QWidget):
         form.addRow("Key:", self.key)
         form.addRow("Meter:", self.meter)
         form.addRow("Rhythm:", self.rhythm)
+        self.style = QComboBox()
+        self.style.addItem("", "")
+        for name, what in STYLES.items():
+            self.style.addItem(name, name)
+            self.style.setItemData(self.style.count() - 1, what, Qt.ItemDataRole.ToolTipRole)
+        form.addRow("Style:", self.style)
         self.length = self._spin(QSpinBox(), 100, 5000, 1500, 100,
                                  "Most characters per tune (a tune usually ends before)")
         self.count = self._spin(QSpinBox(), 1, 64, 4, 1, "How many variations to generate")
@@ -196,6 +203,17 @@ class GeneratePanel(QWidget):
         else:
             self.generate_button.setToolTip("Generate tunes with these settings (Ctrl+G)")
             self.model.setToolTip(info.describe())
+        self._show_styles(info)
+
+    def _show_styles(self, info: ModelInfo | None) -> None:
+        """The style choice is open only for a model trained with style lines."""
+        known = (info.meta.get("training", {}).get("styles") or {}) if info else {}
+        self.style.setEnabled(bool(known))
+        self.style.setToolTip(
+            "Style of the new tunes (empty: the model chooses); this model learned "
+            + ", ".join(f"{name} ({count:,} tunes)" for name, count in known.items())
+            if known else "This model was trained without styles (train it again to steer "
+            "the style)")
 
     @Slot()
     def add_model_dialog(self) -> None:
@@ -237,7 +255,8 @@ class GeneratePanel(QWidget):
 
     def headers(self) -> dict:
         return {"key": self.key.currentText().strip(), "meter": self.meter.currentText().strip(),
-                "rhythm": self.rhythm.currentText().strip()}
+                "rhythm": self.rhythm.currentText().strip(),
+                "style": self.style.currentData() if self.style.isEnabled() else ""}
 
     @Slot()
     def generate(self) -> Job | None:
@@ -319,3 +338,4 @@ class GeneratePanel(QWidget):
         self.seed.setText(str(state.get("seed") or ""))
         for combo, name in ((self.key, "key"), (self.meter, "meter"), (self.rhythm, "rhythm")):
             combo.setCurrentText(state.get(name, ""))
+        self.style.setCurrentIndex(max(0, self.style.findData(state.get("style") or "")))

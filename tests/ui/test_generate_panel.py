@@ -143,3 +143,50 @@ def test_warm_up_loads_what_the_first_generation_needs(qtbot, window):
     path = str(panel.current_model().path)
     assert MODELS.paths() == [path]
     assert window.warm_up() is None       # once per window
+
+
+@pytest.fixture(scope="module")
+def styled_model(tmp_path_factory):
+    """A tiny model trained with titles and styles (irish jigs, german waltzes)."""
+    from dataclasses import replace
+
+    from app.music.tunebook import parse_tune_book
+    from app.training_data import prepare_training_data
+    from model.config import TINY
+    from model.train import train
+    from tests.test_generation_titles import _book
+
+    data = prepare_training_data(parse_tune_book(_book()).tunes, "styled", valid_fraction=0.0)
+    path = tmp_path_factory.mktemp("styled") / "styled.safetensors"
+    train(replace(TINY.train, steps=400, seq_len=64, out_path=str(path), eval_interval=400),
+          data.for_model(), model_config=replace(TINY.model, hidden_size=64))
+    return path
+
+
+def test_style_choice_and_the_models_own_titles(qtbot, window, styled_model):
+    panel = window.generate_panel
+    panel.model.setCurrentIndex(panel.model.findText("tiny-reel"))
+    assert not panel.style.isEnabled() and "without styles" in panel.style.toolTip()
+    assert panel.add_model(str(styled_model))
+    assert panel.model.currentText() == "styled"
+    assert panel.style.isEnabled() and "german (24 tunes)" in panel.style.toolTip()
+    panel.style.setCurrentIndex(panel.style.findData("german"))
+    panel.key.setCurrentText("Am")
+    panel.count.setValue(3)
+    panel.seed.setText("2")
+    panel.length.setValue(200)
+    with qtbot.waitSignal(panel.generation_finished, timeout=30000):
+        panel.generate()
+    records = [window.library.get(r[0])
+               for r in window.library.search(Query(source_kind="generated"))]
+    assert len(records) == 3
+    for record in records:
+        assert record.provenance["style"] == "german"
+        assert record.abc.startswith("X:1\nO:german\n")
+    titled = [r for r in records if "\nT:" in r.abc.split("K:")[0]]
+    assert titled                                   # the model names its tunes
+    for record in titled:
+        title = record.abc.split("\nT:", 1)[1].split("\n", 1)[0]
+        assert record.title == title and "seed" not in record.title
+        assert record.provenance["title_note"].startswith("the model's own")
+    assert panel.save_state()["style"] == "german"
