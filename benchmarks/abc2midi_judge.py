@@ -13,7 +13,8 @@ file and converted with `abc2midi tune.abc -o tune.mid`; a line of its output th
 - `--tunes FILE`: the tunes of ABC files;
 - `--valid`: the training text of the built-in Celtic corpus's validation split, as
   `app.training_data.training_data_from_sources(["celtic"])` writes it by default (performer
-  annotations dropped by `app.music.annotations`), and with the annotations kept;
+  annotations dropped by `app.music.annotations`), with the annotations kept, and with the
+  repair's abc2midi pass (`app.music.repair_portable.fix_portable`) run on every tune;
 - `--train`: the same for the training split.
 
 For each set it prints (JSON) the tunes judged, how many have an abc2midi error, the share
@@ -41,6 +42,7 @@ sys.path.insert(0, str(REPO))
 
 from app.music.checker import is_clean  # noqa: E402
 from app.music.normalize import split_generated_text  # noqa: E402
+from app.music.repair_portable import fix_portable  # noqa: E402
 
 _MESSAGE = re.compile(r"^(Error|Warning) in line-char (\d+)-(\d+) : (.*)$")
 
@@ -169,6 +171,8 @@ def main() -> int:
                                                             args.abc2midi)
             report[f"celtic_{which}_annotations_kept"] = judge(
                 corpus_split_tunes(which, keep_annotations=True), args.abc2midi)
+            report[f"celtic_{which}_training_text_portable_pass"] = judge(
+                [fix_portable(t, []) for t in corpus_split_tunes(which)], args.abc2midi)
     text = json.dumps(report, indent=1, ensure_ascii=False)
     print(text)
     if args.json_out:

@@ -75,9 +75,9 @@ def is_clean(abc: str) -> bool:
 
 
 def _check_portable(tune: T.TuneTokens, state: State) -> None:
-    rhythm = next((tok for tok in tune.header if tok.value[0] == "R"), None)
     for finding in portable_findings(tune):
-        tok = tune.body[finding.index] if finding.index >= 0 else rhythm
+        index = finding.index
+        tok = tune.body[index] if index >= 0 else tune.header[-1 - index]
         state.add(finding.code, finding.message, tok)
 
 

@@ -9,14 +9,20 @@ found by measuring abc2midi 2023-02-08 on generated tunes and on the Celtic corp
   right before a note, rest or chord (`u(GF)`, `."4".e`, `~{g}A`); only `.` may stand before a
   slur `(`. abc2midi reads "Malformed note". A roll or trill (`~`, `T`) on a chord, and the
   letter `k` (no ABC decoration, passed over only at the start of a run) count too;
+- `roll-after-grace`: a roll `~` on a note with grace notes (abc2midi plays a roll as grace
+  notes);
 - `unequal-broken-rhythm`: `>` or `<` between notes or rests of different lengths (`A2>B`,
   `A>B>c` where the first `>` already halved B), or between a staccato note and a plain one
-  (`A>.B`: abc2midi shortens staccato notes);
+  (`A>.B`: abc2midi shortens staccato notes) or a fermata and a plain one (`HA>B`);
 - `tie-mismatch`: a tie `-` to a rest, to nothing, to a note of another pitch letter or
-  octave, or across a decoration other than `.`;
+  octave, across a decoration other than `.`, or from or to grace notes;
+- `repeat-at-end`: `|:` (or `::`) with no music after it;
+- `ending-after-repeat`: a first ending `[1`, or a `::`, after a `:|` with no `|:` between
+  (the part has no repeat start);
 - `bad-octave`: a lower-case note with `,` or an upper-case one with `'` (`d,` is `D`);
 - `bad-chord-symbol`: a quote that is neither text (`"^..."`, `"_..."` ...) nor a chord symbol
   abc2midi knows (`"Segno"`, `"D.C."`, `"Gmaj"`, `"A/"`);
+- `bad-tempo`: a header `Q:` abc2midi cannot read (`Q:1/1=00`, `Q:x`);
 - `hornpipe-meter`: `R:hornpipe` in a meter other than C, 2/4 or 4/4 (abc2midi swings
   hornpipes and refuses others, `M:C|` included).
 
@@ -38,16 +44,17 @@ CHORD_TYPES = frozenset({"", "m", "7", "m7", "maj7", "M7", "6", "m6", "aug", "+"
                          "7sus9", "5", "sus4", "sus2", "7sus2", "m7b5"})
 _CHORD = re.compile(r"\(?([A-Ga-g])([#b]?)([^\s/()]*)(?:/(.?))?")
 _HORNPIPE_METERS = frozenset({"C", "2/4", "4/4"})
+_TEMPO = re.compile(r"\s*(?:(?:\d+/\d+\s*)+=\s*0*[1-9]\d*|0*[1-9]\d*|C\d*\s*=\s*0*[1-9]\d*)?\s*")
 _ROLLS = frozenset("~T")
 _NOTE_HEAD = re.compile(r"(\^\^|\^|__|_|=)?([A-Ga-g])([,']*)")
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One abc2midi error: its code, the body token it is about, and a message."""
+    """One abc2midi error: its code, the token it is about, and a message."""
 
     code: str
-    index: int
+    index: int          # a body token's index, or -1 - i for the header's token i
     message: str
 
 
@@ -86,6 +93,7 @@ def portable_findings(tune: T.TuneTokens) -> list[Finding]:
                 found.append(Finding("bad-octave", i, f"abc2midi reads no {marks[0]!r} after "
                                      f"{m.group(2)}; write {respell_octave(tok.text)}"))
     found += _decoration_findings(body)
+    found += _repeat_findings(body)
     found += _tie_findings(body)
     found += broken_rhythm_findings(body)[0]
     return found
@@ -103,12 +111,28 @@ def respell_octave(note: str) -> str:
     return accidental + head + note[m.end():]
 
 
+def tempo_problem(value: str) -> str | None:
+    """Return why abc2midi refuses the tempo `Q:value` ("1/4=0", "x"), or None if it reads it."""
+    if _TEMPO.fullmatch(re.sub(r'"[^"]*"', "", value)):
+        return None
+    return f"abc2midi cannot read the tempo Q:{value.strip()} (write e.g. Q:1/4=120)"
+
+
 def _header_findings(tune: T.TuneTokens) -> list[Finding]:
+    found = []
+    for i, tok in enumerate(tune.header):
+        if tok.value[0] == "Q" and tempo_problem(tok.value[1]):
+            # Negative indices: -1 - the header token's index.
+            found.append(Finding("bad-tempo", -1 - i, tempo_problem(tok.value[1])))
+    return found + _hornpipe_findings(tune)
+
+
+def _hornpipe_findings(tune: T.TuneTokens) -> list[Finding]:
     fields = {tok.value[0]: tok.value[1] for tok in reversed(tune.header)}
     rhythm, meter = fields.get("R", "").strip().lower(), fields.get("M", "").replace(" ", "")
     if rhythm.startswith("hornpipe") and meter and meter not in _HORNPIPE_METERS:
-        # Index -1: the finding is about the header's R: line.
-        return [Finding("hornpipe-meter", -1, f"abc2midi plays a hornpipe only in 2/4 or 4/4, "
+        rhythm_index = next(i for i, tok in enumerate(tune.header) if tok.value[0] == "R")
+        return [Finding("hornpipe-meter", -1 - rhythm_index, f"abc2midi plays a hornpipe only in 2/4 or 4/4, "
                         f"not M:{meter}; drop R: or change the meter")]
     return []
 
@@ -144,6 +168,41 @@ def _decoration_findings(body: list[T.Token]) -> list[Finding]:
     return found
 
 
+def _repeat_findings(body: list[T.Token]) -> list[Finding]:
+    found = []
+    closed: int | None = None         # the last repeat bar, when it ended a repeat
+    last_start, music_after = None, False
+    for i, tok in enumerate(body):
+        if tok.kind == T.BAR and tok.text == "::" and closed is not None:
+            found.append(Finding("ending-after-repeat", closed, f":: after {body[closed].text} "
+                                 "with no |: between (abc2midi wants :: there too)"))
+        if tok.kind == T.BAR and tok.text.endswith(":"):
+            closed, last_start, music_after = None, i, False
+        elif tok.kind == T.BAR and tok.text.startswith(":"):
+            closed = i
+        elif tok.kind in (T.NOTE, T.REST, T.CHORD_OPEN, T.MULTI_REST):
+            music_after = True
+        elif tok.kind == T.ENDING and tok.value.startswith("1") and closed is not None:
+            found.append(Finding("ending-after-repeat", closed, f"first ending {tok.text} after "
+                                 f"{body[closed].text} with no |: between (abc2midi wants "
+                                 ":: there)"))
+            closed = None
+        elif tok.kind == T.DECORATION and tok.text == "~" and _after_grace(body, i):
+            found.append(Finding("roll-after-grace", i, "abc2midi cannot roll ~ a note that "
+                                 "has grace notes"))
+    if last_start is not None and not music_after:
+        found.append(Finding("repeat-at-end", last_start, f"{body[last_start].text} at the end "
+                             "repeats nothing (abc2midi: missing :|)"))
+    return found
+
+
+def _after_grace(body: list[T.Token], index: int) -> bool:
+    i = index - 1
+    while i >= 0 and body[i].kind in (T.DECORATION, T.SLUR_OPEN):
+        i -= 1
+    return i >= 0 and body[i].kind == T.GRACE_CLOSE
+
+
 def _letter_decoration(tok: T.Token) -> bool:
     return tok.kind == T.DECORATION and len(tok.text) == 1
 
@@ -151,7 +210,12 @@ def _letter_decoration(tok: T.Token) -> bool:
 def _tie_findings(body: list[T.Token]) -> list[Finding]:
     found = []
     for i, tok in enumerate(body):
-        if tok.kind != T.TIE or not i or body[i - 1].kind != T.NOTE:
+        # "A>-B": abc2midi ties the note before the broken rhythm.
+        tied = i - 2 if i > 1 and body[i - 1].kind == T.BROKEN else i - 1
+        if tok.kind == T.TIE and tied >= 0 and body[tied].kind == T.GRACE_CLOSE:
+            found.append(Finding("tie-mismatch", i, "abc2midi cannot tie from grace notes"))
+            continue
+        if tok.kind != T.TIE or tied < 0 or body[tied].kind != T.NOTE:
             continue
         j, crossed = i + 1, ""
         while j < len(body) and body[j].kind in (T.SPACE, T.NEWLINE, T.BAR, T.SLUR_OPEN,
@@ -161,7 +225,7 @@ def _tie_findings(body: list[T.Token]) -> list[Finding]:
                 crossed += body[j].text
             j += 1
         nxt = body[j] if j < len(body) else None
-        before = _pitch(body[i - 1].text)
+        before = _pitch(body[tied].text)
         if crossed:
             why = f"across the decoration {crossed}"
         elif nxt is None or nxt.kind not in (T.NOTE, T.CHORD_OPEN):
@@ -202,7 +266,8 @@ def broken_rhythm_findings(body: list[T.Token]
             if tok.kind == T.CHORD_CLOSE and not depth:
                 previous, pending, chain = None, None, []
         elif tok.kind == T.BROKEN and not depth:
-            if previous is None:
+            if previous is None or pending is not None:
+                previous, pending, chain = None, None, []   # "A><B" is no rhythm to write out
                 continue
             pending = (i, previous, tok.value)
             if not chain or chain[-1] != previous:
@@ -211,12 +276,13 @@ def broken_rhythm_findings(body: list[T.Token]
             effective[i] = tok.value
             if pending is not None:
                 b, before, factor = pending
-                # abc2midi shortens a staccato note, so both must be staccato or neither.
-                staccato = tok.kind == T.NOTE and body[before].kind == T.NOTE \
-                    and _staccato(body, i) != _staccato(body, before)
-                if effective[before] != tok.value or staccato:
-                    what = "a staccato and a plain note" if effective[before] == tok.value \
-                        else "notes of different lengths"
+                # abc2midi shortens staccato notes and lengthens fermatas, so both notes must
+                # carry the same of these marks.
+                marks = tok.kind == T.NOTE and body[before].kind == T.NOTE \
+                    and _length_marks(body, i) != _length_marks(body, before)
+                if effective[before] != tok.value or marks:
+                    what = "notes with different staccato or fermata marks" \
+                        if effective[before] == tok.value else "notes of different lengths"
                     found.append(Finding("unequal-broken-rhythm", b, f"abc2midi cannot apply "
                                          f"the broken rhythm {body[b].text} to {what}"))
                     chains[b] = chain
@@ -232,11 +298,16 @@ def broken_rhythm_findings(body: list[T.Token]
     return found, chains, effective
 
 
-def _staccato(body: list[T.Token], index: int) -> bool:
-    """Tell whether the decorations right before the note at `index` include a staccato."""
+_LENGTH_MARKS = {".": ".", "!staccato!": ".", "H": "H", "!fermata!": "H"}
+
+
+def _length_marks(body: list[T.Token], index: int) -> set[str]:
+    """Return the staccato (".") and fermata ("H") marks right before the note at `index`."""
+    marks = set()
     i = index - 1
-    while i >= 0 and body[i].kind == T.DECORATION:
-        if body[i].text == ".":
-            return True
+    # "H" before a note is an ERROR token (music21 drops the note; the repair writes !fermata!).
+    while i >= 0 and (body[i].kind == T.DECORATION or body[i].text == "H"):
+        if body[i].text in _LENGTH_MARKS:
+            marks.add(_LENGTH_MARKS[body[i].text])
         i -= 1
-    return False
+    return marks

@@ -5,11 +5,16 @@
 - a decoration before a slur, grace notes, a chord symbol or a tuplet (`u(GF)`, `~{g}A`):
   moved right before the note it decorates (`(uGF)`); one with no note after it on its line,
   a roll on a chord and the non-decoration `k` are dropped;
-- a tie to a rest, to nothing or to another pitch: the tie is dropped;
+- a tie to a rest, to nothing, to another pitch or next to grace notes: the tie is dropped,
+  and so is a roll `~` on a note with grace notes;
+- `|:` at the very end becomes `|` (`::` becomes `:|`); a `:|` before a part that has a first
+  ending but no `|:` becomes `::`;
 - `d,` and `C'`: written as `D` and `c`;
 - a chord symbol abc2midi does not know: a common spelling is rewritten (`"Gmaj"` -> `"G"`,
   `"Amin"` -> `"Am"`), anything else (`"Segno"`, `"D.C."`) is dropped;
-- `R:hornpipe` in a meter other than 2/4 or 4/4: the R: line is dropped (it changes no note).
+- `R:hornpipe` in a meter other than 2/4 or 4/4: the R: line is dropped (it changes no note),
+  and so is a header `Q:` tempo abc2midi cannot read (`Q:1/1=00`);
+- `::` after a `:|` with no `|:` between: that `:|` becomes `::` as well.
 
 `fix_portable(text, repairs)` is one pass for `repair.repair_tune`, which keeps it only if it
 leaves fewer errors.
@@ -40,13 +45,18 @@ def fix_portable(text: str, repairs: list[str]) -> str:
     edit = Edit(text)
     body = edit.body
     findings = portable_findings(edit.tune)
-    drop_line = None
+    drop_lines = set()
     for finding in findings:
-        tok = body[finding.index] if finding.index >= 0 else None
+        index = finding.index
+        tok = body[index] if index >= 0 else edit.tune.header[-1 - index]
         if finding.code == "hornpipe-meter":
-            drop_line = next(t.line for t in edit.tune.header if t.value[0] == "R")
-            repairs.append(f"line {drop_line}: dropped R: (abc2midi plays hornpipes only in "
+            drop_lines.add(tok.line)
+            repairs.append(f"line {tok.line}: dropped R: (abc2midi plays hornpipes only in "
                            "2/4 or 4/4)")
+        elif finding.code == "bad-tempo":
+            drop_lines.add(tok.line)
+            repairs.append(f"line {tok.line}: dropped the tempo {tok.text.strip()} (abc2midi "
+                           "cannot read it)")
         elif finding.code == "bad-octave":
             edit.replace[finding.index] = respell_octave(tok.text)
             repairs.append(f"{where(tok)}: {tok.text} written as {edit.replace[finding.index]}")
@@ -55,6 +65,20 @@ def fix_portable(text: str, repairs: list[str]) -> str:
             edit.replace[finding.index] = "" if new is None else f'"{new}"'
             repairs.append(f"{where(tok)}: " + (f"dropped {tok.text}" if new is None
                                                  else f'{tok.text} written as "{new}"'))
+        elif finding.code == "roll-after-grace":
+            edit.drop(finding.index)
+            repairs.append(f"{where(tok)}: dropped the roll ~ after grace notes")
+        elif finding.code == "repeat-at-end":
+            core = tok.text.strip(":") or "|"
+            new = ":" + core if tok.text.startswith(":") else core
+            edit.replace[finding.index] = new
+            repairs.append(f"{where(tok)}: {tok.text} at the end written as {new}")
+        elif finding.code == "ending-after-repeat" and tok.text in (":|", ":||"):
+            # Measured: abc2midi reads "::" and ":||:" here, not ":|:".
+            new = "::" if tok.text == ":|" else ":||:"
+            edit.replace[finding.index] = new
+            repairs.append(f"{where(tok)}: {tok.text} written as {new} (the next part, with "
+                           "a first ending or ::, needs a repeat start)")
         elif finding.code == "tie-mismatch":
             edit.drop(finding.index)
             why = finding.message.removeprefix("abc2midi cannot tie ")
@@ -62,12 +86,8 @@ def fix_portable(text: str, repairs: list[str]) -> str:
         elif finding.code == "misplaced-decoration":
             _move_decorations(edit, finding.index, repairs)
     _write_out_broken(edit, repairs)
-    new_text = edit.text()
-    if drop_line is not None:
-        lines = new_text.split("\n")
-        del lines[drop_line - 1]
-        new_text = "\n".join(lines)
-    return new_text
+    lines = edit.text().split("\n")
+    return "\n".join(line for number, line in enumerate(lines, 1) if number not in drop_lines)
 
 
 def _chord_alias(text: str) -> str | None:

@@ -74,6 +74,29 @@ CASES = [
     ('"Bbm7b5"A cdefgab|', None),
     ('"D/F#"A cdefgab|', None),
     ('"G7(b9)"A cdefgab|', None),
+    ("HA>B cdefgab|", "unequal-broken-rhythm"),
+    ("HA>HB cdefgab|", None),
+    ("A>!fermata!B cdefgab|", "unequal-broken-rhythm"),
+    ("TA>B cdefgab|", None),
+    ("A>-B cdefgab|", "tie-mismatch"),
+    ("d>-d cdefgab|", None),
+    ("G2-{A}G ABcd|", "tie-mismatch"),
+    ("G2{A}-G ABcd|", "tie-mismatch"),
+    ("{B}~A Bcdefgab|", "roll-after-grace"),
+    ("{B}(~AG) Bcdefg|", "roll-after-grace"),
+    ("{B}(AG) Bcdefg|", None),
+    ("ABcd efga|:", "repeat-at-end"),
+    ("ABcd efga::", "repeat-at-end"),
+    ("|:ABcd efga:|", None),
+    ("dAF DFA:|EFG ABc||[1 d6:|2 d6|]", "ending-after-repeat"),
+    ("dAF DFA:|\nEFG ABc|[1 d6:|2 d6|]", "ending-after-repeat"),
+    ("dAF DFA:|EFG ABc|:[1 d6:|2 d6|]", None),
+    ("dAF DFA::EFG ABc|[1 d6:|2 d6|]", None),
+    ("dAF DFA:||:EFG ABc||[1 d6:|2 d6|]", None),
+    ("ABcd efga|[1 ABcd efga:|[2 ABcd efg2|]", None),
+    ("ABcd efga:|ABcd efga::ABcd efga:|", "ending-after-repeat"),
+    ("ABcd efga::ABcd efga::ABcd efga:|", None),
+    ("ABcd efga:|ABcd efga:|:ABcd efga:|", None),
 ]
 
 
@@ -109,6 +132,32 @@ def test_hornpipe_meter(meter, bad):
         problem = next(p for p in check_tune(abc) if p.code == "hornpipe-meter")
         assert (problem.line, problem.column) == (2, 1)
     assert portable_codes(abc.replace("R:Hornpipe\n", "R:reel\n")) == []
+
+
+@pytest.mark.parametrize("tempo, bad", [("1/4=120", False), ("120", False), ("3/8=100", False),
+                                        ('"Allegro" 1/4=120', False), ('"Allegro"', False),
+                                        ("C=120", False), ("1/1=00", True), ("1/4=0", True),
+                                        ("1/4=", True), ("x", True), ("0", True)])
+def test_tempo(tempo, bad):
+    abc = f"X:1\nM:4/4\nL:1/8\nQ:{tempo}\nK:G\nABcd efga|\n"
+    assert portable_codes(abc) == (["bad-tempo"] if bad else [])
+    if bad:
+        assert [(p.code, p.line) for p in check_tune(abc)] == [("bad-tempo", 4)]
+
+
+@pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi (abcmidi) not installed")
+@pytest.mark.parametrize("header, code", [("Q:1/1=00", "bad-tempo"), ("Q:1/4=96", None),
+                                          ("R:hornpipe\nM:C|", "hornpipe-meter"),
+                                          ("R:hornpipe\nM:C", None)])
+def test_headers_agree_with_abc2midi(tmp_path, header, code):
+    abc = f"X:1\nT:t\n{header}\nL:1/8\nK:G\nABcd efga|\n"
+    if "M:" not in header:
+        abc = abc.replace("L:1/8", "M:4/4\nL:1/8")
+    assert portable_codes(abc) == ([code] if code else [])
+    (tmp_path / "t.abc").write_text(abc)
+    run = subprocess.run(["abc2midi", "t.abc", "-o", "t.mid"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=20)
+    assert any(line.startswith("Error") for line in run.stdout.splitlines()) == bool(code)
 
 
 def test_positions_point_at_the_token():

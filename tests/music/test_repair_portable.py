@@ -52,6 +52,14 @@ def test_every_case_is_fixed_without_changing_bar_lengths(body, code):
     ('"Gmaj"A "Segno"B cdefga|', '"G"A B cdefga|'),
     ("~[CE] cdefgab|", "[CE] cdefgab|"),
     ("ABcd efga u|", "ABcd efga |"),
+    ("G2{A}-G ABcd|", "G2{A}G ABcd|"),
+    ("{B}(~AG) Bcdefg|", "{B}(AG) Bcdefg|"),
+    ("ABcd efga|:", "ABcd efga|"),
+    ("ABcd efga::", "ABcd efga:|"),
+    ("dAF DFA:|EFG ABc||[1 d6:|2 d6|]", "dAF DFA::EFG ABc||[1 d6:|2 d6|]"),
+    ("dAF DFA:||EFG ABc|[1 d6:|2 d6|]", "dAF DFA:||:EFG ABc|[1 d6:|2 d6|]"),
+    ("HA>B cdefgab|", "HA3/2B/ cdefgab|"),
+    ("ABcd efga:|ABcd efga::ABcd efga:|", "ABcd efga::ABcd efga::ABcd efga:|"),
 ])
 def test_what_the_repair_writes(body, expected):
     assert fixed(HEAD + body + "\n")[0] == HEAD + expected + "\n"
@@ -61,6 +69,12 @@ def test_hornpipe_in_cut_time_loses_its_rhythm_field():
     abc = "X:1\nR:hornpipe\nM:C|\nL:1/8\nK:D\nABcd efga|\n"
     text, notes = fixed(abc)
     assert text == "X:1\nM:C|\nL:1/8\nK:D\nABcd efga|\n" and "R:" in notes[0]
+
+
+def test_unreadable_tempo_line_goes():
+    abc = "X:1\nM:4/4\nL:1/8\nQ:1/1=00\nK:G\nABcd efga|\n"
+    text, notes = fixed(abc)
+    assert text == "X:1\nM:4/4\nL:1/8\nK:G\nABcd efga|\n" and "tempo" in notes[0]
 
 
 def test_repair_tune_runs_the_pass_and_says_so():
