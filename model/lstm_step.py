@@ -2,24 +2,32 @@
 
 `LSTMStepper` does what `nn.LSTM` does for one character at a time, with the first layer's
 input gates precomputed per character and the gates computed in place; its recurrent matrices
-are kept in fp32, bf16 or int8 (`Matrix`), as `weights_mode` chooses from the model's width,
-the batch and the CPU. `cached_stepper` keeps one stepper per arithmetic on the model and
-rebuilds it when a weight changes. model/sample.py is the only user.
+are kept in fp32, bf16 or int8 (`Matrix`). `weights_mode` picks the arithmetic: for "auto" the
+fastest one measured on this machine for the model's shape and the batch (model/kernel_choice.py,
+remembered), together with the thread count (`sampling_threads`). `cached_stepper` keeps one
+stepper per arithmetic on the model and rebuilds it when a weight changes. model/sample.py is
+the only user.
 """
 
 from __future__ import annotations
 
 import functools
+import warnings
 
 import torch
 from torch import Tensor
 
+from model import kernel_choice
 from model.config import SampleConfig
 from model.lm import MusicLM
 
-# From this width on, batch-1 sampling is bound by reading the recurrent weights (4 MB at
-# 512, 16 MB at 1024), so "auto" quantises them to int8 (2x faster at 512, 3.7x at 1024 here).
-INT8_MIN_HIDDEN = 512
+# Below this width "auto" samples in exact fp32 without measuring: a step of so small a model
+# is bound by per-call overheads, which no arithmetic changes, and fp32 repeats exactly.
+MEASURE_MIN_HIDDEN = 256
+# Threads worth trying for sampling (at most): the matrix kernels split well over a few
+# cores; the small element-wise ops stay on one thread either way.
+SAMPLE_THREADS = 4
+WEIGHTS = ("fp32", "bf16", "int8", "int8dyn")
 
 
 class LSTMStepper:
@@ -73,21 +81,29 @@ class Matrix:
     """y = base + x @ W.T with W (N, K) kept in fp32 (a transposed view), bf16 or int8.
 
     int8: one scale per row, multiplied with bf16 activations (weight-only quantisation, as in
-    gpt-fast); fastest for one variation, where reading the weights bounds the step. bf16:
-    fastest for a batch of variations on CPUs with native bf16 (2.6x fp32 for 8 x 512 here).
+    gpt-fast); reading 4x fewer bytes helps where reading the weights bounds the step (one
+    variation). int8dyn: the same weights through fbgemm/oneDNN's dynamic quantised linear
+    (activations quantised per call, integer dot products: VNNI/AMX where the CPU has them).
+    bf16: the multiply in bf16 (native on AVX512-BF16/AMX CPUs). Which is fastest depends on
+    the CPU and the batch, so "auto" measures them (`weights_mode`).
     """
 
     def __init__(self, weight: Tensor, weights: str = "fp32") -> None:
         self.t = weight.T  # BLAS reads the transposed view in place
-        self.q = self.b = None
-        if weights == "int8":
+        self.q = self.b = self.packed = None
+        if weights in ("int8", "int8dyn"):
             scale = weight.abs().amax(1).clamp_min(1e-12) / 127  # (N,)
-            self.q = torch.round(weight / scale[:, None]).clamp_(-127, 127).to(torch.int8)
-            self.scale = scale.to(torch.bfloat16)
+            q = torch.round(weight / scale[:, None]).clamp_(-127, 127).to(torch.int8)
+            if weights == "int8dyn":
+                self.packed = _prepack_int8(q, scale)
+            else:
+                self.q, self.scale = q, scale.to(torch.bfloat16)
         elif weights == "bf16":
             self.b = weight.to(torch.bfloat16).T
 
     def addmm(self, base: Tensor, x: Tensor) -> Tensor:
+        if self.packed is not None:
+            return base + torch.ops.quantized.linear_dynamic(x, self.packed, True)
         if self.q is not None:
             return base + torch._weight_int8pack_mm(x.to(torch.bfloat16), self.q,
                                                     self.scale).float()
@@ -108,6 +124,33 @@ def int8_works() -> bool:
         return False
 
 
+def _prepack_int8(q: Tensor, scale: Tensor):
+    """Pack int8 rows (N, K) with per-row `scale` for torch.ops.quantized.linear_dynamic."""
+    with warnings.catch_warnings():   # quantised tensors are deprecated, the op is not (yet)
+        warnings.simplefilter("ignore")
+        qw = torch._make_per_channel_quantized_tensor(q, scale.double(),
+                                                      torch.zeros_like(scale, dtype=torch.long),
+                                                      0)
+        return torch.ops.quantized.linear_prepack(qw, None)
+
+
+@functools.cache
+def int8dyn_works() -> bool:
+    """Tell whether this torch build has the dynamic quantised linear on the CPU."""
+    try:
+        m = Matrix(torch.eye(8, 32), "int8dyn")
+        out = m.addmm(torch.zeros(1, 8), torch.ones(1, 32))
+        return bool(abs(float(out[0, 0]) - 1.0) < 0.05)
+    except (AttributeError, RuntimeError, NotImplementedError):
+        return False
+
+
+def available_weights() -> list[str]:
+    """Return the recurrent weights' arithmetics this torch build can run."""
+    works = {"fp32": True, "bf16": True, "int8": int8_works(), "int8dyn": int8dyn_works()}
+    return [w for w in WEIGHTS if works[w]]
+
+
 def cached_stepper(model: MusicLM, weights: str) -> LSTMStepper:
     """Return the model's cached stepper for `weights` (fp32, bf16, int8), rebuilt when any
     weight changed since."""
@@ -122,12 +165,12 @@ def cached_stepper(model: MusicLM, weights: str) -> LSTMStepper:
 
 
 def weights_mode(model: MusicLM, config: SampleConfig) -> str:
-    """Choose the recurrent weights' arithmetic for sampling: fp32, bf16 or int8.
+    """Choose the recurrent weights' arithmetic for sampling: fp32, bf16, int8 or int8dyn.
 
-    auto: int8 for one variation from INT8_MIN_HIDDEN units on (reading the weights bounds the
-    step), bf16 for a batch where the CPU has native bf16 (the multiply bounds it), else fp32;
-    on: int8; bf16: bf16; off: fp32 (exact). The probabilities shown stay within about 1% of
-    the fp32 model's either way (tests).
+    auto: the fastest measured on this machine for the model's shape and `config.count`
+    (`sampling_choice`; small models and other cells: fp32); on: int8; bf16: bf16; off: fp32
+    (exact). The probabilities shown stay within about 1% of the fp32 model's either way
+    (tests).
     """
     if config.quantize == "off" or model.config.cell != "lstm":
         return "fp32"
@@ -135,10 +178,45 @@ def weights_mode(model: MusicLM, config: SampleConfig) -> str:
         return "bf16"
     if config.quantize == "on":
         return "int8" if int8_works() else "fp32"
-    if config.count == 1:
-        if model.config.hidden_size >= INT8_MIN_HIDDEN and int8_works():
-            return "int8"
-        return "fp32"
-    from model.device import _cpu_has_native_bf16
+    choice = sampling_choice(model, config.count)
+    return choice.kernel if choice is not None else "fp32"
 
-    return "bf16" if _cpu_has_native_bf16() else "fp32"
+
+def sampling_threads(model: MusicLM, config: SampleConfig) -> int:
+    """Return the thread count to sample with: the measured one for "auto", else up to
+    SAMPLE_THREADS (never more than torch has now)."""
+    current = torch.get_num_threads()
+    if config.quantize == "auto" and model.config.cell == "lstm":
+        choice = sampling_choice(model, config.count)
+        if choice is not None:
+            return choice.threads
+    return max(1, min(current, SAMPLE_THREADS))
+
+
+def sampling_choice(model: MusicLM, count: int) -> kernel_choice.KernelChoice | None:
+    """Return the measured (or remembered) fastest weights and threads for sampling `count`
+    variations of this LSTM model; None below MEASURE_MIN_HIDDEN units."""
+    cfg = model.config
+    if cfg.cell != "lstm" or cfg.hidden_size < MEASURE_MIN_HIDDEN:
+        return None
+    batch = 1 << max(0, count - 1).bit_length()   # 1, 2, 4, 8, ...: one measurement each
+    vocab = model.head.weight.shape[0]
+    shape = (f"lstm {cfg.num_layers}x{cfg.hidden_size} emb {cfg.embedding_size} "
+             f"vocab {vocab} batch {batch}")
+
+    def prepare(weights: str):
+        with torch.no_grad():
+            step = LSTMStepper(model, weights=weights)
+        ids = torch.zeros(batch, dtype=torch.long)
+        state = torch.zeros(cfg.num_layers, batch, cfg.hidden_size)
+        state = (state, state.clone())
+
+        def run():
+            with torch.inference_mode():
+                for _ in range(8):
+                    step(ids, state)
+        return run
+
+    return kernel_choice.default_store().choose(
+        "sample", shape, prepare, available_weights(),
+        kernel_choice.thread_candidates(SAMPLE_THREADS))

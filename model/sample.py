@@ -23,14 +23,8 @@ from torch import Tensor
 from model.config import SampleConfig
 from model.hooks import END, END_KEEP, KEEP, MARK, REWIND, SampleHook  # noqa: F401
 from model.lm import MusicLM
-from model.lstm_step import cached_stepper, weights_mode
+from model.lstm_step import cached_stepper, sampling_threads, weights_mode
 from model.vocab import Vocab
-
-# Threads for sampling (at most; never more than torch has). The int8 and bf16 matrix kernels
-# split well over a few cores: on the 2-core machine here a step of the 1 x 1024 model takes
-# 81 us on 2 threads against 127 us on 1, and 8 variations of the 2 x 512 bundled model 265 us
-# against 374 us; the small element-wise ops stay on one thread either way.
-SAMPLE_THREADS = 4
 
 # A typical meter for each rhythm, used when the user names only the rhythm.
 RHYTHM_METERS = {"reel": "4/4", "jig": "6/8", "double jig": "6/8", "single jig": "6/8",
@@ -98,7 +92,7 @@ def prepare_sampling(model: MusicLM, config: SampleConfig) -> None:
 
 def use_int8(model: MusicLM, config: SampleConfig) -> bool:
     """Tell whether sampling uses int8 recurrent weights (see SampleConfig.quantize)."""
-    return weights_mode(model, config) == "int8"
+    return weights_mode(model, config) in ("int8", "int8dyn")
 
 
 def _draw(probs: Tensor, gen: torch.Generator) -> Tensor:
@@ -144,8 +138,8 @@ def generate(model: MusicLM, vocab: Vocab, config: SampleConfig | None = None,
     """Sample `config.count` continuations of `prime` together; return one result per variation.
 
     `title` (if given and not already in the prime) is written into each tune's header after
-    sampling. Runs on the CPU with up to SAMPLE_THREADS threads. Raises ModelError for bad
-    settings.
+    sampling. Runs on the CPU with the threads `sampling_threads` gives. Raises ModelError for
+    bad settings.
     """
     config = config or SampleConfig()
     config.check()
@@ -185,7 +179,7 @@ def sample_rows(model: MusicLM, vocab: Vocab, config: SampleConfig, prime: str,
     seed = config.seed if config.seed is not None else secrets.randbelow(2 ** 31)
     model = model.to("cpu").eval()
     threads = torch.get_num_threads()
-    torch.set_num_threads(max(1, min(threads, SAMPLE_THREADS)))
+    torch.set_num_threads(sampling_threads(model, config))
     try:
         with torch.inference_mode():
             rows = _run(model, vocab, config, prime, seed, hook, stop, on_row)

@@ -17,7 +17,7 @@ from app import __version__
 COMMAND_MODULES = (
     "app.cli.info_cmd", "app.cli.convert_cmd", "app.cli.check_cmd", "app.cli.train_cmd",
     "app.cli.generate_cmd", "app.cli.evaluate_cmd", "app.cli.model_info_cmd",
-    "app.cli.demo_cmd",
+    "app.cli.demo_cmd", "app.cli.kernels_cmd",
 )
 
 
@@ -102,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    from app.kernels import remember_kernels
+
+    remember_kernels()   # measured kernel choices outlive the command (model/kernel_choice.py)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
