@@ -22,7 +22,9 @@ found by measuring abc2midi 2023-02-08 on generated tunes and on the Celtic corp
 - `bad-octave`: a lower-case note with `,` or an upper-case one with `'` (`d,` is `D`);
 - `bad-chord-symbol`: a quote that is neither text (`"^..."`, `"_..."` ...) nor a chord symbol
   abc2midi knows (`"Segno"`, `"D.C."`, `"Gmaj"`, `"A/"`);
-- `bad-tempo`: a header `Q:` abc2midi cannot read (`Q:1/1=00`, `Q:x`);
+- `bad-tempo`: a `Q:` abc2midi cannot read (`Q:1/1=00`, `Q:x`);
+- `body-field`: a field line abc2midi allows only in the header (`R:`, `N:`, `O:` ...) inside
+  the body;
 - `hornpipe-meter`: `R:hornpipe` in a meter other than C, 2/4 or 4/4 (abc2midi swings
   hornpipes and refuses others, `M:C|` included).
 
@@ -43,6 +45,8 @@ CHORD_TYPES = frozenset({"", "m", "7", "m7", "maj7", "M7", "6", "m6", "aug", "+"
                          "dim7", "9", "m9", "maj9", "M9", "11", "dim9", "sus", "sus9", "7sus4",
                          "7sus9", "5", "sus4", "sus2", "7sus2", "m7b5"})
 _CHORD = re.compile(r"\(?([A-Ga-g])([#b]?)([^\s/()]*)(?:/(.?))?")
+# Field letters abc2midi refuses in a tune body (measured; X: is the walker's business).
+_HEADER_ONLY = frozenset("RNOCSZHABDFGU")
 _HORNPIPE_METERS = frozenset({"C", "2/4", "4/4"})
 _TEMPO = re.compile(r"\s*(?:(?:\d+/\d+\s*)+=\s*0*[1-9]\d*|0*[1-9]\d*|C\d*\s*=\s*0*[1-9]\d*)?\s*")
 _ROLLS = frozenset("~T")
@@ -86,6 +90,11 @@ def portable_findings(tune: T.TuneTokens) -> list[Finding]:
             why = chord_symbol_problem(tok.text[1:-1])
             if why:
                 found.append(Finding("bad-chord-symbol", i, why))
+        elif tok.kind == T.FIELD and tok.value[0] in _HEADER_ONLY:
+            found.append(Finding("body-field", i, f"abc2midi allows no {tok.value[0]}: field "
+                                 "inside the tune body"))
+        elif tok.kind == T.FIELD and tok.value[0] == "Q" and tempo_problem(tok.value[1]):
+            found.append(Finding("bad-tempo", i, tempo_problem(tok.value[1])))
         elif tok.kind == T.NOTE:
             m = _NOTE_HEAD.match(tok.text)
             marks = m.group(3)

@@ -13,7 +13,8 @@
 - a chord symbol abc2midi does not know: a common spelling is rewritten (`"Gmaj"` -> `"G"`,
   `"Amin"` -> `"Am"`), anything else (`"Segno"`, `"D.C."`) is dropped;
 - `R:hornpipe` in a meter other than 2/4 or 4/4: the R: line is dropped (it changes no note),
-  and so is a header `Q:` tempo abc2midi cannot read (`Q:1/1=00`);
+  and so is a `Q:` tempo abc2midi cannot read (`Q:1/1=00`) and a header-only field line
+  (`R:`, `N:` ...) inside the body;
 - `::` after a `:|` with no `|:` between: that `:|` becomes `::` as well.
 
 `fix_portable(text, repairs)` is one pass for `repair.repair_tune`, which keeps it only if it
@@ -53,8 +54,15 @@ def fix_portable(text: str, repairs: list[str]) -> str:
             drop_lines.add(tok.line)
             repairs.append(f"line {tok.line}: dropped R: (abc2midi plays hornpipes only in "
                            "2/4 or 4/4)")
+        elif finding.code == "body-field":
+            edit.drop(index)     # the line left blank goes
+            repairs.append(f"line {tok.line}: dropped {tok.text.strip()} (abc2midi allows "
+                           f"{tok.value[0]}: only in the header)")
         elif finding.code == "bad-tempo":
-            drop_lines.add(tok.line)
+            if index >= 0:
+                edit.drop(index)
+            else:
+                drop_lines.add(tok.line)     # header lines keep their numbers in edit.text()
             repairs.append(f"line {tok.line}: dropped the tempo {tok.text.strip()} (abc2midi "
                            "cannot read it)")
         elif finding.code == "bad-octave":

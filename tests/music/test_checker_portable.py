@@ -97,6 +97,11 @@ CASES = [
     ("ABcd efga:|ABcd efga::ABcd efga:|", "ending-after-repeat"),
     ("ABcd efga::ABcd efga::ABcd efga:|", None),
     ("ABcd efga:|ABcd efga:|:ABcd efga:|", None),
+    ("ABcd efga|\nR:reel\nABcd efga|", "body-field"),
+    ("ABcd efga|\nN:a note\nABcd efga|", "body-field"),
+    ("ABcd efga|\nQ:1/1=00\nABcd efga|", "bad-tempo"),
+    ("ABcd efga|\nQ:1/4=90\nM:3/4\nABc def|", None),
+    ("ABcd efga|\nT:Part two\nP:B\nABcd efga|", None),
 ]
 
 

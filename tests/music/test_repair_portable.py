@@ -60,6 +60,8 @@ def test_every_case_is_fixed_without_changing_bar_lengths(body, code):
     ("dAF DFA:||EFG ABc|[1 d6:|2 d6|]", "dAF DFA:||:EFG ABc|[1 d6:|2 d6|]"),
     ("HA>B cdefgab|", "HA3/2B/ cdefgab|"),
     ("ABcd efga:|ABcd efga::ABcd efga:|", "ABcd efga::ABcd efga::ABcd efga:|"),
+    ("ABcd efga|\nR:reel\nABcd efga|", "ABcd efga|\nABcd efga|"),
+    ("ABcd efga|\nQ:1/1=00\nABcd efga|", "ABcd efga|\nABcd efga|"),
 ])
 def test_what_the_repair_writes(body, expected):
     assert fixed(HEAD + body + "\n")[0] == HEAD + expected + "\n"
