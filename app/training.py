@@ -4,8 +4,10 @@ Both front ends describe a run as a `TrainRequest` (a preset, changes to its con
 steps or minutes, where the model and its checkpoints go, a model to fine-tune or a checkpoint to
 resume); `training_configs` turns it into the checked `TrainConfig` and `ModelConfig`, and
 `train_model` runs `model.train.train` on data prepared by `app.training_data`, with progress,
-stop and pause hooks. `sample_checkpoint` writes the tune shown while a run goes on. GUI-free;
-torch is imported only when a run starts.
+stop and pause hooks. A request can also ask for validations by the clock and sample tunes in
+the progress reports (model/train_watch.py), the story the window tells while it trains;
+`watch_for_budget` picks how often for a budget. GUI-free; torch is imported only when a run
+starts.
 """
 
 from __future__ import annotations
@@ -20,6 +22,14 @@ from model.config import DEFAULT_PRESET, ModelConfig, TrainConfig, preset, updat
 STEPS_WHEN_TIMED = 10 ** 9
 # With checkpoints at each evaluation, at least this many steps between two.
 MIN_CHECKPOINT_INTERVAL = 10
+# A watched run validates about this many times in a minutes budget, every 5 s to 2 min...
+VALIDATIONS_PER_RUN = 12
+EVAL_SECONDS_RANGE = (5.0, 120.0)
+# ...and every this many seconds in a steps budget (its length is not known beforehand).
+EVAL_SECONDS_BY_STEPS = 20.0
+# The sample tune shown while training: at most this long, at most this often.
+SAMPLE_CHARS = 600
+SAMPLE_SECONDS = 15.0
 
 
 @dataclass
@@ -37,6 +47,23 @@ class TrainRequest:
     resume_from: str | None = None       # a checkpoint to continue exactly
     model_changes: dict[str, Any] = field(default_factory=dict)  # ModelConfig fields
     train_changes: dict[str, Any] = field(default_factory=dict)  # TrainConfig fields
+    eval_seconds: float | None = None    # also validate this often by the clock (None: by steps)
+    sample_chars: int = 0                # a sample tune this long in reports (0: none) ...
+    sample_seconds: float = 0.0          # ... at most this often
+
+
+def watch_for_budget(steps: int | None, minutes: float | None) -> dict[str, Any]:
+    """Return the TrainRequest fields of a watched run (the window's): validations by the
+    clock about VALIDATIONS_PER_RUN times in a minutes budget (every EVAL_SECONDS_BY_STEPS s
+    in a steps budget), and a sample tune of SAMPLE_CHARS after a validation at most every
+    SAMPLE_SECONDS (and after the last one)."""
+    if minutes is not None and steps is None:
+        low, high = EVAL_SECONDS_RANGE
+        eval_seconds = min(max(minutes * 60 / VALIDATIONS_PER_RUN, low), high)
+    else:
+        eval_seconds = EVAL_SECONDS_BY_STEPS
+    return {"eval_seconds": eval_seconds, "sample_chars": SAMPLE_CHARS,
+            "sample_seconds": SAMPLE_SECONDS}
 
 
 def training_configs(request: TrainRequest) -> tuple[TrainConfig, ModelConfig]:
@@ -67,24 +94,16 @@ def train_model(request: TrainRequest, data: TrainingData, on_progress: Callable
     out_path).
 
     `on_progress(model.train.Progress)` follows each step; `stop.is_set()` ends the run (the
-    best model so far is kept); while `pause.is_set()` it waits between steps. Raises ModelError
+    best model so far is kept); while `pause.is_set()` it waits between steps. Reports carry
+    the validations and sample tunes the request's watch fields ask for. Raises ModelError
     for bad settings or data, OSError when a file cannot be written.
     """
     from model.train import train
+    from model.train_watch import Watch
 
     config, model_config = training_configs(request)
+    watch = Watch(request.eval_seconds, request.sample_chars, request.sample_seconds)
     return train(config, data.for_model(), on_progress, stop, pause=pause,
                  model_config=model_config, init_from=request.init_from,
-                 resume_from=request.resume_from)
+                 resume_from=request.resume_from, watch=watch)
 
-
-def sample_checkpoint(checkpoint_path: str, seed: int, max_chars: int = 800) -> str:
-    """Write one tune with the weights of a training checkpoint (the sample shown while
-    training); ModelError when the file is not a model."""
-    from model.checkpoint import load_model
-    from model.config import SampleConfig
-    from model.sample import generate
-
-    model_file = load_model(checkpoint_path)
-    return generate(model_file.model, model_file.vocab,
-                    SampleConfig(count=1, max_chars=max_chars, seed=seed), "X:1\n")[0].text

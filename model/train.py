@@ -6,6 +6,8 @@ The loop reads top to bottom as in nanoGPT: `_setup` builds the model, optimiser
 `_step` takes one optimiser step (AdamW or the lab's Adam, gradient-norm clipping against
 exploding gradients, the warm-up and cosine schedule of model/optim.py, dropout); `_evaluate`
 measures the validation loss at intervals and keeps the best weights; `_finish` saves them.
+Each step reports a `Progress` (model/train_watch.py); a `Watch` asks for validations by the
+clock too and for sample tunes in the reports, the story the window tells while a model learns.
 Resumable checkpoints (model/train_state.py) hold weights, optimiser, random generators and
 loop position, so a resumed run continues exactly. Under torchrun the model is wrapped in
 DistributedDataParallel and only rank 0 writes files.
@@ -34,25 +36,11 @@ from model.errors import ModelError
 from model.lm import MusicLM
 from model.optim import learning_rate, make_optimizer, time_limited_fraction
 from model.train_state import TrainState, restore_checkpoint, rounded, save_checkpoint
+from model.train_watch import (Progress, Watch, WatchClock, eta, sample_tune,
+                               wait_while_paused)
 from model.vocab import Vocab
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Progress:
-    """One report from the training loop (rank 0 only)."""
-
-    step: int
-    steps: int
-    train_loss: float            # mean cross-entropy (nats/char) of this step's batch
-    val_loss: float | None       # latest validation loss, None before the first
-    best_val_loss: float | None
-    learning_rate: float
-    chars_per_second: float      # training characters per second (all ranks together)
-    elapsed: float               # seconds in this run
-    eta: float | None            # seconds left, by the step or the time limit
-    evaluated: bool = False      # True when this report carries a fresh validation loss
 
 
 @dataclass
@@ -75,6 +63,11 @@ class TrainResult:
     summary: dict[str, Any] = field(default_factory=dict)
     final_state: dict[str, torch.Tensor] | None = field(default=None, repr=False)  # the last
     # step's weights (the model holds the best)
+
+    @property
+    def val_bits_per_char(self) -> float | None:
+        """The saved weights' validation loss in bits per character, None if never measured."""
+        return None if self.val_loss is None else self.val_loss / math.log(2)
 
 
 @torch.no_grad()
@@ -102,7 +95,7 @@ def validation_loss(model: MusicLM, windows: tuple[torch.Tensor, torch.Tensor] |
 def train(config: TrainConfig | Preset | str | None, data: TrainData | tuple[str, str] | str,
           on_progress: Callable[[Progress], None] | None = None, stop=None, *,
           model_config: ModelConfig | None = None, init_from: str | ModelFile | None = None,
-          resume_from: str | None = None, pause=None) -> TrainResult:
+          resume_from: str | None = None, pause=None, watch: Watch | None = None) -> TrainResult:
     """Train a music model on `data` and return the result (saved to config.out_path if set).
 
     `config` is a TrainConfig, a Preset or a preset name (None = the default preset); with a
@@ -111,10 +104,14 @@ def train(config: TrainConfig | Preset | str | None, data: TrainData | tuple[str
     a checkpoint exactly. `stop.is_set()` is checked before every step and during validation.
     While the Event-like `pause` is set the loop waits between steps (one process only; the
     waiting counts toward neither the `minutes` budget nor the speed); `stop` still ends it.
-    Raises ModelError for bad configs or data.
+    `watch` asks for validations by the clock and sample tunes in the reports (see Watch);
+    the last report of a run that ends by its budget carries the final validation. Raises
+    ModelError for bad configs or data.
     """
     config, model_config = _resolve_configs(config, model_config)
     config.check()
+    watch = watch or Watch()
+    watch.check()
     data = as_train_data(data)
     device = resolve_device(config.device)
     if device.type == "cpu":
@@ -125,7 +122,7 @@ def train(config: TrainConfig | Preset | str | None, data: TrainData | tuple[str
         torch.cuda.set_device(device)
     try:
         result = _train(config, model_config, data, on_progress, stop, init_from, resume_from,
-                        device, world, pause)
+                        device, world, pause, watch)
         # Leave together: a rank that tore its gloo group down while rank 0 was still saving
         # was aborted at exit ("terminate called without an active exception") now and then.
         distributed.barrier(world)
@@ -163,7 +160,8 @@ class _Run:
 
 
 def _train(config: TrainConfig, model_config: ModelConfig, data: TrainData, on_progress, stop,
-           init_from, resume_from, device: torch.device, world, pause=None) -> TrainResult:
+           init_from, resume_from, device: torch.device, world, pause=None,
+           watch: Watch = Watch()) -> TrainResult:
     """Set up, run the steps (validation and checkpoints at intervals), then keep the best.
 
     Pausing shifts the clock, so the waiting counts toward neither the budget nor the ETA.
@@ -172,12 +170,14 @@ def _train(config: TrainConfig, model_config: ModelConfig, data: TrainData, on_p
     state = run.state
     chars_per_step = config.batch_size * config.seq_len * world.size
     t0 = time.perf_counter()
+    clock = WatchClock(watch, t0)
     train_time, steps_here, val_loss, stopped = 0.0, 0, None, False
     deadline = t0 + config.minutes * 60 if config.minutes else None
     while state.step < config.steps:
         if pause is not None and pause.is_set():
-            waited = _wait_while_paused(pause, stop)
+            waited = wait_while_paused(pause, stop)
             t0 += waited
+            clock.shift(waited)
             if deadline is not None:
                 deadline += waited
         halt = bool(stop is not None and stop.is_set())
@@ -194,10 +194,12 @@ def _train(config: TrainConfig, model_config: ModelConfig, data: TrainData, on_p
         steps_here += 1
         train_time += time.perf_counter() - t_step
 
-        evaluated = world.is_main and (state.step % config.eval_interval == 0
-                                       or state.step == config.steps)
+        last = state.step == config.steps
+        evaluated = world.is_main and (state.step % config.eval_interval == 0 or last
+                                       or clock.eval_due(time.perf_counter()))
+        sample = None
         if evaluated:
-            val_loss = _evaluate(run, loss, stop)
+            val_loss, sample = _validate(run, loss, stop, clock, last)
         if (world.is_main and config.checkpoint_path and config.checkpoint_interval
                 and state.step % config.checkpoint_interval == 0 and state.step < config.steps):
             _save_checkpoint(run)
@@ -205,12 +207,16 @@ def _train(config: TrainConfig, model_config: ModelConfig, data: TrainData, on_p
             cps = chars_per_step * steps_here / train_time if train_time else 0.0
             on_progress(Progress(state.step, config.steps, loss, val_loss, state.best_val, lr,
                                  cps, time.perf_counter() - t0,
-                                 _eta(config, state.step, steps_here, t0, train_time), evaluated))
+                                 eta(config, state.step, steps_here, t0, train_time), evaluated,
+                                 sample))
 
-    if world.is_main and not stopped and steps_here and not state.evaluated_last():
-        val_loss = _evaluate(run, state.recent_losses[-1], stop)  # the time limit ended the run
-    seconds = time.perf_counter() - t0
     cps = chars_per_step * steps_here / train_time if train_time else 0.0
+    if world.is_main and not stopped and steps_here and not state.evaluated_last():
+        val_loss, sample = _validate(run, loss, stop, clock, True)   # the time limit ended it
+        if on_progress is not None:
+            on_progress(Progress(state.step, config.steps, loss, val_loss, state.best_val, lr,
+                                 cps, time.perf_counter() - t0, 0.0, True, sample))
+    seconds = time.perf_counter() - t0
     return _finish(run, val_loss, stopped, seconds, cps)
 
 
@@ -314,6 +320,21 @@ def _evaluate(run: _Run, train_loss: float, stop) -> float | None:
     return val_loss
 
 
+def _validate(run: _Run, train_loss: float, stop, clock: WatchClock,
+              last: bool) -> tuple[float | None, str | None]:
+    """Validate (`_evaluate`), then write the sample tune the watch asks for, if any; return
+    (validation loss, sample or None)."""
+    started = time.perf_counter()
+    val_loss = _evaluate(run, train_loss, stop)
+    ended = time.perf_counter()
+    clock.evaluated(started, ended)
+    if (stop is not None and stop.is_set()) or not clock.sample_due(ended, last):
+        return val_loss, None
+    clock.sampled(ended)
+    return val_loss, sample_tune(run.model, run.vocab, clock.watch.sample_chars,
+                                 run.config.seed + run.state.step)
+
+
 def _save_checkpoint(run: _Run) -> None:
     save_checkpoint(run.config, run.model, run.vocab, run.optimizer, run.data_gen, run.state,
                     run.summary)
@@ -352,17 +373,6 @@ def _finish(run: _Run, val_loss: float | None, stopped: bool, seconds: float,
                        state.history, summary, final_state)
 
 
-def _wait_while_paused(pause, stop, slice_s: float = 0.05) -> float:
-    """Block while `pause` is set and `stop` is not; return the seconds spent waiting."""
-    start = time.perf_counter()
-    while pause.is_set() and not (stop is not None and stop.is_set()):
-        if stop is not None and hasattr(stop, "wait"):
-            stop.wait(slice_s)           # wakes at once when stop is set
-        else:
-            time.sleep(slice_s)
-    return time.perf_counter() - start
-
-
 def _autotune_threads(model, ids, config: TrainConfig, autocast) -> int:
     """Pick the faster CPU thread count by timing a training pass on a throwaway batch.
 
@@ -382,15 +392,6 @@ def _autotune_threads(model, ids, config: TrainConfig, autocast) -> int:
     torch.set_rng_state(rng)
     log.info("training on %d CPU thread(s)", best)
     return best
-
-
-def _eta(config: TrainConfig, step: int, steps_here: int, t0: float, train_time: float):
-    if not steps_here:
-        return None
-    by_steps = (config.steps - step) * train_time / steps_here
-    if config.minutes:
-        return max(0.0, min(by_steps, config.minutes * 60 - (time.perf_counter() - t0)))
-    return by_steps
 
 
 def _to(windows, device):

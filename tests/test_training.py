@@ -1,11 +1,13 @@
 """app.training and app.training_data: one request and one data path for both front ends."""
 
+import math
 import threading
 
 import pytest
 
-from app.training import (MIN_CHECKPOINT_INTERVAL, STEPS_WHEN_TIMED, TrainRequest,
-                          sample_checkpoint, train_model, training_configs)
+from app.training import (EVAL_SECONDS_BY_STEPS, EVAL_SECONDS_RANGE, MIN_CHECKPOINT_INTERVAL,
+                          SAMPLE_CHARS, STEPS_WHEN_TIMED, TrainRequest, train_model,
+                          training_configs, watch_for_budget)
 from app.training_data import training_data_from_sources
 from model.config import TINY, preset
 from model.errors import ModelError
@@ -101,7 +103,33 @@ def test_the_window_and_the_cli_store_the_tune_lengths(book, tmp_path):
     meta = read_metadata(out)
     assert meta["training"]["tune_lengths"] == data.tune_lengths
     assert sum(meta["training"]["tune_lengths"]["4/4"].values()) == data.tune_count
-    assert sample_checkpoint(str(out), seed=1).startswith("X:1\n")
+    assert all(p.sample is None for p in reports)       # the CLI's runs are not watched
+
+
+def test_a_watched_budget_validates_by_the_clock_and_samples():
+    one_minute = watch_for_budget(None, 1.0)
+    assert one_minute == {"eval_seconds": EVAL_SECONDS_RANGE[0], "sample_chars": SAMPLE_CHARS,
+                          "sample_seconds": one_minute["sample_seconds"]}
+    assert watch_for_budget(None, 15.0)["eval_seconds"] == 75.0
+    assert watch_for_budget(None, 600.0)["eval_seconds"] == EVAL_SECONDS_RANGE[1]
+    assert watch_for_budget(500, None)["eval_seconds"] == EVAL_SECONDS_BY_STEPS
+
+
+def test_a_watched_request_reports_samples_and_validations_in_bits(book, tmp_path):
+    valid = tmp_path / "valid.abc"
+    valid.write_text(_tunes(3))
+    data = training_data_from_sources([str(book)], valid_sources=[str(valid)],
+                                      seq_len=TINY.train.seq_len)
+    reports = []
+    request = TrainRequest(preset="tiny", steps=30, eval_seconds=3600.0, sample_chars=50,
+                           train_changes={"eval_interval": 10})
+    result = train_model(request, data, reports.append)
+    assert [p.step for p in reports if p.sample] == [10, 20, 30]
+    last = reports[-1]
+    assert last.evaluated and last.val_bits_per_char == pytest.approx(last.val_loss / math.log(2))
+    assert result.val_bits_per_char == pytest.approx(result.val_loss / math.log(2))
+    with pytest.raises(ModelError, match="sample_chars"):
+        train_model(TrainRequest(preset="tiny", steps=2, sample_chars=-5), data)
 
 
 def test_fine_tuning_compares_the_vocabulary_and_stop_ends_the_run(book, tmp_path):

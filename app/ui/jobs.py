@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 
 from app import training_data
 from app.model_cache import MODELS
+from app.training import TrainRequest, train_model
 from app.training_data import TrainingData
 from app.tune_files import LoadedFile
 
 __all__ = ["LoadedFile", "load_paths", "load_builtin", "render_midi", "export_tune",
            "send_to_midi_port", "warm_up", "cached_model", "generate_tunes",
-           "prepare_training_data", "run_training", "sample_checkpoint"]
+           "prepare_training_data", "run_training"]
 
 log = logging.getLogger(__name__)
 
@@ -136,27 +136,9 @@ class _Throttle:
             self.ctx.progress(progress)
 
 
-def run_training(ctx, data: TrainingData, preset_name: str, base_model: str | None,
-                 steps: int | None, minutes: float | None, out_path: str, checkpoint_path: str,
-                 resume: bool, threads: int):
-    """Train (or resume the checkpoint when `resume` and it exists); returns the TrainResult.
+def run_training(ctx, data: TrainingData, request: TrainRequest):
+    """Train as the app.training.TrainRequest asks; returns the TrainResult.
 
-    Checkpoints are written at each evaluation. `ctx.pause` pauses the run in place between
-    steps; `ctx.stop` ends it (also while paused).
+    `ctx.pause` pauses the run in place between steps; `ctx.stop` ends it (also while paused).
     """
-    from app.training import TrainRequest, train_model
-
-    resuming = resume and Path(checkpoint_path).exists()
-    request = TrainRequest(preset=preset_name, steps=steps, minutes=minutes, out_path=out_path,
-                           checkpoint_path=checkpoint_path, checkpoint_each_evaluation=True,
-                           resume_from=checkpoint_path if resuming else None,
-                           init_from=None if resuming else base_model,
-                           train_changes={"threads": threads})
     return train_model(request, data, _Throttle(ctx), ctx.stop, ctx.pause)
-
-
-def sample_checkpoint(ctx, checkpoint_path: str, seed: int) -> str:
-    """Write one tune with the weights of a training checkpoint (the sample shown while training)."""
-    from app.training import sample_checkpoint as sample
-
-    return sample(checkpoint_path, seed)

@@ -157,7 +157,7 @@ class MainWindow(QMainWindow):
         self.generate_panel.status.connect(self.show_status)
         self.generate_panel.tune_generated.connect(self.generated.store)
         self.train_panel.status.connect(self.show_status)
-        self.train_panel.model_saved.connect(self.generate_panel.refresh_models)
+        self.train_panel.model_saved.connect(self.select_trained_model)
         self.train_panel.sample_ready.connect(self.store_training_sample)
 
     # -- tunes ----------------------------------------------------------------------------
@@ -204,11 +204,17 @@ class MainWindow(QMainWindow):
         self._jobs.add(self.warm_up_job)
         return start_job(self.warm_up_job)
 
+    @Slot(str, int)
+    def store_training_sample(self, abc: str, step: int) -> None:
+        """Keep the tune the model wrote at `step` of the training run, show it and play it."""
+        self.generated.store_training_sample(abc, self.train_panel.run_name, step)
+        if not self.transport.is_playing():
+            self.transport.toggle_play()
+
     @Slot(str)
-    def store_training_sample(self, abc: str) -> None:
-        """Keep the tune the model wrote during training, and show it (playable at once)."""
-        self.generated.store_training_sample(abc, self.train_panel.run_name,
-                                             self.train_panel.last_step)
+    def select_trained_model(self, path: str) -> None:
+        """List the model the Train panel just saved in the Generate panel, selected."""
+        self.generate_panel.refresh_models(select=path)
 
     # -- opening (app/ui/opening.py) ------------------------------------------------------
     def open_paths(self, paths: list[str]) -> Job:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDoubleSpinBox, QFormLay
                                QHBoxLayout, QRadioButton, QWidget)
 
 from app.ui.model_files import list_models
+from app.ui.train_summary import counted
 from model.config import DEFAULT_PRESET, PRESETS
 
 DATA_CHOICES = (("Celtic corpus (built-in)", "celtic"), ("Essen corpus (built-in)", "essen"),
@@ -124,7 +125,8 @@ class TrainForm(QWidget):
         return int(self.budget_value.value()), None
 
     def budget_text(self) -> str:
-        return f"{self.budget_value.value():g} {self.budget_unit.currentText()}"
+        """The budget in words: "1 minute", "15 minutes", "500 steps"."""
+        return counted(self.budget_value.value(), self.budget_unit.currentText().rstrip("s"))
 
     # -- state ----------------------------------------------------------------------------
     def save_state(self) -> dict:

@@ -1,27 +1,23 @@
-"""What the Train panel shows while a model learns: the loss plot, the progress bar, the
-figures (step, loss, speed, time left) and a sample tune from the latest checkpoint.
+"""What the Train panel shows while a model learns and when it is done: the loss plot in bits
+per character, the progress bar, the figures (step, losses, speed, time left), the latest
+sample tune with the step it came from, and the message that tells how the run ended.
 
-The panel passes each training report in; the sample is written on its own worker from the
-checkpoint file at most every SAMPLE_EVERY_S seconds, so training never waits for it, and
-"Keep & play sample" hands it on through `sample_ready`.
+The training loop writes the sample itself, between steps, from a copy of the weights
+(model/train_watch.py), and the panel passes it in with the report that carries it; "Open &
+play" hands it on through `sample_ready`, and the window shows and plays it in the tune view.
 """
 
 from __future__ import annotations
 
-import time
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar,
+                               QPushButton, QVBoxLayout, QWidget)
 
-from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import (QLabel, QPlainTextEdit, QProgressBar, QPushButton, QVBoxLayout,
-                               QWidget)
-
-from app.ui import jobs
 from app.ui.loss_plot import LossPlot
-from app.workers import Job, start_job
-
-SAMPLE_EVERY_S = 20.0
 
 
-def _duration(seconds: float | None) -> str:
+def duration(seconds: float | None) -> str:
+    """A duration as M:SS ("–" when unknown)."""
     if seconds is None:
         return "–"
     seconds = int(seconds)
@@ -29,42 +25,64 @@ def _duration(seconds: float | None) -> str:
 
 
 class TrainMonitor(QWidget):
-    """The loss plot, progress bar, figures and sample tune of the running training."""
+    """The loss plot, progress bar, figures, sample tune and end message of a training run."""
 
-    sample_ready = Signal(str)       # the sample tune the user chose to keep
+    sample_ready = Signal(str, int)       # the sample tune the user asked to play, its step
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.sample_job: Job | None = None
-        self._last_sample = 0.0
+        self.sample_step: int | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.outcome = QLabel()
+        self.outcome.setWordWrap(True)
+        self.outcome.setTextFormat(Qt.TextFormat.RichText)
+        self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.outcome.setFrameShape(QFrame.Shape.StyledPanel)
+        self.outcome.setToolTip("How the last run ended and where its model is")
+        self.outcome.hide()
+        layout.addWidget(self.outcome)
         self.plot = LossPlot()
         layout.addWidget(self.plot, 1)
         self.progress = QProgressBar()
         self.progress.setToolTip("Training progress")
         layout.addWidget(self.progress)
         self.stats = QLabel("step – · – chars/s · ETA –")
-        self.stats.setToolTip("Training step, speed in characters per second, time left")
+        self.stats.setWordWrap(True)
+        self.stats.setToolTip("Training step, losses in bits per character, speed in characters "
+                              "per second, time left")
         layout.addWidget(self.stats)
+        layout.addLayout(self._sample_row())
         self.sample = QPlainTextEdit()
         self.sample.setReadOnly(True)
         self.sample.setMaximumHeight(110)
-        self.sample.setPlaceholderText("A sample tune from the model appears here while it trains")
-        self.sample.setToolTip("A tune written by the model as it is now")
+        self.sample.setPlaceholderText("A tune the model writes as it learns appears here after "
+                                       "its first validation")
+        self.sample.setToolTip("A tune written by the model as it was at that step")
         layout.addWidget(self.sample)
-        self.play_sample = QPushButton("Keep && play sample")
-        self.play_sample.setToolTip("Put the sample in the library and show it, while training "
-                                    "continues")
-        self.play_sample.clicked.connect(self._keep_sample)
+
+    def _sample_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.sample_title = QLabel("Sample tune")
+        self.sample_title.setToolTip("Written by the model at the step named, while it trains")
+        self.play_sample = QPushButton("Open && play")
+        self.play_sample.setToolTip("Put the sample in the library, show it in the tune view "
+                                    "and play it, while training continues")
+        self.play_sample.clicked.connect(self._play_sample)
         self.play_sample.setEnabled(False)
-        layout.addWidget(self.play_sample)
+        row.addWidget(self.sample_title, 1)
+        row.addWidget(self.play_sample)
+        return row
 
     def clear(self) -> None:
-        """Forget the plot and the sample, for a new run."""
+        """Forget the plot, the sample and the last message, for a new run."""
         self.plot.clear()
         self.sample.clear()
+        self.sample_step = None
+        self.sample_title.setText("Sample tune")
         self.play_sample.setEnabled(False)
+        self.outcome.clear()
+        self.outcome.hide()
 
     def show_progress(self, p, step: int, paused: bool, by_minutes: bool) -> None:
         """Draw the bar and the figures from report `p` (None before the first; `step` then),
@@ -82,48 +100,25 @@ class TrainMonitor(QWidget):
             self.progress.setRange(0, p.steps)
             self.progress.setValue(p.step)
             self.progress.setFormat(f"{paused}step {p.step} of {p.steps}")
-        val = f" · validation {p.val_loss:.3f}" if p.val_loss is not None else ""
-        self.stats.setText(f"{'Paused · ' if paused else ''}step {p.step} · loss "
-                           f"{p.train_loss:.3f}{val} · {p.chars_per_second:,.0f} chars/s · "
-                           f"ETA {_duration(p.eta)}")
+        val = (f" · validation {p.val_bits_per_char:.3f}" if p.val_loss is not None else
+               " · validation –")
+        self.stats.setText(f"{'Paused · ' if paused else ''}step {p.step} · training "
+                           f"{p.train_bits_per_char:.3f}{val} bits/char · "
+                           f"{p.chars_per_second:,.0f} chars/s · ETA {duration(p.eta)}")
 
-    # -- the sample tune ----------------------------------------------------------------------
-    def restart_sample_clock(self) -> None:
-        """Count the time to the next sample from now (a run starts or carries on)."""
-        self._last_sample = time.monotonic()
-
-    def sample_due(self) -> bool:
-        return time.monotonic() - self._last_sample > SAMPLE_EVERY_S
-
-    def sample_from(self, checkpoint: str, step: int) -> Job | None:
-        """Write a tune from the checkpoint file on a worker, unless one is being written."""
-        if self.sample_job is not None:
-            return None
-        self._last_sample = time.monotonic()
-        self.sample_job = Job(jobs.sample_checkpoint, checkpoint, step, name="sample")
-        self.sample_job.done.connect(self._sampled)
-        self.sample_job.finished.connect(self._sample_finished)
-        return start_job(self.sample_job)
-
-    @Slot(object)
-    def _sampled(self, text: str) -> None:
+    def show_sample(self, text: str, step: int) -> None:
+        """Show a tune the model wrote at `step`."""
+        self.sample_step = step
+        self.sample_title.setText(f"Sample tune from step {step:,}")
         self.sample.setPlainText(text)
-        self.play_sample.setEnabled(bool(self.sample.toPlainText()))
+        self.play_sample.setEnabled(bool(text.strip()))
+
+    def show_outcome(self, html_text: str) -> None:
+        """Show how the run ended (rich text) above the plot."""
+        self.outcome.setText(html_text)
+        self.outcome.show()
 
     @Slot()
-    def _sample_finished(self) -> None:
-        job, self.sample_job = self.sample_job, None
-        if job is not None and job.thread is not None:
-            job.thread.wait(1000)
-
-    @Slot()
-    def _keep_sample(self) -> None:
-        if self.sample.toPlainText():
-            self.sample_ready.emit(self.sample.toPlainText())
-
-    def shutdown(self) -> None:
-        """Stop writing a sample (on quit)."""
-        if self.sample_job is not None:
-            self.sample_job.cancel()
-            if self.sample_job.thread is not None:
-                self.sample_job.thread.wait(5000)
+    def _play_sample(self) -> None:
+        if self.sample.toPlainText() and self.sample_step is not None:
+            self.sample_ready.emit(self.sample.toPlainText(), self.sample_step)

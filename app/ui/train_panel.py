@@ -4,11 +4,13 @@ Start first prepares the data on a worker thread and asks to confirm its summary
 characters, keys, meters, characters new to the base model, a warning when it is too little),
 then trains with `model.train` on another worker. Pause makes that worker wait between
 optimiser steps and Resume lets it carry on in place; Stop (paused or not) keeps the model
-trained so far, which then appears in the Generate panel's picker. Closing the window stops
-with a checkpoint that Resume continues in the next session. A sample tune is written from the
-latest checkpoint at intervals while training continues. The choices live in the form
-(app/ui/train_form.py), the plot, figures and sample in the monitor (app/ui/train_monitor.py);
-this panel runs the jobs and keeps the run's state.
+trained so far. Closing the window stops with a checkpoint that Resume continues in the next
+session. The run validates by the clock as well as by steps, so even a one-minute run draws a
+validation curve, and writes a short sample tune after some validations (app.training's
+watch); when it ends, the panel names the saved model and its held-out score, and the window
+selects the model in the Generate panel (`model_saved`). The choices live in the form
+(app/ui/train_form.py), the plot, figures, sample and end message in the monitor
+(app/ui/train_monitor.py); this panel runs the jobs and keeps the run's state.
 """
 
 from __future__ import annotations
@@ -24,13 +26,16 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QVB
 
 from app import settings as S
 from app.settings import AppPaths, Settings
+from app.training import TrainRequest, watch_for_budget
 from app.training_data import TrainingData
 from app.ui import jobs
+from app.ui.model_files import read_model_info
 from app.ui.train_form import TrainForm
 from app.ui.train_monitor import TrainMonitor
-from app.ui.train_summary import confirm_box, summary_html
+from app.ui.train_summary import confirm_box, counted, outcome_html, summary_html
 from app.workers import Job, start_job
 from model.config import DEFAULT_PRESET
+from model.errors import ModelError
 from model.paths import run_files, run_name
 
 log = logging.getLogger(__name__)
@@ -38,9 +43,9 @@ log = logging.getLogger(__name__)
 
 class TrainPanel(QWidget):
     status = Signal(str)
-    model_saved = Signal(str)        # path of the new model
+    model_saved = Signal(str)        # path of the new model, for Generate to select
     state_changed = Signal(str)      # idle, preparing, training, pausing, paused, stopping
-    sample_ready = Signal(str)       # a sample tune the user chose to keep
+    sample_ready = Signal(str, int)  # a sample tune the user asked to play, and its step
     summary_ready = Signal(dict)
 
     def __init__(self, paths: AppPaths, settings: Settings,
@@ -185,20 +190,31 @@ class TrainPanel(QWidget):
                                       self.paths.checkpoints_dir)
         return str(model), str(checkpoint)
 
-    def _start_training(self, resume: bool) -> Job:
+    def train_request(self, resume: bool) -> TrainRequest:
+        """The run the form describes (or the resumable checkpoint, when `resume` and it
+        exists), checkpointed at each validation and watched: validations by the clock and
+        sample tunes in its reports."""
         out_path, checkpoint = self._paths()
         steps, minutes = self.form.budget()
         if resume and self.last_progress is not None and minutes is not None:
             minutes = max(minutes - self.last_progress.elapsed / 60, 0.05)
+        resuming = resume and Path(checkpoint).exists()
+        return TrainRequest(preset=self.form.preset_name(), steps=steps, minutes=minutes,
+                            out_path=out_path, checkpoint_path=checkpoint,
+                            checkpoint_each_evaluation=True,
+                            resume_from=checkpoint if resuming else None,
+                            init_from=None if resuming else self.form.base_model_path(),
+                            train_changes={"threads": self.settings.get(S.TRAIN_THREADS)},
+                            **watch_for_budget(steps, minutes))
+
+    def _start_training(self, resume: bool) -> Job:
+        request = self.train_request(resume)
         self._set_state("training")
-        self.job = Job(jobs.run_training, self.data, self.form.preset_name(),
-                       self.form.base_model_path(), steps, minutes, out_path, checkpoint, resume,
-                       self.settings.get(S.TRAIN_THREADS), name="train")
+        self.job = Job(jobs.run_training, self.data, request, name="train")
         self.job.progress.connect(self._progress)
         self.job.done.connect(self._trained)
         self.job.failed.connect(self._failed)
         self.job.finished.connect(self._job_finished)
-        self.monitor.restart_sample_clock()
         start_job(self.job)
         return self.job
 
@@ -254,7 +270,7 @@ class TrainPanel(QWidget):
         """Stop a run paused in an earlier session: its checkpoint holds the model."""
         out_path, checkpoint = self._paths()
         if Path(out_path).exists():
-            self.model_saved.emit(out_path)
+            self._saved(out_path, None)
         self._set_state("idle")
 
     # -- worker signals ---------------------------------------------------------------------
@@ -262,12 +278,11 @@ class TrainPanel(QWidget):
     def _progress(self, p) -> None:
         self.last_progress = p
         self.last_step = p.step
-        self.monitor.plot.add_point(p.step, p.train_loss, p.val_loss if p.evaluated else None)
+        self.monitor.plot.add_point(p.step, p.train_bits_per_char,
+                                    p.val_bits_per_char if p.evaluated else None)
+        if p.sample is not None:
+            self.monitor.show_sample(p.sample, p.step)
         self._show_progress()
-        if p.evaluated and self.monitor.sample_due():
-            _, checkpoint = self._paths()
-            if Path(checkpoint).exists():
-                self.monitor.sample_from(checkpoint, self.last_step)
 
     def _show_progress(self) -> None:
         self.monitor.show_progress(self.last_progress, self.last_step, self.state == "paused",
@@ -280,10 +295,27 @@ class TrainPanel(QWidget):
         if self.state == "pausing":
             self.status.emit(f"Training paused at step {result.steps}; Resume carries on")
             return
-        self.status.emit(f"Training finished: {result.steps} steps, model saved as "
-                         f"{Path(result.path).name}" if result.path else "Training finished")
         if result.path:
-            self.model_saved.emit(result.path)
+            self._saved(result.path, result.summary)
+        else:
+            self.status.emit(f"Training finished after {counted(result.steps, 'step')}")
+
+    def _saved(self, path: str, training: dict | None) -> None:
+        """Hand the saved model on (the window selects it in Generate), then tell the story:
+        the file, its held-out score, where to find it. `training` is the model file's
+        training summary (read from the file when None)."""
+        self.model_saved.emit(path)
+        if training is None:
+            try:
+                training = read_model_info(path).meta.get("training", {})
+            except (ModelError, OSError) as exc:
+                log.warning("cannot read the model just saved: %s", exc)
+                training = {}
+        self.monitor.show_outcome(outcome_html(path, training))
+        bits = training.get("val_bits_per_char")
+        score = f", held-out {bits:.3f} bits/char" if bits is not None else ""
+        self.status.emit(f"Training {'stopped' if training.get('stopped') else 'finished'}: "
+                         f"model saved as {Path(path).stem}{score}, selected in Generate")
 
     @Slot(str)
     def _failed(self, message: str) -> None:
@@ -316,7 +348,6 @@ class TrainPanel(QWidget):
             self.job.cancel()
             if self.job.thread is not None:
                 self.job.thread.wait(5000)
-        self.monitor.shutdown()
 
     # -- state ------------------------------------------------------------------------------
     def save_state(self) -> dict:

@@ -1,6 +1,7 @@
-"""The summary of the tunes a model is about to learn from, as the Train panel shows it: counts,
-top keys and meters, characters new to the base model, warnings, and the "Start training?" box
-that asks to confirm it.
+"""What the Train panel says before and after a run: the summary of the tunes a model is about
+to learn from (counts, top keys and meters, characters new to the base model, warnings), the
+"Start training?" box that asks to confirm it, and the message naming the saved model, its
+held-out score and where it is in the Generate panel once the run has ended.
 """
 
 from __future__ import annotations
@@ -10,7 +11,16 @@ import html
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from pathlib import Path
+
 from app.training_data import TrainingData
+from app.ui.train_monitor import duration
+
+
+def counted(n: float, word: str, plural: str | None = None) -> str:
+    """`n` and the word for it, singular for exactly one: "1 minute", "2.5 minutes"."""
+    number = f"{int(n):,}" if float(n).is_integer() else f"{n:g}"
+    return f"{number} {word if n == 1 else plural or word + 's'}"
 
 
 def summary_html(data: TrainingData, base_name: str | None = None) -> str:
@@ -18,8 +28,9 @@ def summary_html(data: TrainingData, base_name: str | None = None) -> str:
     s = data.summary
     keys = ", ".join(f"{k} {n}" for k, n in list(s["keys"].items())[:6]) or "–"
     meters = ", ".join(f"{k} {n}" for k, n in list(s["meters"].items())[:5]) or "–"
-    text = (f"<b>{s['tunes']:,} tunes</b> ({s['train_tunes']:,} train, {s['valid_tunes']:,} "
-            f"validation), {s['characters']:,} characters.<br>Keys: {html.escape(keys)}<br>"
+    text = (f"<b>{counted(s['tunes'], 'tune')}</b> ({s['train_tunes']:,} train, "
+            f"{s['valid_tunes']:,} validation), {counted(s['characters'], 'character')}."
+            f"<br>Keys: {html.escape(keys)}<br>"
             f"Meters: {html.escape(meters)}")
     if "new_characters" in s:
         new = s["new_characters"]
@@ -46,3 +57,28 @@ def confirm_box(parent: QWidget, plan: str, data: TrainingData,
     box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(start)
     return box
+
+
+def outcome_html(model_path: str, training: dict) -> str:
+    """The message shown when a run has ended, from its model file's `training` metadata: how
+    it ended, the file, the held-out score in bits per character, and that it is selected in
+    the Generate panel's model list (under the file's name, as that list names models)."""
+    steps, best = training.get("steps") or 0, training.get("best_step")
+    ended = "stopped" if training.get("stopped") else "finished"
+    lines = [f"<b>Training {ended}</b> after {counted(steps, 'step')} "
+             f"({duration(training.get('seconds'))} of training).",
+             f"Saved as <b>{html.escape(Path(model_path).stem)}</b>: "
+             f"<small>{html.escape(str(model_path))}</small>"]
+    bits = training.get("val_bits_per_char")
+    if bits is not None:
+        at = f"weights of step {best:,}; " if best is not None else ""
+        lines.append(f"Held-out score: <b>{bits:.3f} bits per character</b> on the validation "
+                     f"tunes ({at}lower is better).")
+    elif not training.get("valid_chars"):
+        lines.append("No held-out score: there were too few tunes to keep some back for "
+                     "validation.")
+    else:
+        lines.append("No held-out score: the run stopped before its first validation.")
+    lines.append(f"It is now selected in the Generate panel's model list as "
+                 f"<b>{html.escape(Path(model_path).stem)}</b>.")
+    return "<br>".join(lines)

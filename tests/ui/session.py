@@ -406,5 +406,5 @@ class Session:
         """No background job of the window is running (load, export, generate, train)."""
         w = self.window
         jobs = [*w._jobs, *w.transport._jobs, w.generate_panel.job, w.train_panel.job,
-                w.train_panel.monitor.sample_job, w.demos_panel and w.demos_panel.job]
+                w.demos_panel and w.demos_panel.job]
         return all(j is None or j.thread is None or j.thread.isFinished() for j in jobs)
