@@ -98,7 +98,8 @@ def ceol_train(train: Path, out: Path, preset: str, *, steps: int | None = None,
     wall = time.perf_counter() - t0
     meta = json.loads(ceol("model-info", str(out), "--json").stdout)["training"]
     return {"steps": meta["steps"], "seconds": meta["seconds"], "wall_seconds": round(wall, 2),
-            "chars_per_second": meta["chars_per_second"], "train_loss": meta["train_loss"]}
+            "chars_per_second": meta["chars_per_second"], "train_loss": meta["train_loss"],
+            "precision": meta.get("precision"), "threads": meta.get("threads")}
 
 
 def evaluate_both(ref_ckpt: Path | None, ceol_model: Path | None, valid: Path) -> dict:
@@ -114,7 +115,7 @@ def evaluate_both(ref_ckpt: Path | None, ceol_model: Path | None, valid: Path) -
 
 def part_train_speed(args, train: Path, work: Path) -> dict:
     """The lab preset (fp32, exactly the recipe) against the reference, then the same with bf16
-    autocast (what every other preset uses where the CPU has native bf16), same steps."""
+    autocast and with the precision measured on this CPU (auto), same steps."""
     ref = ref_train(train, work / "ref_lab.pt", args.speed_steps)
     ours = ceol_train(train, work / "ceol_lab.safetensors", "lab", steps=args.speed_steps)
     out = {"reference": ref, "ceol_lab": ours,
@@ -123,6 +124,11 @@ def part_train_speed(args, train: Path, work: Path) -> dict:
                       extra=("--precision", "bf16"))
     out["ceol_lab_bf16"] = bf16
     out["chars_per_second_ratio_bf16"] = round(bf16["chars_per_second"]
+                                               / ref["chars_per_second"], 3)
+    auto = ceol_train(train, work / "ceol_lab_auto.safetensors", "lab", steps=args.speed_steps,
+                      extra=("--precision", "auto"))
+    out["ceol_lab_auto"] = auto
+    out["chars_per_second_ratio_auto"] = round(auto["chars_per_second"]
                                                / ref["chars_per_second"], 3)
     return out
 
@@ -133,8 +139,10 @@ sys.path.insert(0, sys.argv[1])
 from model.checkpoint import load_model
 from model.config import SampleConfig
 from model.sample import generate
+from app.kernels import remember_kernels
+remember_kernels()   # the kernels measured on first use (or remembered), as the app does
 m = load_model(sys.argv[2]); target = int(sys.argv[3]); count = int(sys.argv[4])
-generate(m.model, m.vocab, SampleConfig(count=1, max_chars=10, seed=0))  # warm-up
+generate(m.model, m.vocab, SampleConfig(count=count, max_chars=10, seed=0))  # warm-up
 chars, seconds, seed = 0, 0.0, 0
 while chars < target:
     seed += 1
@@ -147,7 +155,9 @@ while chars < target:
         break
 print(json.dumps({"steps": chars, "seconds": round(seconds, 4),
                   "ms_per_char": round(1000 * seconds / chars, 4), "count": count,
-                  "total_chars": sum(len(x.generated) for x in tunes)}))
+                  "total_chars": sum(len(x.generated) for x in tunes),
+                  "weights": tunes[0].settings["weights"],
+                  "threads": tunes[0].settings["threads"]}))
 """
 
 
@@ -235,9 +245,14 @@ def main() -> int:
         args.ref_iters, args.memory_steps, args.max_chars = 2, 2, args.max_chars or 30000
     work = Path(args.work or tempfile.mkdtemp(prefix="ceol-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    # Ceol's data folder, and so the kernels it measures on first use and remembers (`main.py
+    # kernels`), is --work/data unless CEOL_DATA_DIR says otherwise.
+    os.environ.setdefault("CEOL_DATA_DIR", str(work / "data"))
     train, valid = write_splits(args.corpus, work, args.max_chars)
-    report = {"corpus": args.corpus, "train_chars": train.stat().st_size,
-              "valid_chars": valid.stat().st_size, "cpu_count": os.cpu_count(),
+    from model.kernel_choice import cpu_model
+
+    report = {"corpus": args.corpus, "cpu_model": cpu_model(),
+              "train_chars": train.stat().st_size, "valid_chars": valid.stat().st_size, "cpu_count": os.cpu_count(),
               "load_average_at_start": os.getloadavg()[0], "work": str(work)}
     if "train-speed" in parts:
         report["train_speed"] = part_train_speed(args, train, work)
@@ -248,6 +263,7 @@ def main() -> int:
     if "memory" in parts:
         report["memory"] = part_memory(args, train, work)
     report["load_average_at_end"] = os.getloadavg()[0]
+    report["kernels"] = json.loads(ceol("kernels", "--json").stdout)
     print(json.dumps(report, indent=2))
     return 0
 

@@ -147,7 +147,8 @@ def generate(model: MusicLM, vocab: Vocab, config: SampleConfig | None = None,
     rows, seed = sample_rows(model, vocab, config, prime)
     settings = {"temperature": config.temperature, "top_k": config.top_k, "top_p": config.top_p,
                 "seed": seed, "int8": use_int8(model, config),
-                "weights": weights_mode(model, config), "max_chars": config.max_chars,
+                "weights": weights_mode(model, config),
+                "threads": sampling_threads(model, config), "max_chars": config.max_chars,
                 "count": config.count,
                 "prime_unknown_chars": sorted(vocab.unknown_chars(prime))}
     settings.update(extra_settings or {})
