@@ -28,7 +28,7 @@ from app.music import abc_tokens as T
 from app.music.abc_fields import (default_unit_length, is_valid_key, parse_meter,
                                   parse_unit_length, shorten)
 from app.music.bar_lengths import bar_length_faults
-from app.music.checker_portable import portable_findings
+from app.music.checker_portable import hornpipe_swing_findings, portable_findings
 from app.music.checker_records import ERROR, WARNING, Bar, Problem, Span, State
 from app.music.checker_walker import Walker
 
@@ -57,7 +57,7 @@ def analyse_tune(abc: str) -> Analysis:
     _check_header(tune, state)
     walker = Walker(state)
     walker.run(tune.body)
-    _check_portable(tune, state)
+    _check_portable(tune, state, walker.bars)
     state.problems.sort(key=lambda p: (p.line, p.column))
     return Analysis(tune, state.problems, walker.bars, walker.faults,
                     [tune.body.index(t) for t in walker.slurs], walker.open_repeat_index,
@@ -74,8 +74,8 @@ def is_clean(abc: str) -> bool:
     return not any(p.severity == ERROR for p in check_tune(abc))
 
 
-def _check_portable(tune: T.TuneTokens, state: State) -> None:
-    for finding in portable_findings(tune):
+def _check_portable(tune: T.TuneTokens, state: State, bars: list[Bar]) -> None:
+    for finding in portable_findings(tune) + hornpipe_swing_findings(tune, bars):
         index = finding.index
         tok = tune.body[index] if index >= 0 else tune.header[-1 - index]
         state.add(finding.code, finding.message, tok)

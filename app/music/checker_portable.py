@@ -16,12 +16,16 @@ found by measuring abc2midi 2023-02-08 on generated tunes and on the Celtic corp
   (`A>.B`: abc2midi shortens staccato notes) or a fermata and a plain one (`HA>B`);
 - `tie-mismatch`: a tie `-` to a rest, to nothing, to a note of another pitch letter or
   octave, across a decoration other than `.`, or from or to grace notes;
+- `staccato-tie`: a tie from a staccato note (`.F4-F2`: abc2midi shortens it first);
+- `invisible-bar`: the invisible bar line `[|]`, which abc2midi reads as a chord;
 - `repeat-at-end`: `|:` (or `::`) with no music after it;
 - `ending-after-repeat`: a first ending `[1`, or a `::`, after a `:|` with no `|:` between
   (the part has no repeat start);
 - `bad-octave`: a lower-case note with `,` or an upper-case one with `'` (`d,` is `D`);
 - `bad-chord-symbol`: a quote that is neither text (`"^..."`, `"_..."` ...) nor a chord symbol
   abc2midi knows (`"Segno"`, `"D.C."`, `"Gmaj"`, `"A/"`);
+- `hornpipe-swing`: in a hornpipe, a pair of eighths abc2midi swings of which only one is
+  staccato or a fermata (`hornpipe_swing_findings`, which needs the checker's bars);
 - `bad-tempo`: a `Q:` abc2midi cannot read (`Q:1/1=00`, `Q:x`);
 - `body-field`: a field line abc2midi allows only in the header (`R:`, `N:`, `O:` ...) inside
   the body;
@@ -90,6 +94,9 @@ def portable_findings(tune: T.TuneTokens) -> list[Finding]:
             why = chord_symbol_problem(tok.text[1:-1])
             if why:
                 found.append(Finding("bad-chord-symbol", i, why))
+        elif tok.kind == T.BAR and tok.text == "[|]":
+            found.append(Finding("invisible-bar", i, "abc2midi reads the invisible bar line "
+                                 "[|] as a chord"))
         elif tok.kind == T.FIELD and tok.value[0] in _HEADER_ONLY:
             found.append(Finding("body-field", i, f"abc2midi allows no {tok.value[0]}: field "
                                  "inside the tune body"))
@@ -158,7 +165,10 @@ def _decoration_findings(body: list[T.Token]) -> list[Finding]:
             i += 1
         # abc2midi passes over a leading k (not an ABC decoration) with a warning only.
         run = "".join(tok.text for tok in body[start:i]).lstrip("k")
-        nxt = body[i] if i < len(body) else None
+        after = i
+        while after < len(body) and body[after].kind == T.ERROR and not body[after].text:
+            after += 1      # the invisible rest x carries an empty ERROR token before it
+        nxt = body[after] if after < len(body) else None
         where = nxt.text.strip() if nxt is not None and nxt.text.strip() else "nothing"
         if not run:
             continue
@@ -196,6 +206,8 @@ def _repeat_findings(body: list[T.Token]) -> list[Finding]:
                                  f"{body[closed].text} with no |: between (abc2midi wants "
                                  ":: there)"))
             closed = None
+        elif tok.kind == T.ENDING:
+            closed = None           # a second ending finishes the repeat it belongs to
         elif tok.kind == T.DECORATION and tok.text == "~" and _after_grace(body, i):
             found.append(Finding("roll-after-grace", i, "abc2midi cannot roll ~ a note that "
                                  "has grace notes"))
@@ -213,7 +225,9 @@ def _after_grace(body: list[T.Token], index: int) -> bool:
 
 
 def _letter_decoration(tok: T.Token) -> bool:
-    return tok.kind == T.DECORATION and len(tok.text) == 1
+    # "H" right before a note is an ERROR token (music21 drops the note), still a decoration.
+    return tok.kind in (T.DECORATION, T.ERROR) and len(tok.text) == 1 and \
+        (tok.kind == T.DECORATION or tok.text == "H")
 
 
 def _tie_findings(body: list[T.Token]) -> list[Finding]:
@@ -226,6 +240,11 @@ def _tie_findings(body: list[T.Token]) -> list[Finding]:
             continue
         if tok.kind != T.TIE or tied < 0 or body[tied].kind != T.NOTE:
             continue
+        dot = next((j for j in range(tied - 1, -1, -1) if body[j].kind != T.DECORATION
+                    or body[j].text in (".", "!staccato!")), None)
+        if dot is not None and body[dot].kind == T.DECORATION:
+            found.append(Finding("staccato-tie", dot, "abc2midi cannot tie from a staccato "
+                                 "note"))
         j, crossed = i + 1, ""
         while j < len(body) and body[j].kind in (T.SPACE, T.NEWLINE, T.BAR, T.SLUR_OPEN,
                                                  T.SLUR_CLOSE, T.QUOTE, T.DECORATION,
@@ -308,6 +327,36 @@ def broken_rhythm_findings(body: list[T.Token]
 
 
 _LENGTH_MARKS = {".": ".", "!staccato!": ".", "H": "H", "!fermata!": "H"}
+
+
+def hornpipe_swing_findings(tune: T.TuneTokens, bars: list) -> list[Finding]:
+    """Return the note pairs abc2midi swings in a hornpipe whose staccato or fermata marks differ.
+
+    In a tune with `R:hornpipe` in 2/4 or 4/4, abc2midi plays two equal eighths (4/4) or
+    sixteenths (2/4), the second starting off the beat, as `>`, and then refuses marks that make
+    them unequal. `bars` are the checker's bars of the tune (`checker_records.Bar`); each
+    finding is about the second note of the pair.
+    """
+    fields = {tok.value[0]: tok.value[1] for tok in reversed(tune.header)}
+    meter = fields.get("M", "").replace(" ", "")
+    if not fields.get("R", "").strip().lower().startswith("hornpipe") \
+            or meter not in _HORNPIPE_METERS:
+        return []
+    pair = Fraction(1, 16) if meter == "2/4" else Fraction(1, 8)
+    body, found = tune.body, []
+    for bar in bars:
+        position, previous = Fraction(0), None
+        for span in bar.spans:
+            note = body[span.start].kind == T.NOTE and span.tuplet is None and span.plain
+            if note and previous is not None and span.duration == previous.duration == pair \
+                    and position.denominator == pair.denominator \
+                    and _length_marks(body, span.start) != _length_marks(body, previous.start):
+                found.append(Finding("hornpipe-swing", span.start, "abc2midi swings this pair "
+                                     "of a hornpipe and cannot when only one is staccato or "
+                                     "a fermata"))
+            previous = span if note else None
+            position += span.duration
+    return found
 
 
 def _length_marks(body: list[T.Token], index: int) -> set[str]:

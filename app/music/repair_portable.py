@@ -9,9 +9,11 @@
   and so is a roll `~` on a note with grace notes;
 - `|:` at the very end becomes `|` (`::` becomes `:|`); a `:|` before a part that has a first
   ending but no `|:` becomes `::`;
-- `d,` and `C'`: written as `D` and `c`;
+- `d,` and `C'`: written as `D` and `c`; the invisible bar line `[|]` as `|` (dropped before
+  another bar line); the staccato of a tied note goes;
 - a chord symbol abc2midi does not know: a common spelling is rewritten (`"Gmaj"` -> `"G"`,
   `"Amin"` -> `"Am"`), anything else (`"Segno"`, `"D.C."`) is dropped;
+- a hornpipe pair abc2midi swings with a staccato or fermata on one note only: the marks go;
 - `R:hornpipe` in a meter other than 2/4 or 4/4: the R: line is dropped (it changes no note),
   and so is a `Q:` tempo abc2midi cannot read (`Q:1/1=00`) and a header-only field line
   (`R:`, `N:` ...) inside the body;
@@ -27,7 +29,9 @@ import re
 from fractions import Fraction
 
 from app.music import abc_tokens as T
-from app.music.checker_portable import (CHORD_TYPES, broken_rhythm_findings, portable_findings,
+from app.music.checker import analyse_tune
+from app.music.checker_portable import (CHORD_TYPES, broken_rhythm_findings,
+                                        hornpipe_swing_findings, portable_findings,
                                         respell_octave)
 from app.music.repair_edit import Edit, where
 
@@ -73,6 +77,14 @@ def fix_portable(text: str, repairs: list[str]) -> str:
             edit.replace[finding.index] = "" if new is None else f'"{new}"'
             repairs.append(f"{where(tok)}: " + (f"dropped {tok.text}" if new is None
                                                  else f'{tok.text} written as "{new}"'))
+        elif finding.code == "staccato-tie":
+            edit.drop(index)
+            repairs.append(f"{where(tok)}: dropped the staccato of a tied note")
+        elif finding.code == "invisible-bar":
+            after = body[index + 1] if index + 1 < len(body) else None
+            edit.replace[index] = "" if after is not None and after.kind == T.BAR else "|"
+            repairs.append(f"{where(tok)}: invisible bar line [|] written as "
+                           f"{edit.replace[index] or 'nothing (a bar line follows)'}")
         elif finding.code == "roll-after-grace":
             edit.drop(finding.index)
             repairs.append(f"{where(tok)}: dropped the roll ~ after grace notes")
@@ -93,6 +105,7 @@ def fix_portable(text: str, repairs: list[str]) -> str:
             repairs.append(f"{where(tok)}: dropped a tie (abc2midi cannot tie {why})")
         elif finding.code == "misplaced-decoration":
             _move_decorations(edit, finding.index, repairs)
+    _even_hornpipe_pairs(edit, text, repairs)
     _write_out_broken(edit, repairs)
     lines = edit.text().split("\n")
     return "\n".join(line for number, line in enumerate(lines, 1) if number not in drop_lines)
@@ -140,6 +153,22 @@ def _move_decorations(edit: Edit, start: int, repairs: list[str]) -> None:
                        f"{body[target].text}")
     else:
         repairs.append(f"{where(body[start])}: dropped the decoration {what}")
+
+
+def _even_hornpipe_pairs(edit: Edit, text: str, repairs: list[str]) -> None:
+    """Drop the staccato and fermata marks of the hornpipe pairs abc2midi cannot swing."""
+    analysis = analyse_tune(text)
+    body = edit.body
+    for finding in hornpipe_swing_findings(analysis.tune, analysis.bars):
+        first = max(i for i in range(finding.index) if body[i].kind == T.NOTE)
+        for note in (first, finding.index):
+            i = note - 1
+            while i >= 0 and body[i].kind == T.DECORATION:
+                if body[i].text in (".", "!staccato!", "!fermata!"):
+                    edit.drop(i)
+                i -= 1
+        repairs.append(f"{where(body[finding.index])}: dropped the staccato or fermata of a "
+                       "hornpipe pair abc2midi swings")
 
 
 def _write_out_broken(edit: Edit, repairs: list[str]) -> None:

@@ -102,6 +102,15 @@ CASES = [
     ("ABcd efga|\nQ:1/1=00\nABcd efga|", "bad-tempo"),
     ("ABcd efga|\nQ:1/4=90\nM:3/4\nABc def|", None),
     ("ABcd efga|\nT:Part two\nP:B\nABcd efga|", None),
+    (".F4-.F2 AB|", "staccato-tie"),
+    (".F4-F2 AB|", "staccato-tie"),
+    ("F4-.F2 AB|", None),
+    (".[DF]4-[DF]2 AB|", None),
+    ("ABcd efga [|]|]", "invisible-bar"),
+    ("eBTHc d2 efga|", None),
+    ("ABcd efg Hx|", None),
+    ("ABc|1 dBG:|2 dcB|]\nefg|1 fed:|2 fdc|]", None),
+    ("ABcd efga|[|]ABcd efga|]", "invisible-bar"),
 ]
 
 

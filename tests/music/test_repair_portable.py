@@ -61,6 +61,10 @@ def test_every_case_is_fixed_without_changing_bar_lengths(body, code):
     ("HA>B cdefgab|", "HA3/2B/ cdefgab|"),
     ("ABcd efga:|ABcd efga::ABcd efga:|", "ABcd efga::ABcd efga::ABcd efga:|"),
     ("ABcd efga|\nR:reel\nABcd efga|", "ABcd efga|\nABcd efga|"),
+    (".F4-.F2 AB|", "F4-.F2 AB|"),
+    ("ABcd efga [|]|]", "ABcd efga |]"),
+    ("ABcd efga [|][|]|]", "ABcd efga |]"),
+    ("ABcd [|]efga|]", "ABcd |efga|]"),
     ("ABcd efga|\nQ:1/1=00\nABcd efga|", "ABcd efga|\nABcd efga|"),
 ])
 def test_what_the_repair_writes(body, expected):
