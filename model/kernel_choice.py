@@ -7,8 +7,8 @@ the `lab` model's training speed on one CPU and helped on another). So the first
 shape times every candidate on the real model for a moment (interleaved rounds, the minimum
 of several), picks the fastest and remembers it in a small JSON file keyed by the CPU model,
 the torch version, the cores and the shape. A new CPU, torch or shape is measured afresh; so
-is a choice measured on a busy machine once the machine is much quieter (a thread pool waiting
-for a busy core can be 10x slower than one thread). The file's path is given by the caller
+is a choice measured on a busy machine once it is much quieter, or the other way round (a
+thread pool waiting for a busy core can be 10x slower than one thread). The file's path is given by the caller
 (the app keeps it in the user's data folder); without one, choices live for the process.
 """
 
@@ -30,8 +30,8 @@ FILE_VERSION = 1
 BUDGET_SECONDS = 1.0     # a measurement stops starting rounds after this long
 MIN_ROUNDS, MAX_ROUNDS = 2, 5
 SLOW_FACTOR = 4.0        # candidates this much slower than the best are dropped early
-# A choice measured with more than this load per core is re-measured once the load has
-# fallen to half of what it was.
+# A choice is measured again when the load per core then or now is above this and the other
+# is under half of it: a busy machine favours fewer threads than a quiet one.
 BUSY_LOAD_PER_CORE = 1.0
 
 
@@ -167,7 +167,7 @@ class KernelStore:
     def choose(self, task: str, shape: str, prepare: Prepare, kernels: list[str],
                threads: list[int]) -> KernelChoice:
         """Return the remembered choice for this task and shape, measuring it if there is none
-        (or if it was measured on a busy machine that is now much quieter)."""
+        (or if the machine's load changed much since, see BUSY_LOAD_PER_CORE)."""
         key = self.key(task, shape)
         choice = self._memory.get(key) or self.entries().get(key)
         if choice is not None and not self._stale(key, choice):
@@ -201,9 +201,8 @@ class KernelStore:
             return False
         if self.measure_again:
             return True
-        if choice.load_per_core <= BUSY_LOAD_PER_CORE:
-            return False
-        return self.load() < choice.load_per_core / 2
+        high, low = sorted((self.load(), choice.load_per_core), reverse=True)
+        return high > BUSY_LOAD_PER_CORE and low < high / 2
 
     def entries(self) -> dict[str, KernelChoice]:
         """Return every choice in the file (empty if there is none; a warning if unreadable)."""

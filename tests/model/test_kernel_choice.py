@@ -133,6 +133,16 @@ def test_a_choice_made_on_a_busy_machine_is_measured_again_when_quiet(tmp_path):
     assert quiet.runs
 
 
+def test_a_choice_made_on_a_quiet_machine_is_measured_again_when_busy(tmp_path):
+    path = tmp_path / "k.json"
+    measure_once(path)                                   # at load 0.1
+    calm = FakeClock()
+    choose(store_at(path, calm, load=0.9), calm)
+    assert calm.runs == []                               # under one per core: kept
+    busy = FakeClock({**COSTS, ("bf16", 1): 0.1})
+    assert choose(store_at(path, busy, load=2.5), busy).kernel == "bf16"
+
+
 def test_measure_again_and_forget(tmp_path):
     path = tmp_path / "k.json"
     measure_once(path)
@@ -147,7 +157,7 @@ def test_measure_again_and_forget(tmp_path):
 
 def remembered(monkeypatch, tmp_path, task, shape, kernel, threads):
     """Make the process's store one whose file already holds this choice."""
-    store = KernelStore(tmp_path / "k.json")
+    store = KernelStore(tmp_path / "k.json", load=lambda: 0.0)
     entry = {"kernel": kernel, "threads": threads, "seconds": {}, "load_per_core": 0.0,
              "measured_at": "2026-11-28T00:00:00Z"}
     store.path.write_text(json.dumps({"version": kernel_choice.FILE_VERSION,
