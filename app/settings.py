@@ -15,6 +15,8 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from app.kernels import KERNELS_FILE
+
 logger = logging.getLogger(__name__)
 
 
@@ -71,6 +73,11 @@ class AppPaths:
     @property
     def checkpoints_dir(self) -> Path:
         return self.data_dir / "checkpoints"
+
+    @property
+    def kernels_file(self) -> Path:
+        """The kernels measured on this machine (app/kernels.py, model/kernel_choice.py)."""
+        return self.data_dir / KERNELS_FILE
 
 
 class Settings:

@@ -59,3 +59,10 @@ def test_bad_input_exits_2(sandbox, capsys):
     assert main(["kernels", "--measure", "--preset", "huge"]) == 2
     err = capsys.readouterr().err
     assert "preset 'huge'" in err and "Traceback" not in err
+
+
+def test_the_window_and_the_commands_use_the_same_file(sandbox):
+    from app.kernels import kernels_file
+    from app.settings import AppPaths
+
+    assert AppPaths.default().kernels_file == kernels_file() == sandbox / "kernels.json"
