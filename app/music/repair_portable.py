@@ -157,6 +157,9 @@ def _move_decorations(edit: Edit, start: int, repairs: list[str]) -> None:
 
 def _even_hornpipe_pairs(edit: Edit, text: str, repairs: list[str]) -> None:
     """Drop the staccato and fermata marks of the hornpipe pairs abc2midi cannot swing."""
+    if not any(tok.value[0] == "R" and "hornpipe" in tok.value[1].lower()
+               for tok in edit.tune.header):
+        return
     analysis = analyse_tune(text)
     body = edit.body
     for finding in hornpipe_swing_findings(analysis.tune, analysis.bars):
