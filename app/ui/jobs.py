@@ -16,6 +16,7 @@ import time
 
 from app import training_data
 from app.model_cache import MODELS
+from app.music.normalize import TextOptions
 from app.training import TrainRequest, train_model
 from app.training_data import TrainingData
 from app.tune_files import LoadedFile
@@ -114,11 +115,14 @@ def generate_tunes(ctx, model_path: str, options: dict, headers: dict, prime: st
 
 
 def prepare_training_data(ctx, sources: list[str], abcs: list[str], name: str,
-                          base_model: str | None, seq_len: int) -> TrainingData:
-    """Load tunes (corpora, files, or given ABC texts), split them and summarise them."""
+                          base_model: str | None, seq_len: int,
+                          text: TextOptions = TextOptions(), transpose: int = 0) -> TrainingData:
+    """Load tunes (corpora, files, or given ABC texts), split them, write their training text
+    as `text` says (with `transpose` copies of each in other keys) and summarise them."""
     ctx.progress(("Reading the tunes…",))
     return training_data.training_data_from_sources(sources, abcs, name, base_model=base_model,
-                                                    seq_len=seq_len)
+                                                    seq_len=seq_len, text=text,
+                                                    transpose=transpose)
 
 
 class _Throttle:

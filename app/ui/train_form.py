@@ -1,5 +1,6 @@
-"""The Train panel's form: which tunes to learn from, a new model of a preset's size or a model
-to fine-tune, and the budget in minutes or steps.
+"""The Train panel's form: which tunes to learn from and how their training text is written
+(titles, styles, performer annotations, copies in other keys), a new model of a preset's size
+or a model to fine-tune, and the budget in minutes or steps.
 
 The form holds the choices, reads them out and keeps them between sessions; the panel
 (app/ui/train_panel.py) runs the training they describe.
@@ -11,15 +12,21 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout,
-                               QHBoxLayout, QRadioButton, QWidget)
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout,
+                               QGridLayout, QHBoxLayout, QRadioButton, QSpinBox, QWidget)
 
+from app.music.normalize import TextOptions
+from app.training_data import MAX_TRANSPOSE
 from app.ui.model_files import list_models
 from app.ui.train_summary import counted
 from model.config import DEFAULT_PRESET, PRESETS
 
 DATA_CHOICES = (("Celtic corpus (built-in)", "celtic"), ("Essen corpus (built-in)", "essen"),
+                ("Nottingham corpus (built-in)", "nottingham"),
+                ("Other folk tunes (built-in)", "miscfolk"),
+                ("All built-in corpora", "all"),
                 ("Opened files", "files"), ("Selected tunes", "selected"))
+BUILT_IN = ("celtic", "essen", "nottingham", "miscfolk", "all")
 
 
 class TrainForm(QWidget):
@@ -35,6 +42,8 @@ class TrainForm(QWidget):
         self.data_choice.setToolTip("The tunes to learn from; MIDI files among opened files are "
                                     "transcribed to ABC")
         form.addRow("Data:", self.data_choice)
+        form.addRow("Text:", self._text_row())
+        form.addRow("Keys:", self._keys_row())
         form.addRow("Start:", self._start_rows())
         budget = QHBoxLayout()
         self.budget_value = QDoubleSpinBox()
@@ -48,6 +57,39 @@ class TrainForm(QWidget):
         budget.addWidget(self.budget_value)
         budget.addWidget(self.budget_unit)
         form.addRow("Budget:", budget)
+
+    def _text_row(self) -> QHBoxLayout:
+        """What the training text keeps (the copies in other keys are the next row's)."""
+        defaults = TextOptions()
+        self.titles = QCheckBox("Titles")
+        self.titles.setToolTip("Keep each tune's first T: title, so the model learns to name "
+                               "its tunes")
+        self.styles = QCheckBox("Styles")
+        self.styles.setToolTip("Write O:<style> (irish, scottish, german...) where the tune's "
+                               "style is known, so generation can ask for one")
+        self.annotations = QCheckBox("Annotations")
+        self.annotations.setToolTip("Keep performer annotations: fingerings, bowing marks and "
+                                    "text in quotes")
+        for box, value in ((self.titles, defaults.titles), (self.styles, defaults.styles),
+                           (self.annotations, defaults.annotations)):
+            box.setChecked(value)
+        row = QHBoxLayout()
+        for widget in (self.titles, self.styles, self.annotations):
+            row.addWidget(widget)
+        row.addStretch(1)
+        return row
+
+    def _keys_row(self) -> QHBoxLayout:
+        self.transpose = QSpinBox()
+        self.transpose.setRange(0, MAX_TRANSPOSE)
+        self.transpose.setPrefix("each tune in its own key + ")
+        self.transpose.setSuffix(" others")
+        self.transpose.setSpecialValueText("each tune in its own key only")
+        self.transpose.setToolTip("Also train on each tune in this many other keys of its mode, "
+                                  "the plainest first: more to learn from, the same melodies")
+        row = QHBoxLayout()
+        row.addWidget(self.transpose, 1)
+        return row
 
     def _start_rows(self) -> QGridLayout:
         self.scratch = QRadioButton("From scratch")
@@ -85,7 +127,10 @@ class TrainForm(QWidget):
         self.base_model.setCurrentIndex(max(index, 0))
 
     def set_busy(self, busy: bool) -> None:
-        """Lock the model choices while a run is alive; fine-tuning needs a model to start from."""
+        """Lock the choices while a run is alive; fine-tuning needs a model to start from."""
+        for widget in (self.data_choice, self.titles, self.styles, self.annotations,
+                       self.transpose):
+            widget.setEnabled(not busy)
         self.preset.setEnabled(self.scratch.isChecked() and not busy)
         self.base_model.setEnabled(self.finetune.isChecked() and not busy)
         self.finetune.setEnabled(self.base_model.count() > 0)
@@ -98,11 +143,20 @@ class TrainForm(QWidget):
         """Return (sources, ABC texts, name) of the chosen tunes: a built-in corpus, the
         files opened in the window, or the tunes selected in the library."""
         choice = self.data_choice.currentData()
-        if choice in ("celtic", "essen"):
+        if choice in BUILT_IN:
             return [choice], [], choice
         if choice == "files":
             return list(opened_files()), [], "opened files"
         return [], list(selected_tunes()), "selected tunes"
+
+    def text_options(self) -> TextOptions:
+        """How the training text is written (app.music.normalize.TextOptions)."""
+        return TextOptions(titles=self.titles.isChecked(), styles=self.styles.isChecked(),
+                           annotations=self.annotations.isChecked())
+
+    def transpose_copies(self) -> int:
+        """Copies of each training tune in other keys (0: none)."""
+        return self.transpose.value()
 
     def preset_name(self) -> str:
         if self.finetune.isChecked():
@@ -132,7 +186,9 @@ class TrainForm(QWidget):
     def save_state(self) -> dict:
         return {"data": self.data_choice.currentData(), "preset": self.preset.currentText(),
                 "finetune": self.finetune.isChecked(), "budget": self.budget_value.value(),
-                "unit": self.budget_unit.currentText()}
+                "unit": self.budget_unit.currentText(), "titles": self.titles.isChecked(),
+                "styles": self.styles.isChecked(), "annotations": self.annotations.isChecked(),
+                "transpose": self.transpose.value()}
 
     def restore_state(self, state: dict) -> None:
         index = self.data_choice.findData(state.get("data"))
@@ -144,4 +200,10 @@ class TrainForm(QWidget):
             self.budget_unit.setCurrentText(state["unit"])
         if state.get("budget"):
             self.budget_value.setValue(float(state["budget"]))
+        for box, name in ((self.titles, "titles"), (self.styles, "styles"),
+                          (self.annotations, "annotations")):
+            if isinstance(state.get(name), bool):
+                box.setChecked(state[name])
+        if isinstance(state.get("transpose"), int):
+            self.transpose.setValue(state["transpose"])
         self.finetune.setChecked(bool(state.get("finetune")) and self.base_model.count() > 0)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import logging
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
@@ -25,6 +26,7 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
 from app import settings as S
+from app.music.normalize import TextOptions
 from app.settings import AppPaths, Settings
 from app.training import TrainRequest, watch_for_budget
 from app.training_data import TrainingData
@@ -144,7 +146,9 @@ class TrainPanel(QWidget):
 
         seq_len = preset(self.form.preset_name()).train.seq_len
         self._request = {"sources": sources, "abcs": abcs, "name": name,
-                         "base_model": self.form.base_model_path(), "seq_len": seq_len}
+                         "base_model": self.form.base_model_path(), "seq_len": seq_len,
+                         "text": asdict(self.form.text_options()),
+                         "transpose": self.form.transpose_copies()}
         self.monitor.clear()
         self.last_step, self.last_progress = 0, None
         self.run_name = run_name(name)
@@ -155,7 +159,8 @@ class TrainPanel(QWidget):
     def _prepare(self) -> Job:
         r = self._request
         self.job = Job(jobs.prepare_training_data, r["sources"], r["abcs"], r["name"],
-                       r["base_model"], r["seq_len"], name="prepare")
+                       r["base_model"], r["seq_len"], TextOptions(**r.get("text", {})),
+                       r.get("transpose", 0), name="prepare")
         self.job.done.connect(self._data_ready)
         self.job.failed.connect(self._failed)
         self.job.finished.connect(self._job_finished)

@@ -32,6 +32,11 @@ def summary_html(data: TrainingData, base_name: str | None = None) -> str:
             f"{s['valid_tunes']:,} validation), {counted(s['characters'], 'character')}."
             f"<br>Keys: {html.escape(keys)}<br>"
             f"Meters: {html.escape(meters)}")
+    if s.get("transposed_copies"):
+        stuck = s.get("untransposable_tunes") or 0
+        text += (f"<br>In other keys too: {counted(s['transposed_copies'], 'copy', 'copies')} "
+                 f"of the training tunes" + (f" ({counted(stuck, 'tune')} could not move)"
+                                             if stuck else ""))
     if "new_characters" in s:
         new = s["new_characters"]
         model = f" to {html.escape(base_name)}" if base_name else ""

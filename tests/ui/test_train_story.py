@@ -172,3 +172,40 @@ def test_the_end_message_says_what_there_is_to_say(training, words):
     assert ("1 step " in text) == (training["steps"] == 1)
     assert ("Training stopped" in text) == bool(training.get("stopped"))
     assert "selected in the Generate panel's model list as <b>celtic-1</b>" in text
+
+
+def test_the_forms_text_options_reach_the_data_and_the_model_file(qtbot, window, tmp_path):
+    panel = story_run(qtbot, window, tmp_path, steps=5)
+    form = panel.form
+    assert (form.titles.isChecked(), form.styles.isChecked(), form.annotations.isChecked(),
+            form.transpose_copies()) == (True, True, False, 0)        # TextOptions' defaults
+    form.titles.setChecked(False)
+    form.annotations.setChecked(True)
+    form.transpose.setValue(2)
+    with qtbot.waitSignal(panel.summary_ready, timeout=20000) as summary:
+        panel.start_button.click()
+    assert summary.args[0]["transposed_copies"] == 2 * summary.args[0]["train_tunes"]
+    assert "In other keys too: 110 copies" in panel.summary.text()
+    assert not form.transpose.isEnabled()                             # locked while it runs
+    with qtbot.waitSignal(panel.model_saved, timeout=30000) as saved:
+        pass
+    training = read_metadata(saved.args[0])["training"]
+    assert training["text"] == {"titles": False, "styles": True, "annotations": True}
+    assert training["transpose"] == 2
+    qtbot.waitUntil(lambda: panel.state == "idle", timeout=10000)
+    state = form.save_state()
+    form.restore_state({**state, "titles": True, "transpose": 0})
+    assert form.titles.isChecked() and form.transpose_copies() == 0
+    form.restore_state(state)
+    assert not form.titles.isChecked() and form.annotations.isChecked()
+    assert form.transpose_copies() == 2 and form.transpose.isEnabled()
+
+
+def test_the_built_in_corpora_are_offered(qtbot, window):
+    form = window.train_panel.form
+    from app.music.corpus import BUILTIN_CORPORA
+
+    offered = [form.data_choice.itemData(i) for i in range(form.data_choice.count())]
+    assert set(BUILTIN_CORPORA) <= set(offered)
+    form.data_choice.setCurrentIndex(form.data_choice.findData("nottingham"))
+    assert form.data_request(lambda: [], lambda: []) == (["nottingham"], [], "nottingham")
