@@ -2,6 +2,7 @@
 
     python3 benchmarks/abc2midi_judge.py [--count 200] [--seed 1] [--tunes FILE ...]
                                          [--valid] [--train] [--json-out PATH]
+                                         [--rejected-out PATH]
 
 abc2midi (Debian package `abcmidi`, the reference ABC implementation) is not needed by Ceol; it
 is only used here, to count the tunes it reports an error for. Each tune is written to its own
@@ -92,8 +93,12 @@ def message_class(message: str) -> str:
     return text.split("(Hint")[0].strip()
 
 
-def judge(tunes: list[str], exe: str = "abc2midi", jobs: int = 2) -> dict:
-    """Judge tunes with abc2midi; return the counts, classes and examples (see the module)."""
+def judge(tunes: list[str], exe: str = "abc2midi", jobs: int = 2,
+          rejected: list[str] | None = None) -> dict:
+    """Judge tunes with abc2midi; return the counts, classes and examples (see the module).
+
+    The tunes abc2midi reports an error for are appended to `rejected` when it is given.
+    """
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         results = list(pool.map(lambda t: abc2midi_messages(t, exe), tunes))
@@ -103,6 +108,8 @@ def judge(tunes: list[str], exe: str = "abc2midi", jobs: int = 2) -> dict:
         errors = [m for m in messages if m["severity"] == "error"]
         if errors:
             with_error += 1
+            if rejected is not None:
+                rejected.append(tune)
             checker_clean_rejected += is_clean(tune)
         seen = set()
         for m in messages:
@@ -152,6 +159,7 @@ def main() -> int:
     parser.add_argument("--train", action="store_true", help="judge the Celtic training text")
     parser.add_argument("--abc2midi", default="abc2midi", help="the abc2midi program")
     parser.add_argument("--json-out", help="also write the JSON report here")
+    parser.add_argument("--rejected-out", help="write the generated tunes abc2midi rejects here")
     args = parser.parse_args()
     if shutil.which(args.abc2midi) is None:
         print(f"{args.abc2midi} not found (Debian package abcmidi)", file=sys.stderr)
@@ -159,9 +167,12 @@ def main() -> int:
     report: dict = {"abc2midi": args.abc2midi}
     if args.count:
         tunes, seconds = generated_tunes(args.count, args.seed)
+        rejected: list[str] = []
         report["generated"] = {"command": f"python main.py generate --count {args.count} "
                                f"--seed {args.seed}", "generate_seconds": round(seconds, 1),
-                               **judge(tunes, args.abc2midi)}
+                               **judge(tunes, args.abc2midi, rejected=rejected)}
+        if args.rejected_out:
+            Path(args.rejected_out).write_text("\n".join(rejected), encoding="utf-8")
     for path in args.tunes:
         report[path] = judge(split_generated_text(Path(path).read_text(encoding="utf-8")),
                              args.abc2midi)

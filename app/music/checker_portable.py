@@ -19,6 +19,7 @@ found by measuring abc2midi 2023-02-08 on generated tunes and on the Celtic corp
 - `staccato-tie`: a tie from a staccato note (`.F4-F2`: abc2midi shortens it first);
 - `invisible-bar`: the invisible bar line `[|]`, which abc2midi reads as a chord;
 - `repeat-at-end`: `|:` (or `::`) with no music after it;
+- `unclosed-ending`: a first ending `[1` with no `:|` after it;
 - `ending-after-repeat`: a first ending `[1`, or a `::`, after a `:|` with no `|:` between
   (the part has no repeat start);
 - `bad-octave`: a lower-case note with `,` or an upper-case one with `'` (`d,` is `D`);
@@ -191,7 +192,12 @@ def _repeat_findings(body: list[T.Token]) -> list[Finding]:
     found = []
     closed: int | None = None         # the last repeat bar, when it ended a repeat
     last_start, music_after = None, False
+    first_ending: int | None = None   # a first ending not yet closed by :|
     for i, tok in enumerate(body):
+        if tok.kind == T.BAR and tok.text.startswith(":"):
+            first_ending = None
+        elif tok.kind == T.ENDING and tok.value.startswith("1"):
+            first_ending = i
         if tok.kind == T.BAR and tok.text == "::" and closed is not None:
             found.append(Finding("ending-after-repeat", closed, f":: after {body[closed].text} "
                                  "with no |: between (abc2midi wants :: there too)"))
@@ -211,6 +217,10 @@ def _repeat_findings(body: list[T.Token]) -> list[Finding]:
         elif tok.kind == T.DECORATION and tok.text == "~" and _after_grace(body, i):
             found.append(Finding("roll-after-grace", i, "abc2midi cannot roll ~ a note that "
                                  "has grace notes"))
+    if first_ending is not None:
+        text = body[first_ending].text
+        found.append(Finding("unclosed-ending", first_ending, f"first ending {text} is never "
+                             "closed by :| (abc2midi: missing :|)"))
     if last_start is not None and not music_after:
         found.append(Finding("repeat-at-end", last_start, f"{body[last_start].text} at the end "
                              "repeats nothing (abc2midi: missing :|)"))

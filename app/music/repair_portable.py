@@ -8,7 +8,7 @@
 - a tie to a rest, to nothing, to another pitch or next to grace notes: the tie is dropped,
   and so is a roll `~` on a note with grace notes;
 - `|:` at the very end becomes `|` (`::` becomes `:|`); a `:|` before a part that has a first
-  ending but no `|:` becomes `::`;
+  ending but no `|:` becomes `::`; a first ending no `:|` closes loses its `[1` (its bar line becomes `||`);
 - `d,` and `C'`: written as `D` and `c`; the invisible bar line `[|]` as `|` (dropped before
   another bar line); the staccato of a tied note goes;
 - a chord symbol abc2midi does not know: a common spelling is rewritten (`"Gmaj"` -> `"G"`,
@@ -74,11 +74,14 @@ def fix_portable(text: str, repairs: list[str]) -> str:
             repairs.append(f"{where(tok)}: {tok.text} written as {edit.replace[finding.index]}")
         elif finding.code == "bad-chord-symbol":
             new = _chord_alias(tok.text[1:-1])
-            edit.replace[finding.index] = "" if new is None else f'"{new}"'
+            if new is None:
+                _drop(edit, index)
+            else:
+                edit.replace[index] = f'"{new}"'
             repairs.append(f"{where(tok)}: " + (f"dropped {tok.text}" if new is None
                                                  else f'{tok.text} written as "{new}"'))
         elif finding.code == "staccato-tie":
-            edit.drop(index)
+            _drop(edit, index)
             repairs.append(f"{where(tok)}: dropped the staccato of a tied note")
         elif finding.code == "invisible-bar":
             after = body[index + 1] if index + 1 < len(body) else None
@@ -86,7 +89,7 @@ def fix_portable(text: str, repairs: list[str]) -> str:
             repairs.append(f"{where(tok)}: invisible bar line [|] written as "
                            f"{edit.replace[index] or 'nothing (a bar line follows)'}")
         elif finding.code == "roll-after-grace":
-            edit.drop(finding.index)
+            _drop(edit, index)
             repairs.append(f"{where(tok)}: dropped the roll ~ after grace notes")
         elif finding.code == "repeat-at-end":
             core = tok.text.strip(":") or "|"
@@ -99,16 +102,43 @@ def fix_portable(text: str, repairs: list[str]) -> str:
             edit.replace[finding.index] = new
             repairs.append(f"{where(tok)}: {tok.text} written as {new} (the next part, with "
                            "a first ending or ::, needs a repeat start)")
+        elif finding.code == "unclosed-ending":
+            _drop(edit, index)
+            # "|1" ended a section for the bar lengths; "||" keeps that boundary.
+            bar = next((j for j in range(index - 1, -1, -1) if body[j].kind != T.SPACE), None)
+            if bar is not None and body[bar].kind == T.BAR and body[bar].text == "|":
+                edit.replace[bar] = "||"
+            repairs.append(f"{where(tok)}: dropped the first ending {tok.text} (no :| closes "
+                           "it)")
         elif finding.code == "tie-mismatch":
-            edit.drop(finding.index)
+            _drop(edit, index)
             why = finding.message.removeprefix("abc2midi cannot tie ")
             repairs.append(f"{where(tok)}: dropped a tie (abc2midi cannot tie {why})")
         elif finding.code == "misplaced-decoration":
             _move_decorations(edit, finding.index, repairs)
     _even_hornpipe_pairs(edit, text, repairs)
     _write_out_broken(edit, repairs)
+    _keep_broken_apart(edit)
     lines = edit.text().split("\n")
     return "\n".join(line for number, line in enumerate(lines, 1) if number not in drop_lines)
+
+
+def _drop(edit: Edit, index: int) -> None:
+    """Drop one token (`_keep_broken_apart` then keeps ">" and ">" from gluing into ">>")."""
+    edit.replace[index] = ""
+
+
+def _keep_broken_apart(edit: Edit) -> None:
+    """Leave a blank where dropped tokens stood between two broken-rhythm signs."""
+    body = edit.body
+    last = None      # the index of the last broken-rhythm sign, while only drops follow it
+    for i, tok in enumerate(body):
+        if tok.kind == T.BROKEN and i not in edit.replace:
+            if last is not None and i - last > 1:
+                edit.replace[last + 1] = " "
+            last = i
+        elif edit.replace.get(i) != "" or i in edit.after:
+            last = None
 
 
 def _chord_alias(text: str) -> str | None:
@@ -144,8 +174,6 @@ def _move_decorations(edit: Edit, start: int, repairs: list[str]) -> None:
     run = "".join(c for c in run if c not in there)
     for i in range(start, end):
         edit.drop(i)
-    if start and end < len(body) and body[start - 1].kind == body[end].kind == T.BROKEN:
-        edit.replace[start] = " "   # ">.>" must not become ">>"
     what = "".join(tok.text for tok in body[start:end])
     if found and run:
         edit.insert_after(target - 1, run)

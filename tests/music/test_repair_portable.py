@@ -62,6 +62,8 @@ def test_every_case_is_fixed_without_changing_bar_lengths(body, code):
     ("ABcd efga:|ABcd efga::ABcd efga:|", "ABcd efga::ABcd efga::ABcd efga:|"),
     ("ABcd efga|\nR:reel\nABcd efga|", "ABcd efga|\nABcd efga|"),
     (".F4-.F2 AB|", "F4-.F2 AB|"),
+    ("ABcd efga|1 ABcd efga|ABcd efga|]", "ABcd efga|| ABcd efga|ABcd efga|]"),
+    ("|:ABcd efga|[1 ABcd efga|ABcd efga|]", "|:ABcd efga|| ABcd efga|ABcd efga|]"),
     ("ABcd efga [|]|]", "ABcd efga |]"),
     ("ABcd efga [|][|]|]", "ABcd efga |]"),
     ("ABcd [|]efga|]", "ABcd |efga|]"),
@@ -121,7 +123,9 @@ def test_notes_keep_their_lengths(bars):
 @pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi (abcmidi) not installed")
 @pytest.mark.parametrize("body, code", [c for c in CASES if c[1]])
 def test_abc2midi_reads_the_repaired_cases(tmp_path, body, code):
-    (tmp_path / "t.abc").write_text(fixed(HEAD + body + "\n")[0])
+    result = repair_tune(HEAD + body + "\n")
+    assert result.ok, result.problems_left
+    (tmp_path / "t.abc").write_text(result.text)
     run = subprocess.run(["abc2midi", "t.abc", "-o", "t.mid"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=20)
     assert not [line for line in (run.stdout + run.stderr).splitlines()
