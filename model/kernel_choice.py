@@ -19,6 +19,7 @@ import logging
 import os
 import platform
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -160,6 +161,9 @@ class KernelStore:
         self._memory: dict[str, KernelChoice] = {}
         self._fresh: set[str] = set()     # keys measured by this process
         self.measure_again = False
+        # One measurement at a time: two at once (the window's warm-up and a Generate) would
+        # time each other, and threads are set for the whole process.
+        self._lock = threading.RLock()
 
     def key(self, task: str, shape: str) -> str:
         return f"{machine_key()} | {task} | {shape}"
@@ -169,18 +173,20 @@ class KernelStore:
         """Return the remembered choice for this task and shape, measuring it if there is none
         (or if the machine's load changed much since, see BUSY_LOAD_PER_CORE)."""
         key = self.key(task, shape)
-        choice = self._memory.get(key) or self.entries().get(key)
-        if choice is not None and not self._stale(key, choice):
-            self._memory[key] = choice
-            return choice
-        return self.remeasure(task, shape, prepare, kernels, threads)
+        with self._lock:
+            choice = self._memory.get(key) or self.entries().get(key)
+            if choice is not None and not self._stale(key, choice):
+                self._memory[key] = choice
+                return choice
+            return self.remeasure(task, shape, prepare, kernels, threads)
 
     def remeasure(self, task: str, shape: str, prepare: Prepare, kernels: list[str],
                   threads: list[int]) -> KernelChoice:
         """Measure the candidates now, remember the fastest and return it."""
         key = self.key(task, shape)
         load = self.load()
-        timings = measure(prepare, kernels, threads, timer=self.timer, budget=self.budget)
+        with self._lock:
+            timings = measure(prepare, kernels, threads, timer=self.timer, budget=self.budget)
         kernel, n = min(timings, key=lambda pair: (timings[pair], pair[1]))
         choice = KernelChoice(kernel, n, {f"{k}@{t}": round(s, 7) for (k, t), s
                                           in sorted(timings.items())}, round(load, 2),
