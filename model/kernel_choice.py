@@ -14,6 +14,7 @@ thread pool waiting for a busy core can be 10x slower than one thread). The file
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -56,6 +57,7 @@ class KernelChoice:
 Prepare = Callable[[str], Callable[[], None]]
 
 
+@functools.cache
 def cpu_model() -> str:
     """Return the CPU's model name as the OS reports it ("unknown" if it does not)."""
     try:
