@@ -103,6 +103,8 @@ class Matrix:
 
     def addmm(self, base: Tensor, x: Tensor) -> Tensor:
         if self.packed is not None:
+            # reduce_range: 7-bit activations, so CPUs without VNNI cannot overflow the
+            # 16-bit sums of their u8 x s8 products
             return base + torch.ops.quantized.linear_dynamic(x, self.packed, True)
         if self.q is not None:
             return base + torch._weight_int8pack_mm(x.to(torch.bfloat16), self.q,
@@ -184,7 +186,7 @@ def weights_mode(model: MusicLM, config: SampleConfig) -> str:
 
 def sampling_threads(model: MusicLM, config: SampleConfig) -> int:
     """Return the thread count to sample with: the measured one for "auto", else up to
-    SAMPLE_THREADS (never more than torch has now)."""
+    SAMPLE_THREADS but never more than torch has now."""
     current = torch.get_num_threads()
     if config.quantize == "auto" and model.config.cell == "lstm":
         choice = sampling_choice(model, config.count)
