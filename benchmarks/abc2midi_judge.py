@@ -123,7 +123,8 @@ def judge(tunes: list[str], exe: str = "abc2midi", jobs: int = 2,
     ordered = dict(sorted(classes.items(), key=lambda kv: (not kv[0].startswith("error"),
                                                            -kv[1]["tunes"])))
     return {"tunes": len(tunes), "with_abc2midi_error": with_error,
-            "without_error_percent": round(100 * (1 - with_error / len(tunes)), 2) if tunes else None,
+            "without_error_percent":
+                round(100 * (1 - with_error / len(tunes)), 2) if tunes else None,
             "checker_clean_among_rejected": checker_clean_rejected,
             "seconds": round(time.perf_counter() - start, 1), "classes": ordered}
 

@@ -65,7 +65,8 @@ def strip_performer_annotations(body_line: str) -> str:
     `body_line` is one line of a tune's body, without its line break. Field lines ("K:D",
     "w:...") and lines with nothing to remove come back unchanged; a blank left where an
     annotation stood between two blanks is dropped, as are blanks left at the line's ends; a
-    line that held only annotations comes back "" (the caller drops it). Never raises (text the tokenizer rejects is kept as it is).
+    line that held only annotations comes back "" (the caller drops it). Never raises (text the
+    tokenizer rejects is kept as it is).
     """
     if _FIELD_LINE.match(body_line) or not ('"' in body_line or _may_have_decoration(body_line)):
         return body_line

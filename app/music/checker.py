@@ -6,17 +6,18 @@ formed, K last), text that is not ABC music, unbalanced chords, slurs, grace not
 tuplets with too few notes, repeats and endings music21 cannot expand, bars whose length
 does not match the meter, and what abc2midi (the reference implementation) rejects although
 music21 reads it (`checker_portable`: misplaced decorations, broken rhythm between unequal
-notes, ties to another pitch, `d,`, unknown chord symbols, a hornpipe in 2/2). Bar lengths follow folk practice: a pickup bar, a last bar that
-completes the pickup, short bars on both sides of a section or repeat boundary that add up to
-one bar, first and second endings, and meter or unit-length changes inside the tune are all
-fine. Pure Python on `abc_tokens`; fast enough to judge every generated tune.
+notes, ties to another pitch, `d,`, unknown chord symbols, a hornpipe in 2/2). Bar lengths
+follow folk practice: a pickup bar, a last bar that completes the pickup, short bars on both
+sides of a section or repeat boundary that add up to one bar, first and second endings, and
+meter or unit-length changes inside the tune are all fine. Pure Python on `abc_tokens`; fast enough to judge every generated tune.
 
 This module checks the header and gives the entry points; the field values are read by
 `abc_fields`, the body is walked by `checker_walker` into the records of `checker_records`,
 and bar lengths are judged by `bar_lengths`.
 
 "clean" (no errors) is meant to imply that music21 converts the tune to MIDI with the
-durations counted here, and that abc2midi reports no error; warnings do not stop that.
+durations counted here, and that abc2midi reports no error (measured: 199 of 200 default
+tunes, `benchmarks/abc2midi_judge.py`); warnings do not stop that.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """What abc2midi, the reference ABC implementation, rejects in text that music21 reads.
 
 music21 is lenient where abc2midi (Debian's `abcmidi`) is strict, and a tune shared as ABC
-should play in both. `portable_findings(tune)` lists, by body token index, the abc2midi errors
-found by measuring abc2midi 2023-02-08 on generated tunes and on the Celtic corpus
-(`benchmarks/abc2midi_judge.py`):
+should play in both. `portable_findings(tune)` lists, by token index, the abc2midi errors
+found by measuring abc2midi 4.84 (Debian abcmidi 20230208) on generated tunes and the Celtic
+corpus (`benchmarks/abc2midi_judge.py`):
 
 - `misplaced-decoration`: a decoration letter (`u`, `v`, `~`, `T`, `.` ...) that does not stand
   right before a note, rest or chord (`u(GF)`, `."4".e`, `~{g}A`); only `.` may stand before a
@@ -45,7 +45,7 @@ from fractions import Fraction
 
 from app.music import abc_tokens as T
 
-# The chord types abc2midi 2023-02-08 knows (measured: other names are "Unrecognized chord").
+# The chord types abc2midi 4.84 knows (measured: other names are "Unrecognized chord").
 CHORD_TYPES = frozenset({"", "m", "7", "m7", "maj7", "M7", "6", "m6", "aug", "+", "aug7", "dim",
                          "dim7", "9", "m9", "maj9", "M9", "11", "dim9", "sus", "sus9", "7sus4",
                          "7sus9", "5", "sus4", "sus2", "7sus2", "m7b5"})
@@ -149,8 +149,8 @@ def _hornpipe_findings(tune: T.TuneTokens) -> list[Finding]:
     rhythm, meter = fields.get("R", "").strip().lower(), fields.get("M", "").replace(" ", "")
     if rhythm.startswith("hornpipe") and meter and meter not in _HORNPIPE_METERS:
         rhythm_index = next(i for i, tok in enumerate(tune.header) if tok.value[0] == "R")
-        return [Finding("hornpipe-meter", -1 - rhythm_index, f"abc2midi plays a hornpipe only in 2/4 or 4/4, "
-                        f"not M:{meter}; drop R: or change the meter")]
+        return [Finding("hornpipe-meter", -1 - rhythm_index, "abc2midi plays a hornpipe only "
+                        f"in 2/4 or 4/4, not M:{meter}; drop R: or change the meter")]
     return []
 
 

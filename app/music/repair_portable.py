@@ -8,7 +8,8 @@
 - a tie to a rest, to nothing, to another pitch or next to grace notes: the tie is dropped,
   and so is a roll `~` on a note with grace notes;
 - `|:` at the very end becomes `|` (`::` becomes `:|`); a `:|` before a part that has a first
-  ending but no `|:` becomes `::`; a first ending no `:|` closes loses its `[1` (its bar line becomes `||`);
+  ending but no `|:` becomes `::`; a first ending no `:|` closes loses its `[1` (its bar line
+  becomes `||`);
 - `d,` and `C'`: written as `D` and `c`; the invisible bar line `[|]` as `|` (dropped before
   another bar line); the staccato of a tied note goes;
 - a chord symbol abc2midi does not know: a common spelling is rewritten (`"Gmaj"` -> `"G"`,

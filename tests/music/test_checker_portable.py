@@ -1,6 +1,6 @@
 """The checker reports what abc2midi rejects; each rule against the inputs it was measured on.
 
-The cases come from abc2midi 2023-02-08 runs (benchmarks/abc2midi_judge.py); where abc2midi is
+The cases come from abc2midi 4.84 runs (benchmarks/abc2midi_judge.py); where abc2midi is
 installed, `test_agrees_with_abc2midi` runs it on every case and fails if the two disagree.
 """
 
