@@ -16,8 +16,8 @@ This module checks the header and gives the entry points; the field values are r
 and bar lengths are judged by `bar_lengths`.
 
 "clean" (no errors) is meant to imply that music21 converts the tune to MIDI with the
-durations counted here, and that abc2midi reports no error (measured: 199 of 200 default
-tunes, `benchmarks/abc2midi_judge.py`); warnings do not stop that.
+durations counted here, and that abc2midi reports no error (`benchmarks/abc2midi_judge.py`
+measures it); warnings do not stop that.
 """
 
 from __future__ import annotations
