@@ -31,7 +31,7 @@ from model.checkpoint import ModelFile, load_model, save_model
 from model.config import DEFAULT_PRESET, ModelConfig, Preset, TrainConfig, preset
 from model.data import TrainData, as_train_data, check_trainable, encode, random_windows, \
     validation_windows
-from model.device import fastest_threads, resolve_device, resolve_precision, set_threads
+from model.device import resolve_device, set_threads, training_kernels
 from model.errors import ModelError
 from model.lm import MusicLM
 from model.optim import learning_rate, make_optimizer, time_limited_fraction
@@ -256,9 +256,9 @@ def _setup(config: TrainConfig, model_config: ModelConfig, data: TrainData, init
     train_ids, valid = train_ids.to(device), _to(valid, device)
     summary = _data_summary(data, vocab, base, resumed)
 
-    autocast = resolve_precision(config.precision, device)
-    if device.type == "cpu" and config.threads == 0:
-        _autotune_threads(model, train_ids, config, autocast)
+    autocast = training_kernels(model, train_ids, precision=config.precision,
+                                threads=config.threads, batch_size=config.batch_size,
+                                seq_len=config.seq_len, device=device)
     summary["precision"] = "bf16" if autocast is not None else "fp32"
     summary["threads"] = torch.get_num_threads() if device.type == "cpu" else None
     return _Run(config, model_config, model, net, vocab, optimizer, data_gen, train_ids, valid,
@@ -371,27 +371,6 @@ def _finish(run: _Run, val_loss: float | None, stopped: bool, seconds: float,
     return TrainResult(model, run.vocab, run.model_config, config, state.step, train_loss,
                        saved_val, best_step, stopped, seconds, cps, config.out_path,
                        state.history, summary, final_state)
-
-
-def _autotune_threads(model, ids, config: TrainConfig, autocast) -> int:
-    """Pick the faster CPU thread count by timing a training pass on a throwaway batch.
-
-    The passes leave the weights alone and put the random generators back, so seeded runs
-    stay reproducible.
-    """
-    rng = torch.get_rng_state()
-    x, y = random_windows(ids, config.batch_size, config.seq_len, torch.Generator().manual_seed(0))
-
-    def one_pass():
-        with torch.autocast("cpu", dtype=autocast or torch.float32, enabled=autocast is not None):
-            logits, _ = model(x)
-        F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), y.reshape(-1)).backward()
-
-    best = fastest_threads(one_pass)
-    model.zero_grad(set_to_none=True)
-    torch.set_rng_state(rng)
-    log.info("training on %d CPU thread(s)", best)
-    return best
 
 
 def _to(windows, device):

@@ -213,3 +213,34 @@ def test_auto_training_follows_the_choice_and_leaves_the_model_alone(tmp_path, m
     assert training_kernels(model, ids, precision="bf16", threads=1, batch_size=4, seq_len=50,
                             device=cpu) is torch.bfloat16
     assert len(store.entries()) == 1
+
+
+class FixedStore:
+    """A store whose every choice is given: what training must then use."""
+
+    def __init__(self, kernel, threads):
+        self.choice, self.asked = kernel_choice.KernelChoice(kernel, threads), []
+
+    def choose(self, task, shape, prepare, kernels, threads):
+        self.asked.append((task, shape, kernels, threads))
+        return self.choice
+
+
+@pytest.mark.parametrize("kernel", ["bf16", "fp32"])
+def test_training_on_auto_runs_what_was_chosen(corpus_texts, monkeypatch, kernel):
+    from dataclasses import replace
+
+    from model.config import TINY
+    from model.train import train
+
+    store = FixedStore(kernel, 1)
+    monkeypatch.setattr(kernel_choice, "_store", store)
+    config = replace(TINY.train, steps=3, precision="auto", threads=0, device="cpu")
+    result = train(config, corpus_texts, model_config=TINY.model)
+    assert result.summary["precision"] == kernel and result.summary["threads"] == 1
+    ((task, shape, kernels, _),) = store.asked
+    assert task == "train" and kernels == ["fp32", "bf16"] and "lstm 1x32" in shape
+    store.asked.clear()
+    result = train(replace(config, precision="fp32", threads=1), corpus_texts,
+                   model_config=TINY.model)
+    assert result.summary["precision"] == "fp32" and store.asked == []   # explicit: as asked
