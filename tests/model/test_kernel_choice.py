@@ -170,7 +170,7 @@ def remembered(monkeypatch, tmp_path, task, shape, kernel, threads):
 def test_auto_sampling_follows_the_remembered_choice(tmp_path, monkeypatch, kernel, threads):
     wide = MusicLM(ModelConfig(embedding_size=8, hidden_size=256, num_layers=1), 20)
     remembered(monkeypatch, tmp_path, "sample",
-               "lstm 1x256 emb 8 vocab 20 batch 4", kernel, threads)
+               "lstm 1x256 batch 4", kernel, threads)
     config = SampleConfig(count=3)                # measured as a batch of 4
     assert weights_mode(wide, config) == kernel
     assert sampling_threads(wide, config) == threads
