@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 FILE_VERSION = 1
 BUDGET_SECONDS = 1.0     # a measurement stops starting rounds after this long
-MIN_ROUNDS, MAX_ROUNDS = 2, 5
+MIN_ROUNDS, MAX_ROUNDS = 2, 12
 SLOW_FACTOR = 4.0        # candidates this much slower than the best are dropped early
 # A choice is measured again when the load per core then or now is above this and the other
 # is under half of it: a busy machine favours fewer threads than a quiet one.
