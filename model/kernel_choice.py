@@ -2,14 +2,15 @@
 
 Which arithmetic is fastest (fp32, bf16, int8 recurrent weights while sampling; fp32 or bf16
 autocast while training) and on how many threads depends on the CPU, the torch build, the
-model's shape and the machine's load; flags in /proc/cpuinfo do not tell (bf16 with AMX halved
-the `lab` model's training speed on one CPU and helped on another). So the first use of a
-shape times every candidate on the real model for a moment (interleaved rounds, the minimum
-of several), picks the fastest and remembers it in a small JSON file keyed by the CPU model,
-the torch version, the cores and the shape. A new CPU, torch or shape is measured afresh; so
-is a choice measured on a busy machine once it is much quieter, or the other way round (a
-thread pool waiting for a busy core can be 10x slower than one thread). The file's path is given by the caller
-(the app keeps it in the user's data folder); without one, choices live for the process.
+model's shape and the machine's load; flags in /proc/cpuinfo do not tell (bf16 autocast halved
+the `lab` model's training speed on an AMD EPYC and made a training pass 1.3-1.5x faster on an
+Intel Xeon with AMX). So the first use of a shape times every candidate on the real model for a
+moment (interleaved rounds, the minimum of several), picks the fastest and remembers it in a
+small JSON file keyed by the CPU model, the torch version, the cores and the shape. A new CPU,
+torch or shape is measured afresh; so is a choice measured on a busy machine once it is much
+quieter, or the other way round (a thread pool waiting for a busy core can be 10x slower than
+one thread). The file's path is given by the caller (the app keeps it in the user's data
+folder); without one, choices live for the process.
 """
 
 from __future__ import annotations
