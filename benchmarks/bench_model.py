@@ -251,8 +251,8 @@ def main() -> int:
     train, valid = write_splits(args.corpus, work, args.max_chars)
     from model.kernel_choice import cpu_model
 
-    report = {"corpus": args.corpus, "cpu_model": cpu_model(),
-              "train_chars": train.stat().st_size, "valid_chars": valid.stat().st_size, "cpu_count": os.cpu_count(),
+    report = {"corpus": args.corpus, "cpu_model": cpu_model(), "cpu_count": os.cpu_count(),
+              "train_chars": train.stat().st_size, "valid_chars": valid.stat().st_size,
               "load_average_at_start": os.getloadavg()[0], "work": str(work)}
     if "train-speed" in parts:
         report["train_speed"] = part_train_speed(args, train, work)
