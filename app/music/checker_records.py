@@ -1,6 +1,7 @@
 """What the checker records while it walks a tune: problems, bars and the fields in force.
 
-A `Problem` is one finding with its 1-based position; a `Bar` holds a bar's length, what
+A `Problem` is one finding with its 1-based position (a `Finding` is one of the abc2midi
+rules' findings, by token index, before it becomes a `Problem`); a `Bar` holds a bar's length, what
 bounds it (a section or repeat boundary on either side) and the `Span` of every note, rest or
 chord in it, by token index, so that the repair can cut or extend bars at the right token.
 `State` carries the meter and unit length in force and collects the problems. The walker
@@ -59,6 +60,15 @@ class Bar:
     section_first: int = 0      # index of the first bar of its section
     spans: list[Span] = field(default_factory=list)
     bar_line: int | None = None  # index of the bar-line token that closes it
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One abc2midi error: its code, the token it is about, and a message."""
+
+    code: str
+    index: int          # a body token's index, or -1 - i for the header's token i
+    message: str
 
 
 @dataclass

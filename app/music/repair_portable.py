@@ -7,7 +7,7 @@
   a roll on a chord and the non-decoration `k` are dropped;
 - a tie to a rest, to nothing, to another pitch or next to grace notes: the tie is dropped,
   and so is a roll `~` on a note with grace notes;
-- `|:` at the very end becomes `|` (`::` becomes `:|`); a `:|` before a part that has a first
+- `::|` (read by abc2midi as `::` and `|`) becomes `:|`; `|:` at the very end becomes `|` (`::` becomes `:|`); a `:|` before a part that has a first
   ending but no `|:` becomes `::`; a first ending no `:|` closes loses its `[1` (its bar line
   becomes `||`);
 - `d,` and `C'`: written as `D` and `c`; the invisible bar line `[|]` as `|` (dropped before
@@ -31,9 +31,8 @@ from fractions import Fraction
 
 from app.music import abc_tokens as T
 from app.music.checker import analyse_tune
-from app.music.checker_portable import (CHORD_TYPES, broken_rhythm_findings,
-                                        hornpipe_swing_findings, portable_findings,
-                                        respell_octave)
+from app.music.checker_portable import CHORD_TYPES, portable_findings, respell_octave
+from app.music.checker_rhythm import broken_rhythm_findings, hornpipe_swing_findings
 from app.music.repair_edit import Edit, where
 
 # Chord types abc2midi does not know, and the nearest one it does.
@@ -84,6 +83,9 @@ def fix_portable(text: str, repairs: list[str]) -> str:
         elif finding.code == "staccato-tie":
             _drop(edit, index)
             repairs.append(f"{where(tok)}: dropped the staccato of a tied note")
+        elif finding.code == "double-repeat-bar":
+            edit.replace[index] = ":|"
+            repairs.append(f"{where(tok)}: ::| written as :|")
         elif finding.code == "invisible-bar":
             after = body[index + 1] if index + 1 < len(body) else None
             edit.replace[index] = "" if after is not None and after.kind == T.BAR else "|"

@@ -62,6 +62,8 @@ def test_every_case_is_fixed_without_changing_bar_lengths(body, code):
     ("ABcd efga:|ABcd efga::ABcd efga:|", "ABcd efga::ABcd efga::ABcd efga:|"),
     ("ABcd efga|\nR:reel\nABcd efga|", "ABcd efga|\nABcd efga|"),
     (".F4-.F2 AB|", "F4-.F2 AB|"),
+    ("|:ABcd efga::|abcd efga|]", "|:ABcd efga:|abcd efga|]"),
+    ("[f2F2]-[d2F2] ABcd|", "[f2F2][d2F2] ABcd|"),
     ("ABcd efga|1 ABcd efga|ABcd efga|]", "ABcd efga|| ABcd efga|ABcd efga|]"),
     ("|:ABcd efga|[1 ABcd efga|ABcd efga|]", "|:ABcd efga|| ABcd efga|ABcd efga|]"),
     ("ABcd efga [|]|]", "ABcd efga |]"),
