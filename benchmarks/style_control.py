@@ -1,0 +1,179 @@
+"""Is the style control obeyed? N tunes per style, judged by a classifier that never sees O:.
+
+Usage:
+    python3 benchmarks/style_control.py --model MODEL [--n 20] [--seed 1] [--corpus all]
+        [--temperature 1.0] [--json-out runs/style.json] [--md-out runs/style.md]
+
+The model must have been trained with style lines (`python main.py train --data all`; its
+file lists `training.styles`). The judge is a naive Bayes classifier trained on the training
+side of the built-in corpus (`--corpus`), tunes labelled by `app.music.styles.style_of`, with
+equal priors. Its features are what a style changes and the O: line does not show: the meter,
+the unit note length, the key's mode, and the character trigrams of the body (the notes,
+rhythms and ornaments as written). Reported:
+
+- the judge's accuracy on the corpus's held-out tunes (the ceiling: how separable the styles
+  are at all), per style;
+- for each style asked for, the share of generated tunes the judge puts in that style
+  ("obeyed") against chance (1 / styles) and against the same model with no style asked
+  (its share of that style without the control);
+- the meter and unit-length shares of each style, corpus against generated, as a plain check
+  on the classifier.
+Generated tunes are judged as the user gets them (repaired), header fields the model wrote
+included; the prime is "X:1\\nO:<style>\\n" and nothing else is asked for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _report import write_reports  # noqa: E402
+
+MIN_TUNES = 50          # a style with fewer corpus tunes is not judged (too few to learn)
+
+
+def header(text: str, letter: str) -> str:
+    for line in text.split("\n"):
+        if line.startswith("K:"):
+            return line[2:].strip() if letter == "K" else ""
+        if line.startswith(f"{letter}:"):
+            return line[2:].strip()
+    return ""
+
+
+def features(text: str) -> list[str]:
+    """The judge's features of one tune in training-text form (O: and T: never used)."""
+    from app.music.transpose import TransposeError, parse_key
+
+    try:
+        mode = parse_key(header(text, "K")).mode or "maj"
+    except TransposeError:
+        mode = "?"
+    body = text.split("\nK:", 1)[-1].split("\n", 1)[-1]
+    grams = [body[i:i + 3] for i in range(max(0, len(body) - 2))]
+    return [f"M={header(text, 'M')}", f"L={header(text, 'L')}", f"mode={mode}"] * 5 + grams
+
+
+class NaiveBayes:
+    """Multinomial naive Bayes with add-one smoothing and equal class priors."""
+
+    def __init__(self, examples: list[tuple[list[str], str]]) -> None:
+        self.counts: dict[str, Counter] = defaultdict(Counter)
+        for feats, label in examples:
+            self.counts[label].update(feats)
+        self.vocab = {f for c in self.counts.values() for f in c}
+        self.totals = {label: sum(c.values()) for label, c in self.counts.items()}
+
+    def classify(self, feats: list[str]) -> str:
+        v = len(self.vocab) + 1
+
+        def score(label: str) -> float:
+            c, total = self.counts[label], self.totals[label] + v
+            return sum(math.log((c.get(f, 0) + 1) / total) for f in feats)
+
+        return max(self.counts, key=score)
+
+
+def corpus_by_style(corpus: str):
+    """Return ({style: train texts}, {style: held-out texts}) of a built-in corpus."""
+    from app.music.corpus import load_corpus
+    from app.music.normalize import TextOptions, tune_text
+    from app.music.styles import style_of
+
+    train, valid = load_corpus([corpus]).split()
+    options = TextOptions(titles=False, styles=False)
+    sides = []
+    for tunes in (train, valid):
+        side: dict[str, list[str]] = defaultdict(list)
+        for tune in tunes:
+            style = style_of(tune)
+            if style:
+                side[style].append(tune_text(tune, options))
+        sides.append(side)
+    return sides[0], sides[1]
+
+
+def shares(texts: list[str], letter: str, top: int = 3) -> str:
+    counts = Counter(header(t, letter) or "-" for t in texts)
+    n = max(1, len(texts))
+    return ", ".join(f"{v} {100 * c / n:.0f}%" for v, c in counts.most_common(top))
+
+
+def generate(model, style: str, n: int, seed: int, temperature: float) -> list[str]:
+    from app.generation import GenerationControls, generate_tunes
+
+    tunes = generate_tunes(model, GenerationControls(style=style or None, count=n, seed=seed,
+                                                     temperature=temperature, max_chars=1200,
+                                                     attempts=1))
+    return [t.text for t in tunes]
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--model", required=True)
+    p.add_argument("--n", type=int, default=20, help="tunes per style")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--corpus", default="all")
+    p.add_argument("--json-out")
+    p.add_argument("--md-out")
+    args = p.parse_args()
+
+    from model.checkpoint import load_model
+
+    model = load_model(args.model)
+    learned = model.training.get("styles") or {}
+    if not learned:
+        print(f"{args.model}: trained without style lines; nothing to measure", file=sys.stderr)
+        return 2
+    train, valid = corpus_by_style(args.corpus)
+    styles = sorted(s for s in learned if len(train.get(s, [])) >= MIN_TUNES)
+    judge = NaiveBayes([(features(t), s) for s in styles for t in train[s]])
+    report: dict = {"model": args.model, "n": args.n, "seed": args.seed,
+                    "temperature": args.temperature, "styles": styles, "per_style": {}}
+    started = time.perf_counter()
+    free = generate(model, "", args.n * 2, args.seed, args.temperature)
+    free_votes = Counter(judge.classify(features(t)) for t in free)
+    lines = ["| style | corpus tunes (train/held out) | judge on held-out corpus | obeyed "
+             "(generated judged as asked) | without the control | meters corpus / generated "
+             "| L: corpus / generated |", "|---|---|---|---|---|---|---|"]
+    for i, style in enumerate(styles):
+        held = valid.get(style, [])
+        ceiling = sum(judge.classify(features(t)) == style for t in held) / max(1, len(held))
+        made = generate(model, style, args.n, args.seed + 1000 * (i + 1), args.temperature)
+        votes = Counter(judge.classify(features(t)) for t in made)
+        obeyed = votes[style] / max(1, len(made))
+        without = free_votes[style] / max(1, len(free))
+        report["per_style"][style] = {
+            "corpus_train": len(train[style]), "corpus_held_out": len(held),
+            "judge_accuracy_held_out": round(ceiling, 3), "obeyed": round(obeyed, 3),
+            "without_control": round(without, 3), "votes": dict(votes),
+            "meters_corpus": shares(train[style], "M"), "meters_generated": shares(made, "M"),
+            "units_corpus": shares(train[style], "L"), "units_generated": shares(made, "L")}
+        lines.append(f"| {style} | {len(train[style])}/{len(held)} | {100 * ceiling:.0f}% | "
+                     f"{100 * obeyed:.0f}% ({votes[style]}/{len(made)}) | {100 * without:.0f}% "
+                     f"| {shares(train[style], 'M', 2)} / {shares(made, 'M', 2)} | "
+                     f"{shares(train[style], 'L', 2)} / {shares(made, 'L', 2)} |")
+    report["chance"] = round(1 / len(styles), 3)
+    report["free_votes"] = dict(free_votes)
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    mean = sum(v["obeyed"] for v in report["per_style"].values()) / len(styles)
+    report["mean_obeyed"] = round(mean, 3)
+    lines.append(f"\nMean obeyed {100 * mean:.0f}% against chance {100 / len(styles):.0f}%; "
+                 f"{args.n} tunes per style, {2 * args.n} without a style, seed {args.seed}, "
+                 f"temperature {args.temperature}, {report['seconds']} s.")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    write_reports(report, text, args.json_out, args.md_out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
