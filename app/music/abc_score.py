@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Union
 
 from app.music.errors import MusicError
 from app.music.limits import MAX_TUNE_BARS, check_tune_size, check_tune_values
+from app.music.verovio_abc import open_repeat_sections
 
 if TYPE_CHECKING:
     from app.music.tunebook import Tune
@@ -273,6 +274,8 @@ def parse_abc(source: AbcSource, label: str | None = None, *, expand_repeats: bo
         line = exc.line if tune is None else _file_line(tune, abc, exc.line - 1)
         raise MusicError(exc.message, path=label, line=line, column=exc.column) from None
     text, origin = prepare_abc(abc)
+    if expand_repeats:
+        text = _sections_opened(text)
     try:
         score = _music21_parse(text, lean)
     except MusicError as exc:
@@ -292,6 +295,21 @@ def parse_abc(source: AbcSource, label: str | None = None, *, expand_repeats: bo
         score = expand_score_repeats(score, label)
     return score
 
+
+
+def _sections_opened(text: str) -> str:
+    """The text with every section that ends `:|` after an earlier `:|` opened by its `|:`.
+
+    music21 expands such a `:|` from the very start of the tune, earlier repeats included:
+    `C|D:|E|F:|` played C D C D E F C D C D E F, where abc2midi (and a player) plays
+    C D C D E F E F, and each further section doubles the notes (a fuzzed tune of 900
+    characters, 20 such sections, took 93 s and would have made millions of notes). The lines
+    stay as they are, so error lines still point at the file.
+    """
+    key = re.search(r"^K:.*$", text, re.M)
+    if key is None or ":|" not in text:
+        return text
+    return text[:key.end()] + open_repeat_sections(text[key.end():])
 
 
 def expand_score_repeats(score, label: str | None):

@@ -33,11 +33,15 @@ def prepare_abc(abc: str) -> str:
     if key is None:
         return abc
     head, body = abc[:key.end()], abc[key.end():]
-    return head + _ENDING_THEN_TEXT_RE.sub(r"\1 ", _fix_repeats(body))
+    return head + _ENDING_THEN_TEXT_RE.sub(r"\1 ", open_repeat_sections(body))
 
 
-def _fix_repeats(body: str) -> str:
-    """Give every `:|` that closes a section without `|:` its `|:`; write `:|:` as `:||:`."""
+def open_repeat_sections(body: str) -> str:
+    """Give every `:|` that closes a section without `|:` its `|:`; write `:|:` as `:||:`.
+
+    What the marks mean, written out: a section that ends `:|` after an earlier `:|` repeats
+    from that earlier end, as abc2midi and players read it. verovio crashes on the short form,
+    and music21 expands it from the very start (see `app.music.abc_score`), so both get this."""
     edits: list[tuple[int, int, str]] = []   # (start, end, replacement)
     is_open = False          # a |: is waiting for its :|
     ends = 0                 # :| seen so far

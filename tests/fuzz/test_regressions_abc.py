@@ -107,3 +107,31 @@ def test_write_midi_refuses_a_tempo_it_cannot_hold_by_name():
 
     with pytest.raises(MusicError, match="tempo 2 quarter notes per minute is outside 4-1000"):
         write_midi([NoteEvent(60, Fraction(0), Fraction(1))], None, tempo_qpm=2)
+
+
+def _pitches(abc: str) -> list[str]:
+    from app.music.abc_score import parse_abc
+
+    return [n.name for n in parse_abc(abc, "repeats").recurse().notes]
+
+
+@pytest.mark.parametrize("body, played", [
+    ("C|D:|E|F:|", "C D C D E F E F"),
+    ("C|D:|E|F:|G|A:|", "C D C D E F E F G A G A"),
+    ("|:C|D:|E|F:|", "C D C D E F E F"),
+    ("C|D:|E|F|G|A:|", "C D C D E F G A E F G A"),
+    ("|:C|D:||:E|F:|", "C D C D E F E F"),
+])
+def test_a_section_that_ends_in_a_repeat_repeats_from_the_previous_repeat(body, played):
+    # music21 repeated it from the very start, earlier repeats included (C D C D E F C D C D
+    # E F for the first); these are abc2midi's readings (checked with abc2midi 20230208).
+    assert " ".join(_pitches(f"X:1\nM:2/4\nL:1/4\nK:C\n{body}\n")) == played
+
+
+def test_many_sections_ending_in_repeats_expand_once_each_not_doubling():
+    # Found by fuzzing ABC -> WAV: a tune of 20 sections each ending ":|" (lines duplicated)
+    # took 93 s in music21's repeat expansion, which doubled the notes with each section.
+    section = "A|def ecA|d3 A2G/F/|GAB AFD|E2E E2\nA|def edc|BgB AGF|GAB cAc|d3 d2:|\n"
+    written = "X:1\nM:6/8\nL:1/8\nK:D\n" + "".join(
+        section.replace("d2:|", f"d2|{'e' if k % 2 else 'f'}3 d3:|") for k in range(12))
+    assert len(_pitches(written)) == 2 * len(_pitches(written.replace(":|", "|")))
