@@ -38,7 +38,7 @@ _ORIGIN_WORDS: list[tuple[str, str]] = [
     (r"irland|ireland|irish|eire", "irish"),
     (r"schottland|scotland|scottish|scots", "scottish"),
     (r"china|chinese", "chinese"),
-    (r"amerika|america|usa|united states", "american"),
+    (r"amerika|america|american|usa|united states", "american"),
     (r"england|english|northumbria", "english"),
     (r"deutschland|germany|german|lothringen|luxemburg|schweiz|oesterreich|österreich",
      "german"),
@@ -48,7 +48,11 @@ _ORIGIN = [(re.compile(rf"\b(?:{words})\b", re.IGNORECASE), style)
 
 
 def origin_style(origin: str) -> str:
-    """Return the style an `O:` value names ("" when none): the earliest known word wins."""
+    """Return the style an `O:` value names ("" when none): the earliest known word wins.
+
+    Each style's own name names it, so training text written out and read again keeps its
+    styles.
+    """
     best, where = "", len(origin) + 1
     for pattern, style in _ORIGIN:
         match = pattern.search(origin)

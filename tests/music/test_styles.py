@@ -16,6 +16,14 @@ def test_origin_field_names_a_style(origin, style):
     assert origin_style(origin) == style
 
 
+def test_every_style_name_reads_back_as_itself():
+    assert {name: origin_style(name) for name in STYLES} == {name: name for name in STYLES}
+    text = tune_text(parse_tune_book("X:1\nT:F\nK:D\nD|\n", "/c/miscFolk/americanfifeopus.abc"
+                                     ).tunes[0])
+    assert text.startswith("X:1\nO:american\n")
+    assert tune_text(parse_tune_book(text).tunes[0]) == text      # written out, read again
+
+
 def test_collection_gives_the_style_when_the_tune_has_no_origin():
     assert collection_style("/x/music21/corpus/oneills1850/0001-0050.abc") == "irish"
     assert collection_style("/x/corpus/miscFolk/americanfifeopus.abc") == "american"
