@@ -126,7 +126,8 @@ def generation_controls(args: argparse.Namespace):
         continue_from = Path(args.continue_file).read_text(encoding="utf-8", errors="replace")
     return GenerationControls(
         key=args.key, meter=args.meter, unit_length=args.unit_length, rhythm=args.rhythm,
-        style=args.style, title=args.title, bars=args.bars, parts=args.parts, bars_per_part=args.part_bars,
+        style=args.style, title=args.title, bars=args.bars, parts=args.parts,
+        bars_per_part=args.part_bars,
         continue_from=continue_from, continue_bars=args.continue_bars, prime=prime_text,
         count=args.count, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
         seed=args.seed, max_chars=args.max_chars, attempts=args.attempts,

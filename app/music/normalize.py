@@ -6,28 +6,29 @@
   spaces inside the value. `X:` is always `X:1` (reference numbers carry no music, so a model
   never spends anything on them); `O:` is the tune's style (`app.music.styles`: irish, german,
   ...) only when a `style` is given; `T:` (the first title) only with `keep_title=True`; `R:`
-  is the tune's rhythm, written in lower case
-  when it is a known dance or tune type (`R: REEL` -> `R:reel`, `slipjig` -> `slip jig`,
+  is the tune's rhythm, written in lower case when it is a known dance or tune type (`R: REEL` -> `R:reel`, `slipjig` -> `slip jig`,
   `double jig` -> `jig`), kept as written otherwise, and filled in when the tune has none but
   its title ("Lanigan's Ball -- Jig") or its book's section heading names one rhythm that fits
   its meter; M, L and Q are written when the tune has them; K always, with the tonic and mode
   in their short spelling (`K: E Minor` -> `K:Em`, `ADor` -> `Ador`, `Amaj` -> `A`).
 - Dropped header fields: notes, sources, books, discography, transcription, history, origin
-  as written (the style replaces it), area, composer, parts order, instructions, voices and words (N, S, B, D, Z, H, O, A, C, P,
-  I, V, W, G, F, U, ...). They do not change the notes music21 plays, except that `P:` part
-  orders and `V:` voice definitions are ignored by music21 anyway.
+  as written (the style replaces it), area, composer, parts order, instructions, voices and
+  words (N, S, B, D, Z, H, O, A, C, P, I, V, W, G, F, U, ...). They do not change the notes
+  music21 plays, except that `P:` part orders and `V:` voice definitions are ignored by
+  music21 anyway.
 - The body keeps every music line and the inline field lines that change the music
   (K, L, M, Q, P, V; inline `[K:...]` fields stay inside their lines). It drops `%` comments
   (trailing ones too, `\\%` is kept), `%%` directives (including `%%MIDI`, which only steer
   abc2midi's playback), lyrics (`w:`, `W:`), body titles and notes (`T:`, `N:` ...), `+:`
   continuations, trailing white space and lines left empty, so that no blank line (which ends
-  a tune in ABC) appears inside a tune.
+  a tune in ABC) appears inside a tune. Performer annotations (fingering digits, bowing
+  marks, free text in quotes: `app.music.annotations`) leave the body lines unless
+  `keep_annotations`; the split hash keeps them (`app.music.corpus.is_validation_tune`).
 - Line endings are `\\n` and the text ends with one `\\n`.
 
 `TextOptions` holds what training uses by default (titles and styles kept, annotations
 dropped) and `tune_text(tune, options)` applies it; `training_text` alone keeps no title or
-style, so a tune's validation side (`app.music.corpus.is_validation_tune`) and the prime of a
-continued tune do not depend on them. `corpus_text(tunes)` joins tunes with one blank line
+style, so the prime of a continued tune does not depend on them. `corpus_text(tunes)` joins tunes with one blank line
 between them, as the model sees them; generated text is split back into tunes at blank lines.
 No music21 is imported here.
 """
