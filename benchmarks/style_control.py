@@ -17,7 +17,11 @@ rhythms and ornaments as written). Reported:
   ("obeyed") against chance (1 / styles) and against the same model with no style asked
   (its share of that style without the control);
 - the meter and unit-length shares of each style, corpus against generated, as a plain check
-  on the classifier.
+  on the classifier;
+- with `--likelihood K`: does the model read the O: line at all? K held-out corpus tunes per
+  style are scored (bits per character of everything after the O: line, lab scoring) under
+  their own style line and under each other style's; a model that uses the line scores its
+  own style lower.
 Generated tunes are judged as the user gets them (repaired), header fields the model wrote
 included; the prime is "X:1\\nO:<style>\\n" and nothing else is asked for.
 """
@@ -88,7 +92,7 @@ def corpus_by_style(corpus: str):
     from app.music.styles import style_of
 
     train, valid = load_corpus([corpus]).split()
-    options = TextOptions(titles=False, styles=False)
+    options = TextOptions(titles=True, styles=False)     # the judge never reads T:
     sides = []
     for tunes in (train, valid):
         side: dict[str, list[str]] = defaultdict(list)
@@ -104,6 +108,23 @@ def shares(texts: list[str], letter: str, top: int = 3) -> str:
     counts = Counter(header(t, letter) or "-" for t in texts)
     n = max(1, len(texts))
     return ", ".join(f"{v} {100 * c / n:.0f}%" for v, c in counts.most_common(top))
+
+
+def style_bits(model, valid: dict, styles: list[str], k: int) -> dict:
+    """Bits per character of K held-out tunes per style under their own O: line and others'."""
+    from model.evaluate import evaluate
+
+    def bits(texts: list[str], style: str) -> float:
+        blocks = [f"X:1\nO:{style}\n" + t.split("\n", 1)[1] for t in texts]
+        return evaluate(model.model, model.vocab, blocks)["bits_per_char"]
+
+    out = {}
+    for style in styles:
+        texts = valid.get(style, [])[:k]
+        others = [bits(texts, other) for other in styles if other != style]
+        out[style] = {"own": bits(texts, style), "others_mean": round(sum(others) /
+                                                                      len(others), 4)}
+    return out
 
 
 def generate(model, style: str, n: int, seed: int, temperature: float) -> list[str]:
@@ -122,6 +143,10 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--corpus", default="all")
+    p.add_argument("--likelihood", type=int, default=0, metavar="K",
+                   help="also score K held-out tunes per style under each style line")
+    p.add_argument("--skip-generation", action="store_true",
+                   help="only the likelihood check (with --likelihood)")
     p.add_argument("--json-out")
     p.add_argument("--md-out")
     args = p.parse_args()
@@ -139,6 +164,15 @@ def main() -> int:
     report: dict = {"model": args.model, "n": args.n, "seed": args.seed,
                     "temperature": args.temperature, "styles": styles, "per_style": {}}
     started = time.perf_counter()
+    if args.likelihood:
+        report["likelihood"] = style_bits(model, valid, styles, args.likelihood)
+        print("| style | bits/char under its own O: | under the other styles' (mean) |\n"
+              "|---|---|---|\n" + "\n".join(
+                  f"| {s} | {v['own']:.4f} | {v['others_mean']:.4f} |"
+                  for s, v in report["likelihood"].items()) + "\n")
+        if args.skip_generation:
+            write_reports(report, "", args.json_out, None)
+            return 0
     free = generate(model, "", args.n * 2, args.seed, args.temperature)
     free_votes = Counter(judge.classify(features(t)) for t in free)
     lines = ["| style | corpus tunes (train/held out) | judge on held-out corpus | obeyed "
