@@ -114,10 +114,12 @@ def evaluate_both(ref_ckpt: Path | None, ceol_model: Path | None, valid: Path) -
 
 
 def part_train_speed(args, train: Path, work: Path) -> dict:
-    """The lab preset (fp32, exactly the recipe) against the reference, then the same with bf16
-    autocast and with the precision measured on this CPU (auto), same steps."""
+    """The lab preset in fp32 (the recipe's arithmetic) against the reference, then the same
+    with bf16 autocast and with the precision measured on this CPU (auto: the preset's own
+    setting, what `train --preset lab` runs), same steps."""
     ref = ref_train(train, work / "ref_lab.pt", args.speed_steps)
-    ours = ceol_train(train, work / "ceol_lab.safetensors", "lab", steps=args.speed_steps)
+    ours = ceol_train(train, work / "ceol_lab.safetensors", "lab", steps=args.speed_steps,
+                      extra=("--precision", "fp32"))
     out = {"reference": ref, "ceol_lab": ours,
            "chars_per_second_ratio": round(ours["chars_per_second"] / ref["chars_per_second"], 3)}
     bf16 = ceol_train(train, work / "ceol_lab_bf16.safetensors", "lab", steps=args.speed_steps,

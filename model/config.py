@@ -58,8 +58,9 @@ class TrainConfig:
     seed: int = 0                 # seeds weights, windows and dropout; CPU runs repeat exactly
     device: str = "auto"          # auto, cpu, cuda, cuda:N, mps
     threads: int = 0              # torch CPU threads; 0 = one per idle core (load-aware)
-    precision: str = "auto"       # fp32, bf16 (autocast), or auto: bf16 where the hardware
-                                  # has native bf16 (CUDA, AVX512-BF16/AMX CPUs), else fp32
+    precision: str = "auto"       # fp32, bf16 (autocast), or auto: on the CPU the faster of
+                                  # the two as measured here on first use of the shape
+                                  # (model/kernel_choice.py); bf16 on CUDA that has it
 
     def check(self) -> None:
         """Raise ModelError naming the first value out of range."""
@@ -101,9 +102,9 @@ class SampleConfig:
     max_chars: int = 1500         # length cap per tune (the blank line usually ends it first)
     seed: int | None = None       # None picks one; the result records the seed used
     device: str = "cpu"           # batch-1 sampling is fastest on the CPU for small models
-    quantize: str = "auto"        # recurrent weights' arithmetic while sampling: auto (int8
-                                  # for one variation from 512 units, bf16 for a batch where
-                                  # the CPU has it), on (int8), bf16, off (fp32, exact)
+    quantize: str = "auto"        # recurrent weights' arithmetic while sampling: auto (the
+                                  # fastest measured here: fp32, bf16, int8 or int8dyn),
+                                  # on (int8), bf16, off (fp32, exact)
 
     def check(self) -> None:
         """Raise ModelError naming the first value out of range."""
@@ -150,8 +151,9 @@ LAPTOP = Preset("laptop", ModelConfig(embedding_size=64, hidden_size=512, num_la
 LAB = Preset("lab", ModelConfig(embedding_size=256, hidden_size=1024, num_layers=1, dropout=0.0),
              TrainConfig(seq_len=100, batch_size=8, optimizer="adam", learning_rate=5e-3,
                          weight_decay=0.0, grad_clip=None, warmup_steps=0, lr_decay="constant",
-                         steps=3000, eval_interval=500, precision="fp32"),
+                         steps=3000, eval_interval=500),
              "the MIT lab recipe: Embedding 256, LSTM 1024, windows 100, batch 8, Adam 5e-3")
+# (its arithmetic is the machine's: precision auto, measured, as for every preset)
 
 # large: for a GPU; a deeper, wider core with more dropout on longer windows.
 LARGE = Preset("large", ModelConfig(embedding_size=256, hidden_size=1024, num_layers=3,
