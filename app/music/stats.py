@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
-from app.music.normalize import canonical_key, rhythm_of, training_text
+from app.music.normalize import TextOptions, canonical_key, rhythm_of, tune_text
 from app.music.tunebook import Tune
 
 NONE = "(none)"  # the count label of tunes that lack a field
@@ -42,8 +42,9 @@ def _tidy(value: str) -> str:
     return " ".join(value.split()) or NONE
 
 
-def corpus_stats(tunes: Iterable[Tune], keep_title: bool = False) -> CorpusStats:
-    """Count the tunes, training-text characters, keys, meters, unit lengths and rhythms."""
+def corpus_stats(tunes: Iterable[Tune], options: TextOptions = TextOptions()) -> CorpusStats:
+    """Count the tunes, training-text characters, keys, meters, unit lengths and rhythms; the
+    characters are those of the training text as `options` write it (training's defaults)."""
     keys: Counter = Counter()
     meters: Counter = Counter()
     units: Counter = Counter()
@@ -51,7 +52,7 @@ def corpus_stats(tunes: Iterable[Tune], keep_title: bool = False) -> CorpusStats
     chars: set[str] = set()
     count = characters = 0
     for tune in tunes:
-        text = training_text(tune, keep_title)
+        text = tune_text(tune, options)
         count += 1
         characters += len(text)
         chars.update(text)

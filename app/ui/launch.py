@@ -158,6 +158,7 @@ def create_window(argv: list[str], paths=None, settings=None):
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
+    from app.kernels import remember_kernels
     from app.logging_setup import setup_logging
     from app.settings import THEME, AppPaths, Settings
     from app.ui.theme import apply_theme
@@ -176,6 +177,7 @@ def create_window(argv: list[str], paths=None, settings=None):
     paths = paths or AppPaths.default()
     settings = settings or Settings()
     log_path = setup_logging(paths.log_dir)
+    remember_kernels(paths.kernels_file)   # measured kernel choices outlive the window
     apply_theme(settings.get(THEME))
     window = MainWindow(paths, settings)
     window.error_reporter = ErrorReporter(window, str(log_path))

@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
 from app.library import Library, Query
 
 BATCH = 256
-BUILTIN_CORPORA = (("celtic", "Celtic (built-in)"), ("essen", "Essen (built-in)"))
+BUILTIN_CORPORA = (("celtic", "Celtic (built-in)"), ("essen", "Essen (built-in)"),
+                   ("miscfolk", "Misc. folk (built-in)"))
 HEADERS = ("★", "Title", "Key", "Meter", "Rhythm", "Source")
 
 

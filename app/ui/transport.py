@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu,
                                QPushButton, QSlider, QSpinBox, QStyle, QToolButton, QWidget)
 
+from app.tune_export import export_file_name
 from app.ui import jobs
 from app.ui.widgets.audio_player import AudioPlayer, QtAudioSink
 from app.workers import Job, start_job
@@ -261,7 +262,7 @@ class Transport(QWidget):
     @Slot(QAction)
     def _export_chosen(self, action: QAction) -> None:
         suffix = action.data()
-        name = (self.title or "tune").replace("/", "-") + "." + suffix
+        name = export_file_name(self.title, suffix)
         path = self.ask_export_path(name, suffix)
         if path:
             self.export_to(path)

@@ -1,6 +1,6 @@
 """Corpus statistics counted on the training text."""
 
-from app.music.normalize import corpus_text
+from app.music.normalize import TextOptions, corpus_text
 from app.music.stats import NONE, corpus_stats
 from app.music.tunebook import parse_tune_book
 
@@ -29,8 +29,11 @@ def test_counts_keys_meters_units_rhythms_and_characters():
     tunes = parse_tune_book(BOOK).tunes
     stats = corpus_stats(tunes)
     assert stats.tunes == 3
-    assert stats.characters == len(corpus_text(tunes))
-    assert set(stats.charset) == set(corpus_text(tunes))
+    assert stats.characters == len(corpus_text(tunes, options=TextOptions()))
+    assert set(stats.charset) == set(corpus_text(tunes, options=TextOptions()))
+    assert "T:Air" in corpus_text(tunes, options=TextOptions())      # titles are counted
+    old = corpus_stats(tunes, TextOptions(titles=False, styles=False))
+    assert old.characters == len(corpus_text(tunes)) < stats.characters
     assert stats.keys == {"D": 2, "Em": 1}
     assert stats.meters == {"6/8": 1, "C|": 1, NONE: 1}
     assert stats.unit_lengths == {"1/8": 2, NONE: 1}

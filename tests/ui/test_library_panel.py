@@ -79,3 +79,13 @@ def test_favourite_delete_and_undo(qtbot, panel):
     assert panel.count_label.text() == "1510 tunes"
     assert panel.library.get(tune_id).favourite
     assert panel.model.index(0, 1).data(Qt.ItemDataRole.ToolTipRole).startswith("Tune number 0")
+
+
+def test_every_folk_corpus_music21_ships_is_offered(qtbot, tmp_path):
+    from app.music.corpus import BUILTIN_CORPORA as READABLE
+
+    widget = LibraryPanel(Library(tmp_path / "empty.db"))
+    qtbot.addWidget(widget)
+    offered = {widget.source.itemData(i).split("\t")[1] for i in range(widget.source.count())
+               if str(widget.source.itemData(i)).startswith("corpus\t")}
+    assert offered == {"celtic", "essen", "miscfolk"} and offered <= set(READABLE)
