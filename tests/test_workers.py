@@ -102,6 +102,30 @@ def test_each_job_gives_freed_memory_back_on_its_own_thread(qtbot, monkeypatch, 
     assert trims == [False]
 
 
+def test_the_heap_is_trimmed_again_once_the_last_job_is_let_go(qtbot, monkeypatch):
+    # A job's result is freed on the GUI thread after the job's own trim; the soak found
+    # 47 MiB left in the heap after a training, until something trimmed it again.
+    import app.workers
+
+    monkeypatch.setattr(app.workers, "IDLE_TRIM_MS", 50)
+    monkeypatch.setattr(app.workers, "_running", None)   # a fresh holder with the short delay
+    trims = []
+    monkeypatch.setattr(app.workers, "release_free_memory",
+                        lambda: trims.append(app.workers.running_jobs()))
+    gate = threading.Event()
+    quick, slow = Job(counting, 2), Job(lambda ctx: gate.wait(10))
+    start_job(slow)
+    start_job(quick)
+    assert wait_for(quick)
+    qtbot.wait(300)
+    assert trims == []                   # another job still runs: not idle yet
+    gate.set()
+    assert wait_for(slow)
+    qtbot.waitUntil(lambda: trims == [0], timeout=5000)
+    qtbot.wait(200)
+    assert trims == [0]                  # once, with no job left
+
+
 DROPPED_ON_FINISHED = """
 import time
 from PySide6.QtCore import QObject, Qt, Slot
