@@ -26,7 +26,6 @@ without one, how many of those Ceol's checker calls clean, and the error and war
 from __future__ import annotations
 
 import argparse
-import collections
 import json
 import os
 import re
