@@ -41,6 +41,10 @@ def tune_with(header: str = "", body: str = "ABcd|") -> str:
     (tune_with(body="AB[M:99999999/1]cd|"), "the meter M:99999999/1 is out of range"),
     # the default unit length divided by the meter's zero denominator
     ("X:1\nM:3/0\nK:C\nABcd|\n", "the meter M:3/0 is out of range"),
+    # music21 reads the digits of a meter it does not know: 355/4, and a minute or more to
+    # parse a longer one (found by fuzzing ABC -> MusicXML)
+    ("X:1\nM:3>[Bxb5!5/4\nL:1/4\nK:D\nA|d2 f|\n", "the meter M:3>\\[Bxb5!5/4 is out of range"),
+    ("X:1\nM:3>[Bxb5!5>[Bxb5!5/4\nL:1/4\nK:D\nA|d2 f|\n", "the meter M:3>"),
     # music21's MusicXML export hung on a note of 10^20 units
     (tune_with(body="A99999999999999999999 B|"), "the number in 999.* is too large"),
     (tune_with(body="A4294967296 B|"), "at most 1,024 units"),
