@@ -162,12 +162,5 @@ def resolve_precision(precision: str, device: torch.device) -> torch.dtype | Non
 
 @functools.cache
 def _cpu_has_native_bf16() -> bool:
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    flags = set(line.split())
-                    return bool(flags & {"avx512_bf16", "amx_bf16"})
-    except OSError:
-        pass
-    return False
+    flags = set((kernel_choice.cpuinfo_value("flags") or "").split())
+    return bool(flags & {"avx512_bf16", "amx_bf16"})

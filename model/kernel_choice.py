@@ -58,17 +58,23 @@ class KernelChoice:
 Prepare = Callable[[str], Callable[[], None]]
 
 
-@functools.cache
-def cpu_model() -> str:
-    """Return the CPU's model name as the OS reports it ("unknown" if it does not)."""
+def cpuinfo_value(field_name: str) -> str | None:
+    """Return the value of the first `field_name` line of /proc/cpuinfo (None where absent)."""
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
             for line in f:
-                if line.startswith("model name"):
+                if line.startswith(field_name):
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor() or platform.machine() or "unknown"
+    return None
+
+
+@functools.cache
+def cpu_model() -> str:
+    """Return the CPU's model name as the OS reports it ("unknown" if it does not)."""
+    return (cpuinfo_value("model name") or platform.processor() or platform.machine()
+            or "unknown")
 
 
 def usable_cores() -> int:
