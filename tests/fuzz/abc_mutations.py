@@ -178,6 +178,12 @@ class TimeUp(BaseException):
     """Raised (past Hypothesis, which only catches Exception) when CEOL_FUZZ_SECONDS ran out."""
 
 
+class ExampleHung(BaseException):
+    """Raised by the hang timer. Not an Exception, so that code which catches every Exception
+    (music21's error-line search in abc_score._locate) cannot swallow it: a hang must be
+    recorded as a crash, not turned into an ordinary parse error after minutes."""
+
+
 def guard(target: str, func, *args) -> None:
     """Run one example; with CEOL_FUZZ_KEEP_GOING=1 record a failure instead of raising it.
 
@@ -197,7 +203,7 @@ def guard(target: str, func, *args) -> None:
         signal.alarm(hang)
     try:
         func(*args)
-    except Exception as exc:  # noqa: BLE001 - recording every kind of crash is the point
+    except (Exception, ExampleHung) as exc:  # noqa: BLE001 - recording every crash is the point
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/app/" in f.filename]
         where = f"{frames[-1].filename.split('/app/')[-1]}:{frames[-1].lineno}" if frames else "?"
         key = f"{type(exc).__name__} at app/{where}"
@@ -231,4 +237,4 @@ def _hung(signum, frame):
             signal.alarm(1)
             return
         frame = frame.f_back
-    raise TimeoutError("one example ran past CEOL_FUZZ_EXAMPLE_SECONDS")
+    raise ExampleHung("one example ran past CEOL_FUZZ_EXAMPLE_SECONDS")
