@@ -75,8 +75,10 @@ def evaluation_blocks(sources: Sequence[str], text: str = "as-written",
     return blocks
 
 
-def evaluate_model(model, sources: Sequence[str], text: str = "as-written") -> dict:
-    """Score the sources with a model (a path, a loaded ModelFile, or None: the default model).
+def evaluate_model(model, sources: Sequence[str], text: str = "as-written",
+                   device: str = "cpu") -> dict:
+    """Score the sources with a model (a path, a loaded ModelFile, or None: the default model)
+    on `device` (cpu, cuda, mps or auto; a loaded ModelFile is scored where it is).
 
     Returns {"bits_per_char", "scored_chars", "unknown_chars_skipped", "bits_per_char_all",
     "chars_all"}: the lab's figure and the one over every character (see the module
@@ -94,6 +96,10 @@ def evaluate_model(model, sources: Sequence[str], text: str = "as-written") -> d
     if not blocks:
         raise ModelError(f"nothing to score in {', '.join(sources)}")
     loaded = model if path is None else load_model(path)
+    if path is not None and device != "cpu":
+        from model.device import resolve_device
+
+        loaded.model.to(resolve_device(device))
     index = loaded.vocab.index
     clean = [b for b in blocks if all(c in index for c in b)]
     dirty = [b for b in blocks if not all(c in index for c in b)]
@@ -137,9 +143,10 @@ def _charged(loaded, blocks: Sequence[str]) -> tuple[float, int]:
 
     bits, chars = 0.0, 0
     model = loaded.model.eval()
+    device = next(model.parameters()).device
     with torch.inference_mode():
         for block in blocks:
-            ids = torch.tensor([loaded.vocab.encode(block + "\n\n")])       # (1, T)
+            ids = torch.tensor([loaded.vocab.encode(block + "\n\n")], device=device)  # (1, T)
             logits, _ = model(ids[:, :-1])                                  # (1, T-1, V)
             nats = F.cross_entropy(logits[0].float(), ids[0, 1:], reduction="sum").item()
             bits += nats / math.log(2)

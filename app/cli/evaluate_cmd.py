@@ -30,6 +30,8 @@ def register(subparsers) -> None:
                    help="how files are read: as-written (default), renumbered (every X: made 1, "
                    "so numbering costs nothing) or training (normalised as training text, the "
                    "old way)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="cpu",
+                   help="where to score (default cpu; auto: CUDA, then MPS, then CPU)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run_evaluate)
 
@@ -38,7 +40,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     """Print bits per character of the data under the model."""
     from app.evaluation import evaluate_model
 
-    figures = evaluate_model(args.model, args.data, args.text)
+    figures = evaluate_model(args.model, args.data, args.text, args.device)
     if args.json:
         print(json.dumps(figures))
     else:

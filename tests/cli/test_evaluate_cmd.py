@@ -37,3 +37,21 @@ def test_renumbered_files_cost_less_than_as_written(trained, tmp_path, capsys):
         figures = json.loads(capsys.readouterr().out)
         bits[text] = figures["bits_per_char"] * figures["scored_chars"]
     assert bits["renumbered"] < bits["as-written"]
+
+
+def test_device_auto_scores_as_cpu_does_and_a_missing_gpu_is_one_line(trained, book, tmp_path,
+                                                                      capsys, monkeypatch):
+    """--device moves the model (the unknown-character pass too); on this CPU machine auto is
+    the CPU, and cuda asked for where there is none is a one-line error, exit 2."""
+    import torch
+
+    figures = {}
+    for device in ("cpu", "auto"):
+        assert main(["evaluate", "--model", str(trained), "--data", str(book), "--json",
+                     "--device", device]) == 0
+        figures[device] = json.loads(capsys.readouterr().out)
+    if not torch.cuda.is_available():
+        assert figures["auto"] == figures["cpu"]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    argv = ["evaluate", "--model", str(trained), "--data", str(book), "--device", "cuda"]
+    assert "no CUDA GPU" in bad_input_exits_2(argv, capsys, tmp_path)

@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Write the files the bundled model is made and judged with, for some corpora.
+
+The split is Ceol's own (10% of tunes held out by a hash of their music, as `train` does), so a
+model trained with `main.py train --data SOURCES` never sees the held-out tunes. Written to OUT:
+
+  train.abc           the training tunes as training text (titles, O: style, no annotations;
+                      no transposed copies): what the lab recipe is given
+  valid.abc           the held-out tunes as training text
+  heldout-written.abc the held-out tunes as the books write them (`Tune.abc()`: X: numbers,
+                      titles, B:/N:/Z: lines, annotations, comments): the judge's file
+  summary.json        tunes and characters of each
+
+Usage: python3 benchmarks/bundle_splits.py --data celtic miscfolk nottingham --out runs/u
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.music.corpus import load_corpus  # noqa: E402
+from app.music.normalize import TextOptions, corpus_text  # noqa: E402
+
+
+def write_bundle_splits(sources: list[str], out: Path) -> dict:
+    """Write the four files (see the module docstring) and return the summary."""
+    out.mkdir(parents=True, exist_ok=True)
+    corpus = load_corpus(sources)
+    train, valid = corpus.split()
+    texts = {"train.abc": corpus_text(train, options=TextOptions()),
+             "valid.abc": corpus_text(valid, options=TextOptions()),
+             "heldout-written.abc": "\n".join(tune.abc() for tune in valid)}
+    for name, text in texts.items():
+        (out / name).write_text(text, encoding="utf-8")
+    summary = {"sources": sources, "train_tunes": len(train), "valid_tunes": len(valid),
+               "chars": {name: len(text) for name, text in texts.items()}}
+    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", nargs="+", required=True, help="corpora, files or folders")
+    parser.add_argument("--out", type=Path, required=True, help="folder to write")
+    args = parser.parse_args(argv)
+    print(json.dumps(write_bundle_splits(args.data, args.out)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
