@@ -138,7 +138,10 @@ def test_instrument_must_be_known(tmp_path, book):
 def test_a_conversion_past_its_time_limit_is_stopped_and_names_the_tune(tmp_path, monkeypatch):
     monkeypatch.setattr(convert_module, "MAX_CONVERT_SECONDS", 0.001)
     source = tmp_path / "slow.abc"
-    source.write_text("X:4\nT:Slow\nM:4/4\nL:1/8\nK:G\nGABc dedB|\n")
+    # 300 bars: music21 needs a good part of a second, so the answer cannot be ready before
+    # the parent looks, even when the parent is descheduled on a busy machine (a one-bar tune
+    # once converted in the time the parent lost, and the test saw no time-out)
+    source.write_text("X:4\nT:Slow\nM:4/4\nL:1/8\nK:G\n" + "GABc dedB|" * 300 + "\n")
     with pytest.raises(MusicError, match=r"^slow.abc tune 1 \(X:4 Slow\): line 1: the music21 "
                        r"converter took longer than 0.001 s and was stopped$"):
         convert(source, tmp_path / "slow.mid")
