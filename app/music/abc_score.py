@@ -274,8 +274,9 @@ def parse_abc(source: AbcSource, label: str | None = None, *, expand_repeats: bo
         line = exc.line if tune is None else _file_line(tune, abc, exc.line - 1)
         raise MusicError(exc.message, path=label, line=line, column=exc.column) from None
     text, origin = prepare_abc(abc)
-    if expand_repeats:
-        text = _sections_opened(text)
+    # always, not only when expanding here: MIDI and the piano roll parse with repeats kept
+    # and expand them afterwards (a fuzzed tune of eleven `[1 ..:|[2 ..||` sections: 79 s)
+    text = _sections_opened(text)
     try:
         score = _music21_parse(text, lean)
     except MusicError as exc:

@@ -139,3 +139,17 @@ def test_many_sections_ending_in_repeats_expand_once_each_not_doubling():
     written = "X:1\nM:6/8\nL:1/8\nK:D\n" + "".join(
         section.replace("d2:|", f"d2|{'e' if k % 2 else 'f'}3 d3:|") for k in range(12))
     assert len(_pitches(written)) == 2 * len(_pitches(written.replace(":|", "|")))
+
+
+def test_midi_and_the_piano_roll_open_sections_too_so_endings_do_not_double():
+    # Found by the long ABC -> MIDI fuzz run: eleven sections `D|..|[1 DEF G2:|[2 ABc d2||`
+    # took 79 s and made a 590 KB MIDI file: abc_to_midi parses with repeats kept and expands
+    # afterwards, and the sections were only opened when parse_abc expanded them itself.
+    from app.music.abc_midi import abc_to_midi, abc_to_score, score_note_events
+
+    section = "D|GAB dBG|c2A BGE|[1 DEF G2:|[2 ABc d2||\n"
+    tune = "X:1\nT:Endings\nM:6/8\nL:1/8\nK:G\n" + section * 11
+    notes = len(score_note_events(abc_to_score(tune)))
+    assert notes == 11 * (2 * 12 + 4 + 4)   # each section: twice, then its two endings
+    midi = abc_to_midi(tune)
+    assert len(midi) < 20_000                         # was 589,631 bytes
