@@ -289,6 +289,17 @@ class Library:
         with self._reading():
             return self._db.execute(sql, [*args, limit, offset]).fetchall()
 
+    def position(self, tune_id: int, query: Query | None = None) -> int:
+        """Return the row of a tune among those matching the query (0-based, in the order
+        `search` lists them), or -1 when it does not match."""
+        where, args = (query or Query()).where()
+        with self._reading():
+            before, present = self._db.execute(
+                f"SELECT (SELECT COUNT(*) FROM tunes WHERE {where} AND id < ?), "
+                f"EXISTS (SELECT 1 FROM tunes WHERE {where} AND id = ?)",
+                [*args, tune_id, *args, tune_id]).fetchone()
+        return before if present else -1
+
     def count(self, query: Query | None = None) -> int:
         """Return how many tunes match the query."""
         where, args = (query or Query()).where()

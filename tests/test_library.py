@@ -46,6 +46,14 @@ def test_search_and_filters(library):
     assert ("file", "/tmp/book.abc", 2) in library.sources()
 
 
+def test_position_is_the_row_search_lists_a_tune_in(library):
+    ids = library.add_tunes([REEL, JIG, REEL, JIG], source_kind="file", source="book.abc")
+    rows = [r[0] for r in library.search(Query(rhythm="jig"))]
+    assert [library.position(i, Query(rhythm="jig")) for i in ids] == [-1, 0, -1, 1]
+    assert rows == [ids[1], ids[3]]
+    assert library.position(ids[2]) == 2 and library.position(9999) == -1
+
+
 def test_edits_delete_and_undo(library):
     a, b = library.add_tunes([REEL, JIG], source_kind="file", source="book.abc")
     library.set_favourite(a, True)

@@ -1,27 +1,35 @@
 """The Library dock: every tune the user has (built-in corpora, opened files, generated tunes).
 
-A table model over `app.library` fetches rows lazily in batches (Qt's canFetchMore/fetchMore),
-so 50,000 tunes list and scroll without delay. Search text and filters build a `Query`;
-edits (favourite, rating, rename, notes, delete with undo) go straight to the database.
+No SQLite runs here on the GUI thread: the list, its count and the filter choices are read on
+the library's own thread (app/ui/library_worker.py, app/library_tasks.read_view) and shown when
+they come back, and the table model (app/ui/library_model.py) reads more rows there as the view
+scrolls, so 50,000 tunes list and scroll without delay. Each ask is numbered and the answer to
+an older one (a search typed over) is dropped. Re-reads asked for in a burst (a batch of tunes
+stored one by one) are gathered into one. A tune to select (a new file's first tune, a
+generated tune) is selected when the list that holds it arrives. Search text and filters build
+a `Query`; the edits (favourite, rating, rename, notes, delete with undo) are
+app/ui/library_edits.py's.
 """
 
 from __future__ import annotations
 
 import os
+from functools import partial
+from typing import Callable
 
-from PySide6.QtCore import (QAbstractTableModel, QModelIndex, Qt, QTimer,
-                            Signal, Slot)
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QByteArray, QModelIndex, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView,
-                               QInputDialog, QLabel, QLineEdit, QMenu, QTableView, QVBoxLayout,
-                               QWidget)
+                               QLabel, QLineEdit, QTableView, QVBoxLayout, QWidget)
 
 from app.library import Library, Query
+from app.library_tasks import BATCH, Filters, View, read_view
+from app.ui.library_edits import LibraryEdits
+from app.ui.library_model import LibraryModel
+from app.ui.library_worker import LibraryWorker
 
-BATCH = 256
 BUILTIN_CORPORA = (("celtic", "Celtic (built-in)"), ("essen", "Essen (built-in)"),
                    ("miscfolk", "Misc. folk (built-in)"))
-HEADERS = ("★", "Title", "Key", "Meter", "Rhythm", "Source")
+REREAD_MS = 50      # re-reads asked for within this time after the first are done once
 
 
 def _key(kind: str, source: str) -> str:
@@ -33,98 +41,33 @@ def _split(key: str | None) -> tuple[str, str]:
     return kind, source
 
 
-class LibraryModel(QAbstractTableModel):
-    """Rows of the library matching a query, fetched BATCH at a time as the view scrolls."""
-
-    def __init__(self, library: Library, parent=None) -> None:
-        super().__init__(parent)
-        self.library = library
-        self.query = Query()
-        self._rows: list[tuple] = []
-        self._total = 0
-
-    def set_query(self, query: Query) -> None:
-        self.beginResetModel()
-        self.query = query
-        self._total = self.library.count(query)
-        self._rows = self.library.search(query, limit=BATCH)
-        self.endResetModel()
-
-    def refresh(self) -> None:
-        loaded = max(len(self._rows), BATCH)
-        self.beginResetModel()
-        self._total = self.library.count(self.query)
-        self._rows = self.library.search(self.query, limit=loaded)
-        self.endResetModel()
-
-    @property
-    def total(self) -> int:
-        return self._total
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def canFetchMore(self, parent=QModelIndex()) -> bool:
-        return not parent.isValid() and len(self._rows) < self._total
-
-    def fetchMore(self, parent=QModelIndex()) -> None:
-        more = self.library.search(self.query, limit=BATCH, offset=len(self._rows))
-        if not more:
-            self._total = len(self._rows)
-            return
-        self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(more) - 1)
-        self._rows.extend(more)
-        self.endInsertRows()
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        return None
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        tune_id, title, key, meter, rhythm, kind, source, favourite, rating = self._rows[index.row()]
-        if role == Qt.ItemDataRole.UserRole:
-            return tune_id
-        if role == Qt.ItemDataRole.DisplayRole:
-            shown = os.path.basename(source) if kind == "file" else source
-            return ("★" if favourite else "", title or "(untitled)", key, meter, rhythm,
-                    f"{kind}: {shown}")[index.column()]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            stars = "★" * rating if rating else "not rated"
-            return f"{title}\n{kind}: {source}\nRating: {stars}"
-        return None
-
-    def row_of(self, tune_id: int) -> int:
-        """Return the row showing a tune (fetching more as needed), or -1."""
-        while True:
-            for row, values in enumerate(self._rows):
-                if values[0] == tune_id:
-                    return row
-            if not self.canFetchMore():
-                return -1
-            self.fetchMore()
-
-
 class LibraryPanel(QWidget):
     """Search box, filters and the tune table; emits `tune_selected(id)` on selection."""
 
     tune_selected = Signal(int)
     corpus_requested = Signal(str)
     status = Signal(str)
+    view_shown = Signal(int)        # a list arrived and is shown: how many tunes match
 
-    def __init__(self, library: Library, parent: QWidget | None = None) -> None:
+    def __init__(self, library: Library, worker: LibraryWorker,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.library = library
-        self.model = LibraryModel(library, self)
-        self._undo: list[list[int]] = []
+        self.library, self.worker = library, worker     # library: the GUI thread's reads by id
+        self.model = LibraryModel(worker, self)
+        self._asked = 0             # number of the latest list asked for
+        self._shown = 0             # number of the list shown
+        self._filters_due = True    # read the filter choices with the next list
+        self._source_due: str | None = None            # a source to choose once it is listed
+        self._select: tuple[int, bool] | None = None   # (tune, emit) to select once listed
+        self._after_view: list[Callable[[], None]] = []
+        self._present: dict[tuple[str, str], int] = {}  # tunes per (kind, source)
         self._build()
-        self.refresh_filters()
-        self.apply_filters()
+        self.edits = LibraryEdits(self, self)
+        self.edits.status.connect(self.status)
+        self.favourite_action = self.edits.favourite_action
+        self.delete_action = self.edits.delete_action
+        self.undo_action = self.edits.undo_action
+        self._ask()
 
     def _build(self) -> None:
         layout = QVBoxLayout(self)
@@ -162,6 +105,8 @@ class LibraryPanel(QWidget):
         self.count_label.setToolTip("How many tunes match the search and filters")
         layout.addWidget(self.count_label)
 
+        self._reread = QTimer(self, singleShot=True, interval=REREAD_MS)
+        self._reread.timeout.connect(self._ask)
         self._debounce = QTimer(self, singleShot=True, interval=150)
         self._debounce.timeout.connect(self.apply_filters)
         self.search.textChanged.connect(self._debounce.start)
@@ -170,8 +115,6 @@ class LibraryPanel(QWidget):
         self.source.activated.connect(self._source_chosen)
         self.favourites.toggled.connect(self.apply_filters)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
-        self.table.customContextMenuRequested.connect(self._context_menu)
-        self._add_actions()
 
     def _filter_combo(self, name: str, tip: str) -> QComboBox:
         combo = QComboBox()
@@ -183,36 +126,64 @@ class LibraryPanel(QWidget):
         combo.setMinimumContentsLength(7)
         return combo
 
-    def _add_actions(self) -> None:
-        def action(text, shortcut, slot, tip):
-            act = QAction(text, self)
-            if shortcut:
-                act.setShortcut(QKeySequence(shortcut))
-                act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            act.setToolTip(tip)
-            act.triggered.connect(slot)
-            self.table.addAction(act)
-            return act
+    # -- the list ---------------------------------------------------------------------------
+    def _ask(self) -> None:
+        """Ask the library's thread for the list as the filters say; older asks are void."""
+        self._reread.stop()
+        self._asked += 1
+        query = self.current_query()
+        if self._source_due is not None:
+            query.source_kind, query.source = _split(self._source_due)
+        loaded = self.model.rowCount() if query == self.model.query else 0
+        self.worker.read(read_view, query, at_least=max(loaded, BATCH),
+                         through=self._select[0] if self._select else None,
+                         filters=self._filters_due, then=partial(self._view_read, self._asked),
+                         otherwise=partial(self._view_failed, self._asked))
 
-        self.favourite_action = action("Toggle favourite", "Ctrl+D", self.toggle_favourite,
-                                       "Mark or unmark the selected tunes as favourites")
-        self.rate_action = action("Rate…", None, self.rate_selected, "Give 0 to 5 stars")
-        self.rename_action = action("Rename…", "F2", self.rename_selected, "Change the title")
-        self.notes_action = action("Notes…", None, self.edit_notes, "Your notes on this tune")
-        self.delete_action = action("Delete", QKeySequence.StandardKey.Delete,
-                                    self.delete_selected, "Remove from the library (undoable)")
-        self.undo_action = action("Undo delete", QKeySequence.StandardKey.Undo, self.undo_delete,
-                                  "Bring back the tunes deleted last")
+    def _view_read(self, asked: int, view: View) -> None:
+        if asked != self._asked:
+            return                  # a newer list was asked for: this answer is stale
+        if view.filters is not None:
+            self._fill_filters(view.filters)
+            self._filters_due = False
+        if self._source_due is not None:
+            index = self.source.findData(self._source_due)
+            self._source_due = None
+            self.source.setCurrentIndex(max(index, 0))
+            if index < 0:           # gone since (a restored choice): list every tune
+                self._ask()
+                return
+        self._shown = asked
+        selected = self.selected_ids() if view.query == self.model.query else []
+        select = self._select or ((selected[0], False) if selected else None)
+        self._select = None
+        self.model.show(view)
+        self._update_count()
+        if select is not None and (row := self.model.row_of(select[0])) >= 0:
+            self._select_row(row, select[1])
+        self._run_after_view()
+        self.view_shown.emit(view.total)
+
+    def _view_failed(self, asked: int, message: str) -> None:
+        if asked == self._asked:    # the worker's `failed` has said why
+            self._shown, self._select = asked, None
+            self._run_after_view()
+
+    def _run_after_view(self) -> None:
+        after, self._after_view = self._after_view, []
+        for callback in after:
+            callback()
 
     # -- filters ----------------------------------------------------------------------------
-    def refresh_filters(self) -> None:
-        """Refill the source, key, meter and rhythm choices from the library."""
-        for combo, column in ((self.key, "key"), (self.meter, "meter"), (self.rhythm, "rhythm")):
+    def _fill_filters(self, filters: Filters) -> None:
+        """Refill the source, key, meter and rhythm choices."""
+        for combo, values in ((self.key, filters.keys), (self.meter, filters.meters),
+                              (self.rhythm, filters.rhythms)):
             current = combo.currentData()
             combo.blockSignals(True)
             combo.clear()
             combo.addItem(f"Any {combo.property('filter_name').lower()}", "")
-            for value in self.library.values(column):
+            for value in values:
                 combo.addItem(value, value)
             combo.setCurrentIndex(max(combo.findData(current), 0) if current else 0)
             combo.blockSignals(False)
@@ -221,7 +192,7 @@ class LibraryPanel(QWidget):
         self.source.clear()
         self.source.addItem("All tunes", _key("", ""))
         self.source.addItem("Generated tunes", _key("generated", ""))
-        present = {(k, s): n for k, s, n in self.library.sources()}
+        self._present = present = {(k, s): n for k, s, n in filters.sources}
         for name, label in BUILTIN_CORPORA:
             n = present.get(("corpus", name))
             self.source.addItem(f"{label}: {n} tunes" if n else f"{label}: load…",
@@ -240,10 +211,14 @@ class LibraryPanel(QWidget):
                      meter=self.meter.currentData() or "", rhythm=self.rhythm.currentData() or "",
                      source_kind=kind, source=source, favourite=self.favourites.isChecked())
 
+    def opened_files(self) -> list[str]:
+        """The files whose tunes the library holds (as last listed)."""
+        return [source for kind, source in self._present if kind == "file"]
+
     @Slot()
     def apply_filters(self) -> None:
-        self.model.set_query(self.current_query())
-        self._update_count()
+        self._debounce.stop()
+        self._ask()
 
     def _update_count(self) -> None:
         total = self.model.total
@@ -251,27 +226,30 @@ class LibraryPanel(QWidget):
 
     @Slot(int)
     def _source_chosen(self, index: int) -> None:
+        self._source_due = None     # the user's choice wins over one still on its way
         kind, source = _split(self.source.itemData(index))
-        if kind == "corpus" and not self.library.has_source("corpus", source):
+        if kind == "corpus" and (kind, source) not in self._present:
             self.corpus_requested.emit(source)
         self.apply_filters()
 
-    def show_source(self, kind: str, source: str) -> None:
-        """Select one source in the filter (after loading a file or corpus)."""
-        self.refresh_filters()
-        index = self.source.findData(_key(kind, source))
-        if index >= 0:
-            self.source.setCurrentIndex(index)
-        self.apply_filters()
+    def show_source(self, kind: str, source: str, select: int | None = None,
+                    then: Callable[[], None] | None = None) -> None:
+        """List one source (after storing a file, corpus or generated tune), select tune
+        `select` once listed, then call `then()`."""
+        self._filters_due = True
+        self._source_due = _key(kind, source)
+        if select is not None:
+            self._select = (select, True)
+        if then is not None:
+            self._after_view.append(then)
+        self._ask()
 
     def reload(self) -> None:
-        """Re-read the library after tunes were added elsewhere, keeping the selection."""
-        selected = self.selected_ids()
-        self.refresh_filters()
-        self.model.refresh()
-        self._update_count()
-        if selected:
-            self.select_tune(selected[0], emit=False)
+        """Re-read the library after tunes were added or edited, keeping the selection; calls
+        in a burst are gathered into one read."""
+        self._filters_due = True
+        if not self._reread.isActive():
+            self._reread.start()
 
     # -- selection --------------------------------------------------------------------------
     def selected_ids(self) -> list[int]:
@@ -279,103 +257,48 @@ class LibraryPanel(QWidget):
         return [self.model.data(r, Qt.ItemDataRole.UserRole) for r in rows]
 
     def select_tune(self, tune_id: int, emit: bool = True) -> bool:
-        row = self.model.row_of(tune_id)
-        if row < 0:
-            return False
+        """Select a tune; if the list shown does not hold it yet (still on its way, or further
+        down), once the list that holds it arrives. True when selected now."""
+        if self._shown == self._asked and not self._reread.isActive():
+            row = self.model.row_of(tune_id)
+            if row >= 0:
+                self._select_row(row, emit)
+                return True
+            if self.model.rowCount() >= self.model.total:
+                return False        # the whole list is here and it is not in it
+        self._select = (tune_id, emit)
+        self._ask()
+        return False
+
+    def _select_row(self, row: int, emit: bool) -> None:
         if not emit:
             self.table.selectionModel().blockSignals(True)
         self.table.selectRow(row)
         self.table.scrollTo(self.model.index(row, 0))
         if not emit:
             self.table.selectionModel().blockSignals(False)
-        return True
 
     @Slot(QModelIndex, QModelIndex)
     def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         if current.isValid():
             self.tune_selected.emit(self.model.data(current, Qt.ItemDataRole.UserRole))
 
-    # -- edits ------------------------------------------------------------------------------
-    @Slot()
-    def _context_menu(self, pos) -> None:
-        menu = QMenu(self)
-        for act in (self.favourite_action, self.rate_action, self.rename_action,
-                    self.notes_action, self.delete_action, self.undo_action):
-            menu.addAction(act)
-        self.undo_action.setEnabled(bool(self._undo))
-        menu.popup(self.table.viewport().mapToGlobal(pos))
-
-    @Slot()
-    def toggle_favourite(self) -> None:
-        for tune_id in self.selected_ids():
-            self.library.set_favourite(tune_id, not self.library.get(tune_id).favourite)
-        self.reload()
-
-    @Slot()
-    def rate_selected(self) -> None:
-        ids = self.selected_ids()
-        if not ids:
-            return
-        stars, ok = QInputDialog.getInt(self, "Rate tune", "Stars (0-5):",
-                                        self.library.get(ids[0]).rating, 0, 5)
-        if ok:
-            for tune_id in ids:
-                self.library.set_rating(tune_id, stars)
-            self.reload()
-
-    @Slot()
-    def rename_selected(self) -> None:
-        ids = self.selected_ids()
-        if not ids:
-            return
-        title, ok = QInputDialog.getText(self, "Rename tune", "Title:",
-                                         text=self.library.get(ids[0]).title)
-        if ok and title.strip():
-            self.library.rename(ids[0], title)
-            self.reload()
-
-    @Slot()
-    def edit_notes(self) -> None:
-        ids = self.selected_ids()
-        if not ids:
-            return
-        notes, ok = QInputDialog.getMultiLineText(self, "Notes", "Your notes on this tune:",
-                                                  self.library.get(ids[0]).notes)
-        if ok:
-            self.library.set_notes(ids[0], notes)
-
-    @Slot()
-    def delete_selected(self) -> None:
-        ids = self.selected_ids()
-        if ids:
-            self._undo.append(self.library.delete(ids))
-            self.reload()
-            self.status.emit(f"Deleted {len(ids)} tune(s); Ctrl+Z brings them back")
-
-    @Slot()
-    def undo_delete(self) -> None:
-        if self._undo:
-            ids = self._undo.pop()
-            self.library.undelete(ids)
-            self.reload()
-            self.status.emit(f"Restored {len(ids)} tune(s)")
-
     def shutdown(self) -> None:
         """Stop pending searches (the library is about to close)."""
         self._debounce.stop()
+        self._reread.stop()
+        self._after_view.clear()
 
     # -- state ------------------------------------------------------------------------------
     def save_state(self) -> dict:
-        return {"search": self.search.text(), "source": self.source.currentData() or "",
+        return {"search": self.search.text(),
+                "source": self._source_due or self.source.currentData() or "",
                 "header": bytes(self.table.horizontalHeader().saveState().data()).hex()}
 
     def restore_state(self, state: dict) -> None:
-        from PySide6.QtCore import QByteArray
-
         if state.get("header"):
             self.table.horizontalHeader().restoreState(QByteArray(bytes.fromhex(state["header"])))
-        index = self.source.findData(state.get("source") or _key("", ""))
-        if index >= 0:
-            self.source.setCurrentIndex(index)
+        if state.get("source"):
+            self._source_due, self._filters_due = state["source"], True
         self.search.setText(state.get("search", ""))
         self.apply_filters()

@@ -3,7 +3,9 @@ Generate, Train and Demos panels (right), all docks the user can rearrange.
 
 The window wires panels together and to the library database; the work happens in the core
 modules, on worker threads. Opening files and corpora is app/ui/opening.py's, storing generated
-tunes app/ui/generated_tunes.py's. Paths and settings are injected so tests use temporary ones.
+tunes app/ui/generated_tunes.py's. The library's writes and the Library panel's searches run on
+the library's own thread (app/ui/library_worker.py); the window reads single tunes by id on its
+own connection. Paths and settings are injected so tests use temporary ones.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from app.ui.demos_panel import DemosPanel
 from app.ui.generate_panel import GeneratePanel
 from app.ui.generated_tunes import GeneratedTunes
 from app.ui.library_panel import LibraryPanel
+from app.ui.library_worker import LibraryWorker
 from app.ui.opening import TuneOpener
 from app.ui.theme import apply_theme
 from app.ui.train_panel import TrainPanel
@@ -43,6 +46,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.paths, self.settings = paths, settings
         self.library = Library(paths.library)
+        self.library_worker = LibraryWorker(paths.library, self)
         self._jobs: set[Job] = set()
         self.warm_up_job: Job | None = None
         self.setWindowIcon(QIcon(str(ICON_PATH)))
@@ -50,8 +54,8 @@ class MainWindow(QMainWindow):
         self.setDockNestingEnabled(True)
         self.tune_view = TuneView()
         self.setCentralWidget(self.tune_view)
-        self.library_panel = LibraryPanel(self.library)
-        self.generated = GeneratedTunes(self.library, self.library_panel, self)
+        self.library_panel = LibraryPanel(self.library, self.library_worker)
+        self.generated = GeneratedTunes(self.library_worker, self.library_panel, self)
         self.transport = Transport()
         self.transport.apply_settings(settings.get(S.SOUNDFONT), settings.get(S.AUDIO_DEVICE),
                                       settings.get(S.MIDI_PORT))
@@ -78,7 +82,7 @@ class MainWindow(QMainWindow):
         self.progress.setToolTip("Progress of the current background job")
         self.progress.hide()
         self.statusBar().addPermanentWidget(self.progress)
-        self.opener = TuneOpener(self.library, self.library_panel, settings, self.progress,
+        self.opener = TuneOpener(self.library_worker, self.library_panel, settings, self.progress,
                                  self._run, self)
         self._build_menus()
         self._connect()
@@ -148,6 +152,7 @@ class MainWindow(QMainWindow):
         lp.tune_selected.connect(self.show_tune)
         lp.corpus_requested.connect(self.opener.load_corpus)
         lp.status.connect(self.show_status)
+        self.library_worker.failed.connect(self.show_status)
         self.opener.status.connect(self.show_status)
         self.opener.tunes_loaded.connect(self.tunes_loaded)
         self.opener.load_failed.connect(self.load_failed)
@@ -178,7 +183,7 @@ class MainWindow(QMainWindow):
 
     @Slot(int, str)
     def _abc_edited(self, tune_id: int, abc: str) -> None:
-        self.library.set_abc(tune_id, abc)
+        self.library_worker.write(Library.set_abc, tune_id, abc)
         self.transport.set_tune(abc, self.transport.title, self.transport.provenance)
 
     def selected_abc(self) -> str:
@@ -188,7 +193,7 @@ class MainWindow(QMainWindow):
         return [self.library.get(i).abc for i in self.library_panel.selected_ids()]
 
     def opened_files(self) -> list[str]:
-        return [s for k, s, _ in self.library.sources() if k == "file"]
+        return self.library_panel.opened_files()
 
     @Slot()
     def warm_up(self) -> Job | None:
@@ -207,7 +212,11 @@ class MainWindow(QMainWindow):
     @Slot(str, int)
     def store_training_sample(self, abc: str, step: int) -> None:
         """Keep the tune the model wrote at `step` of the training run, show it and play it."""
-        self.generated.store_training_sample(abc, self.train_panel.run_name, step)
+        self.generated.store_training_sample(abc, self.train_panel.run_name, step,
+                                             then=self._play_shown)
+
+    @Slot()
+    def _play_shown(self) -> None:
         if not self.transport.is_playing():
             self.transport.toggle_play()
 
@@ -372,7 +381,6 @@ class MainWindow(QMainWindow):
         """Save the layout, stop background work and close the library."""
         self.save_state()
         self.hide()   # gone at once for the user, while the work below winds down
-        self.opener.finish_storing()
         self.generated.shutdown()
         self.library_panel.shutdown()
         self.tune_view.shutdown()
@@ -386,4 +394,5 @@ class MainWindow(QMainWindow):
         for job in list(self._jobs):
             if job.thread:   # the warm-up cannot be interrupted mid-import: it ends in seconds
                 job.thread.wait(30_000 if job is self.warm_up_job else 3000)
+        self.library_worker.close()     # the writes queued so far are done (the edit above too)
         self.library.close()

@@ -46,6 +46,11 @@ def make_window(qtbot, root: Path, settings_file: str = "settings.ini"):
     return window
 
 
+def wait_for_library(qtbot, window, timeout: int = 20000) -> None:
+    """Wait until the library's thread has done what the window asked of it (stores, lists)."""
+    qtbot.waitUntil(lambda: not window.library_worker.busy(), timeout=timeout)
+
+
 def close_window(window) -> None:
     window.error_reporter.uninstall()
     window.shutdown()

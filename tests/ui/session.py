@@ -175,8 +175,9 @@ class Session:
         """
         panel, view = self.window.library_panel, self.window.tune_view
         table, model = panel.table, panel.model
-        while model.rowCount() <= row and model.canFetchMore():
-            model.fetchMore()
+        while model.rowCount() <= row and (model.canFetchMore() or model.paging):
+            model.fetchMore()               # read on the library's thread: wait for the rows
+            wait_until(lambda: not model.paging, 10)
         index = model.index(row, 1)
         if table.currentIndex().row() == row:
             return "unchanged"

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.library import Query
-from tests.ui.helpers import close_window, make_window, tiny_model
+from tests.ui.helpers import close_window, make_window, tiny_model, wait_for_library
 
 
 @pytest.fixture
@@ -39,6 +39,7 @@ def test_three_variations_become_playable_library_entries(qtbot, window):
     panel.length.setValue(300)
     with qtbot.waitSignal(panel.generation_finished, timeout=30000) as finished:
         qtbot.keyClick(window, "g", modifier=Qt.KeyboardModifier.ControlModifier)
+    wait_for_library(qtbot, window)     # the tunes are stored on its thread
     assert finished.args == [3]
     rows = window.library.search(Query(source_kind="generated"))
     assert len(rows) == 3
@@ -66,11 +67,13 @@ def test_bars_and_parts_set_the_length_of_generated_tunes(qtbot, window):
     panel.bars.setValue(6)
     with qtbot.waitSignal(panel.generation_finished, timeout=30000):
         panel.generate()
+    wait_for_library(qtbot, window)     # the tunes are stored on its thread
     records = [window.library.get(r[0]) for r in window.library.search(Query(source_kind="generated"))]
     assert [body_bars(r.abc) for r in records] == [6, 6]
     panel.parts.setValue(2)
     with qtbot.waitSignal(panel.generation_finished, timeout=30000):
         panel.generate()
+    wait_for_library(qtbot, window)     # the tunes are stored on its thread
     rows = window.library.search(Query(source_kind="generated"))
     newest = [window.library.get(r[0]).abc for r in rows if window.library.get(r[0]).abc
               not in {r.abc for r in records}]
@@ -117,6 +120,7 @@ def test_continue_the_selected_tune_from_its_first_bars(qtbot, window):
     assert panel.sample_options()["continue_bars"] == 2
     with qtbot.waitSignal(panel.generation_finished, timeout=30000) as finished:
         panel.generate()
+    wait_for_library(qtbot, window)     # the tunes are stored on its thread
     assert finished.args == [2]
     for row in window.library.search(Query(source_kind="generated")):
         record = window.library.get(row[0])
@@ -177,6 +181,7 @@ def test_style_choice_and_the_models_own_titles(qtbot, window, styled_model):
     panel.length.setValue(200)
     with qtbot.waitSignal(panel.generation_finished, timeout=30000):
         panel.generate()
+    wait_for_library(qtbot, window)     # the tunes are stored on its thread
     records = [window.library.get(r[0])
                for r in window.library.search(Query(source_kind="generated"))]
     assert len(records) == 3

@@ -80,9 +80,11 @@ def test_a_finished_run_tells_its_story_and_selects_its_model(qtbot, window, tmp
     assert monitor.sample_title.text() == "Sample tune from step 60"
     assert sample.startswith("X:1\n") and monitor.play_sample.isEnabled()
     player = window.transport.player
-    with qtbot.waitSignal(player.stateChanged, timeout=30000):   # rendered, then played (or
-        monitor.play_sample.click()                              # refused, if it is no tune)
-        assert window.transport.abc == sample and window.tune_view.abc == sample
+    with qtbot.waitSignal(player.stateChanged, timeout=30000):   # stored, shown, rendered,
+        monitor.play_sample.click()                              # then played (or refused,
+        # if it is no tune); stored on the library's thread, it is shown once committed
+        qtbot.waitUntil(lambda: window.transport.abc == sample, timeout=20000)
+        assert window.tune_view.abc == sample
         assert window.transport.is_playing()                     # the window's own player
     assert window.windowTitle() == f"Ceol — {panel.run_name} step 60"
     window.transport.stop()
