@@ -6,8 +6,10 @@ resume); `training_configs` turns it into the checked `TrainConfig` and `ModelCo
 `train_model` runs `model.train.train` on data prepared by `app.training_data`, with progress,
 stop and pause hooks. A request can also ask for validations by the clock and sample tunes in
 the progress reports (model/train_watch.py), the story the window tells while it trains;
-`watch_for_budget` picks how often for a budget. GUI-free; torch is imported only when a run
-starts.
+`watch_for_budget` picks how often for a budget. The CLI calls `train_model` in its own
+process; the window calls it in a child process (app.training_process), so a run leaves the
+window's memory as it was and a crash in torch costs the run only. GUI-free; torch is imported
+only when a run starts.
 """
 
 from __future__ import annotations

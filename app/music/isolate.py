@@ -68,10 +68,11 @@ def _serve(conn) -> None:
                                             f": {type(err).__name__}: {err}")))
 
 
-def _start_without_main(process) -> None:
+def start_without_main(process) -> None:
     """Start a spawn child that does not run the parent's __main__ again: the functions it
     serves live in importable modules, and re-running the main script is slow at best and
-    fails at worst (a script read from stdin, an embedded interpreter)."""
+    fails at worst (a script read from stdin, an embedded interpreter). app.training_process
+    starts its children this way too."""
     main = sys.modules["__main__"]
     with _start_lock:
         saved_spec = getattr(main, "__spec__", None)
@@ -200,7 +201,7 @@ class Worker:
         parent_end, child_end = self._context.Pipe()
         process = self._context.Process(target=_serve, args=(child_end,), name=self.name,
                                         daemon=True)
-        _start_without_main(process)
+        start_without_main(process)
         child_end.close()
         with self._state:
             self._process, self._conn = process, parent_end

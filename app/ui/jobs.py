@@ -4,7 +4,7 @@ Each function takes a JobContext first (stop and pause flags, progress and resul
 app.workers.Job) and calls one service, passing `ctx.progress`/`ctx.result` as its hooks and
 `ctx.stop` as its stop flag: opening files (app.tune_files), exporting (app.tune_export),
 generating (app.generation_records), preparing data and training (app.training_data,
-app.training). The CLI calls the same services. No Qt here; bad input raises
+app.training_process). The CLI calls the same services. No Qt here; bad input raises
 MusicError/ModelError with a one-line message naming the file, which the window shows in its
 status bar or a dialog. The loaded model is shared through app.model_cache.
 """
@@ -17,8 +17,9 @@ import time
 from app import training_data
 from app.model_cache import MODELS
 from app.music.normalize import TextOptions
-from app.training import TrainRequest, train_model
+from app.training import TrainRequest
 from app.training_data import TrainingData
+from app.training_process import TrainOutcome, train_in_child
 from app.tune_files import LoadedFile
 
 __all__ = ["LoadedFile", "load_paths", "load_builtin", "render_midi", "export_tune",
@@ -140,9 +141,11 @@ class _Throttle:
             self.ctx.progress(progress)
 
 
-def run_training(ctx, data: TrainingData, request: TrainRequest):
-    """Train as the app.training.TrainRequest asks; returns the TrainResult.
+def run_training(ctx, data: TrainingData, request: TrainRequest) -> TrainOutcome:
+    """Train as the app.training.TrainRequest asks, in a child process (app.training_process:
+    the window keeps none of the run's memory and survives a crash in torch); returns the
+    TrainOutcome, whose `path` names the model file.
 
     `ctx.pause` pauses the run in place between steps; `ctx.stop` ends it (also while paused).
     """
-    return train_model(request, data, _Throttle(ctx), ctx.stop, ctx.pause)
+    return train_in_child(request, data, _Throttle(ctx), ctx.stop, ctx.pause)
