@@ -43,7 +43,11 @@ def test_builtin_corpora_come_from_music21_and_are_not_copied():
     celtic = builtin_corpus_files("celtic")
     assert {p.parent.name for p in celtic} == {"oneills1850", "ryansMammoth", "airdsAirs"}
     assert all(music21_dir in p.parents for p in celtic)
-    assert not list(REPO.glob("**/oneills1850")) and not list(REPO.glob("**/essenFolksong"))
+    # runs/ is the ignored scratch folder (benchmarks/train_bundle_gpu.sh prepare copies the
+    # corpus there for a GPU machine); nothing under the rest of the tree
+    copies = [p for name in ("oneills1850", "essenFolksong") for p in REPO.glob(f"**/{name}")
+              if "runs" not in p.relative_to(REPO).parts[:1]]
+    assert not copies
     assert 4200 <= len(load_corpus(["celtic"]).tunes) <= 4300
     assert 8400 <= len(load_corpus(["essen"]).tunes) <= 8600
 
