@@ -75,11 +75,13 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
     at any moment leaves `path` holding the old bytes or the new ones, never a mixture. Raises
     OSError with `filename` set to `path` when it cannot be written (full disk, no permission);
     the temporary file is then removed and an earlier file at `path` is left as it was. Temporary
-    files that killed writers left beside `path` are removed by the next successful write.
+    files that killed writers left beside `path` are removed before each write and after it, so
+    a writer killed in turn leaves at most its own.
     """
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(path)
         fd, tmp = tempfile.mkstemp(prefix=f"{_temp_prefix(path)}{os.getpid()}.", suffix=".tmp",
                                    dir=path.parent)
     except OSError as exc:

@@ -284,3 +284,24 @@ def test_a_demo_model_given_as_a_music_model_is_named_for_what_it_is():
     demo = Path(__file__).resolve().parents[2] / "resources/models/demos/demo-nextword-lstm.safetensors"
     with pytest.raises(ModelError, match="a nextword demo model of the Demos panel, not a music"):
         load_model(demo)
+
+
+def test_a_write_killed_in_turn_leaves_only_its_own_temp_file(tmp_path, monkeypatch):
+    """Stale temp files of killed writers go before a write, not only after a successful one:
+    a writer that fails (or is killed) during its own write leaves at most its own."""
+    import os
+
+    from model.checkpoint import write_atomic
+
+    target = tmp_path / "model.safetensors"
+    stale = tmp_path / ".model.safetensors.999999999.abc.tmp"   # a writer that is gone
+    stale.write_bytes(b"half")
+
+    def failing_fsync(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    with pytest.raises(OSError):
+        write_atomic(target, b"new")
+    assert not stale.exists()
+    assert not target.exists()
