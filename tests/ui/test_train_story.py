@@ -85,7 +85,8 @@ def test_a_finished_run_tells_its_story_and_selects_its_model(qtbot, window, tmp
         # if it is no tune); stored on the library's thread, it is shown once committed
         qtbot.waitUntil(lambda: window.transport.abc == sample, timeout=20000)
         assert window.tune_view.abc == sample
-        assert window.transport.is_playing()                     # the window's own player
+        # the window's own player, once the tune is rendered (in a worker: not at once)
+        qtbot.waitUntil(window.transport.is_playing, timeout=20000)
     assert window.windowTitle() == f"Ceol — {panel.run_name} step 60"
     window.transport.stop()
 
