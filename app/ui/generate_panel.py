@@ -206,8 +206,20 @@ class GeneratePanel(QWidget):
         self._show_styles(info)
 
     def _show_styles(self, info: ModelInfo | None) -> None:
-        """The style choice is open only for a model trained with style lines."""
+        """The style choice is open only for a model trained with style lines, and lists the
+        styles that model learned (asking a model for a style it never saw steers nothing)."""
         known = (info.meta.get("training", {}).get("styles") or {}) if info else {}
+        chosen = self.style.currentData() or ""
+        names = [n for n in STYLES if n in known] + [n for n in known if n not in STYLES]
+        self.style.blockSignals(True)
+        self.style.clear()
+        self.style.addItem("", "")
+        for name in names or STYLES:
+            self.style.addItem(name, name)
+            self.style.setItemData(self.style.count() - 1, STYLES.get(name, name),
+                                   Qt.ItemDataRole.ToolTipRole)
+        self.style.setCurrentIndex(max(self.style.findData(chosen), 0))
+        self.style.blockSignals(False)
         self.style.setEnabled(bool(known))
         self.style.setToolTip(
             "Style of the new tunes (empty: the model chooses); this model learned "

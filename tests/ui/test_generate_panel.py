@@ -174,6 +174,8 @@ def test_style_choice_and_the_models_own_titles(qtbot, window, styled_model):
     assert panel.add_model(str(styled_model))
     assert panel.model.currentText() == "styled"
     assert panel.style.isEnabled() and "german (24 tunes)" in panel.style.toolTip()
+    listed = [panel.style.itemData(i) for i in range(panel.style.count())]
+    assert listed == ["", "irish", "german"]        # the styles this model learned, no others
     panel.style.setCurrentIndex(panel.style.findData("german"))
     panel.key.setCurrentText("Am")
     panel.count.setValue(3)
