@@ -190,6 +190,10 @@ def _plan(loaded, controls: GenerationControls, header: dict[str, str],
 
     target = controls.target_bars()
     titles = bool(loaded.training.get("titles"))
+    learned = loaded.training.get("styles") or {}
+    if learned and header.get("O") and header["O"] not in learned:
+        warnings.append(f"this model learned no {header['O']} tunes, so the style line steers "
+                        f"nothing (it knows {', '.join(learned)})")
     prime = _prime(loaded, controls, header, warnings, titles, target)
     max_chars = controls.max_chars
     if target is not None:

@@ -72,6 +72,10 @@ def test_the_style_goes_into_the_prime(styled):
     assert tune.settings["header_O"] == "german"
     with pytest.raises(ValueError, match="unknown style"):
         generate_tunes(styled, GenerationControls(style="martian"))
+    unseen = generate_tunes(styled, GenerationControls(style="scottish", key="G", seed=2,
+                                                       max_chars=80, attempts=1))[0]
+    assert any("learned no scottish tunes" in w and "irish" in w for w in unseen.warnings)
+    assert not any("learned no" in w for w in tune.warnings)
 
 
 def test_a_model_without_titles_or_styles_falls_back(styled, tmp_path):
