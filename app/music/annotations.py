@@ -68,6 +68,17 @@ def strip_performer_annotations(body_line: str) -> str:
     line that held only annotations comes back "" (the caller drops it). Never raises (text the
     tokenizer rejects is kept as it is).
     """
+    # until nothing more goes: removing one annotation can put another right before a note
+    # (`u^uA` -> `u^A`), and the text must read the same when stripped again
+    line = body_line
+    while True:
+        stripped = _strip_once(line)
+        if stripped == line:
+            return line
+        line = stripped
+
+
+def _strip_once(body_line: str) -> str:
     if _FIELD_LINE.match(body_line) or not ('"' in body_line or _may_have_decoration(body_line)):
         return body_line
     tokens = T.tokenize_line(body_line, 1)

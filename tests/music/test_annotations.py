@@ -1,7 +1,7 @@
 """Performer annotations leave a body line; notes, chord symbols, fields and other marks stay."""
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from app.music import abc_tokens as T
@@ -73,6 +73,7 @@ def test_only_annotations_go(parts):
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet='ABCabcuvxyz"^_!|:[]()<>0123456789 /#', max_size=40))
+@example("u^uA")        # removing the inner u put the outer one right before the note
 def test_never_raises_and_is_idempotent(line):
     once = strip_performer_annotations(line)
     assert strip_performer_annotations(once) == once
