@@ -110,12 +110,17 @@ class TrainingProcess:
         stop."""
         context = multiprocessing.get_context("spawn")
         parent_end, child_end = context.Pipe()
-        process = context.Process(target=_child_main, args=(child_end, self.request, self.data),
+        # Only the pipe goes with the start: the request and the training text (megabytes) are
+        # sent over it afterwards. Written during the start, they would fill the start pipe
+        # and hold the process-start lock (which the music workers' restarts share) until the
+        # child had imported torch and read them: stalls of half a second in the soak.
+        process = context.Process(target=_child_main, args=(child_end,),
                                   name="ceol-training", daemon=True)
         start_without_main(process)
         child_end.close()
         self._process = process
         try:
+            _send(parent_end, (self.request, self.data))
             return self._follow(process, parent_end, on_progress, stop, pause)
         except BaseException:
             process.kill()      # it answered with an error, died, or this thread failed
@@ -185,7 +190,7 @@ def exit_reason(exitcode: int | None) -> str:
     return f"exit status {exitcode}"
 
 
-def _send(conn, message: str) -> None:
+def _send(conn, message) -> None:
     try:
         conn.send(message)
     except (OSError, EOFError):
@@ -203,10 +208,15 @@ def _reap(process) -> None:
 # ------------------------------------------------------------------------- in the child
 
 
-def _child_main(conn, request: TrainRequest, data: TrainingData) -> None:
-    """The child: train, sending each report, then the outcome or the error."""
+def _child_main(conn) -> None:
+    """The child: read the request and the data, train, sending each report, then the
+    outcome or the error."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)     # Ctrl-C is the parent's to handle
     faulthandler.enable()                            # a native crash leaves a trace on stderr
+    try:
+        request, data = conn.recv()
+    except (EOFError, OSError):
+        os._exit(1)                                  # the parent is gone before it asked
     stop, pause = threading.Event(), threading.Event()
     threading.Thread(target=_listen, args=(conn, stop, pause), name="control",
                      daemon=True).start()

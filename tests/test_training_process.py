@@ -213,3 +213,21 @@ def test_the_child_does_not_outlive_a_killed_parent(tmp_path):
         parent.kill()
         parent.wait()
     assert out.exists()           # the orphan stopped its run, which saved the model
+
+
+def test_the_training_text_is_not_part_of_the_process_start(data, tmp_path, monkeypatch):
+    """The start writes the child's arguments into a pipe the child reads only once it has
+    imported torch, under the lock every worker start shares: megabytes of training text
+    there held that lock for half a second (stalls in the soak). They go over the pipe after
+    the start instead, and the run still trains on them."""
+    import app.training_process as training_process
+
+    started = []
+    real_start = training_process.start_without_main
+    monkeypatch.setattr(training_process, "start_without_main",
+                        lambda process: started.append(process._args) or real_start(process))
+    outcome = TrainingProcess(TrainRequest(preset="tiny", steps=3, eval_seconds=3600.0,
+                                           out_path=str(tmp_path / "m.safetensors")), data).run()
+    assert outcome.steps == 3 and outcome.summary["tune_lengths"] == data.tune_lengths
+    (args,) = started
+    assert not any(isinstance(a, (TrainRequest, type(data), str)) for a in args)
