@@ -24,6 +24,10 @@ corpus (`benchmarks/abc2midi_judge.py`):
 - `unclosed-ending`: a first ending `[1` with no `:|` after it;
 - `ending-after-repeat`: a first ending `[1`, or a `::`, after a `:|` with no `|:` between
   (the part has no repeat start);
+- `ending-in-ending`: an ending (`[2`, `|1`) after another with only plain bar lines `|`
+  between (`|1 ..|1`, `[1 ..|[2`): abc2midi wants `||`, `:|`, `|:` or `::` first ("Need || |:
+  :| or :: to mark end of variant ending") and drops notes; a line break, `P:` or an inline
+  field is no end either;
 - `bad-octave`: a lower-case note with `,` or an upper-case one with `'` (`d,` is `D`);
 - `bad-chord-symbol`: a quote that is neither text (`"^..."`, `"_..."` ...) nor a chord symbol
   abc2midi knows (`"Segno"`, `"D.C."`, `"Gmaj"`, `"A/"`);
@@ -35,7 +39,14 @@ Ties and broken rhythm, hornpipe swing included, are judged in `checker_rhythm`.
 - `body-field`: a field line abc2midi allows only in the header (`R:`, `N:`, `O:` ...) inside
   the body;
 - `hornpipe-meter`: `R:hornpipe` in a meter other than C, 2/4 or 4/4 (abc2midi swings
-  hornpipes and refuses others, `M:C|` included).
+  hornpipes and refuses others, `M:C|` included);
+- `voice-field`: a voice field (`[V:2]`, a `V:1` line) after the first note of a tune whose
+  header declares no voice. abc2midi ("First V: field occurs past body") plays what follows
+  a `V:2` as a second track at the same time as the notes before it, while music21 (Ceol)
+  plays one melody; and a repeat with no `|:` (a first ending, a `:|`) loses the repeat start
+  abc2midi otherwise assumes: "multiple endings do not follow |: or ::", "Found unexpected :|",
+  "Missing :| at end of tune". Voices named from the start of the body are a real
+  multi-voice tune and are left alone.
 
 The checker reports each as an error; `repair_portable` fixes each without changing a sounding
 note (explicit lengths for broken rhythm, the decoration moved onto its note, `d,` as `D`).
@@ -109,7 +120,9 @@ def portable_findings(tune: T.TuneTokens) -> list[Finding]:
                 found.append(Finding("bad-octave", i, f"abc2midi reads no {marks[0]!r} after "
                                      f"{m.group(2)}; write {respell_octave(tok.text)}"))
     found += _decoration_findings(body)
+    found += _voice_findings(tune)
     found += _repeat_findings(body)
+    found += _ending_in_ending_findings(body)
     found += tie_findings(body)
     found += broken_rhythm_findings(body)[0]
     return found
@@ -153,6 +166,23 @@ def _hornpipe_findings(tune: T.TuneTokens) -> list[Finding]:
     return []
 
 
+def _voice_findings(tune: T.TuneTokens) -> list[Finding]:
+    if any(tok.value[0] == "V" for tok in tune.header):
+        return []
+    body = tune.body
+    voices = [i for i, tok in enumerate(body)
+              if tok.kind in (T.FIELD, T.INLINE_FIELD) and tok.value[0] == "V"]
+    # Measured: only a note before the first voice field counts (rests, bars, chord symbols
+    # do not), grace and chord notes included.
+    first_note = next((i for i, tok in enumerate(body) if tok.kind == T.NOTE), None)
+    if not voices or first_note is None or first_note > voices[0]:
+        return []
+    return [Finding("voice-field", i, f"voice field {body[i].text.strip()} after the notes of "
+                    "a tune that declares no voice: abc2midi plays a new voice alongside the "
+                    "notes before it and loses a repeat start; Ceol plays one melody")
+            for i in voices]
+
+
 def _decoration_findings(body: list[T.Token]) -> list[Finding]:
     found = []
     i = 0
@@ -184,6 +214,21 @@ def _decoration_findings(body: list[T.Token]) -> list[Finding]:
         elif nxt.kind == T.CHORD_OPEN and _ROLLS & set(run):
             found.append(Finding("misplaced-decoration", start, f"abc2midi plays no roll or "
                                  f"trill {run} on a chord"))
+    return found
+
+
+def _ending_in_ending_findings(body: list[T.Token]) -> list[Finding]:
+    found = []
+    playing: int | None = None     # the last ending, while only plain bar lines follow it
+    for i, tok in enumerate(body):
+        if tok.kind == T.BAR and tok.text not in ("|", "[|]"):
+            playing = None
+        elif tok.kind == T.ENDING:
+            if playing is not None:
+                found.append(Finding("ending-in-ending", i, f"ending {tok.value} inside ending "
+                                     f"{body[playing].value}: abc2midi wants ||, :|, |: or :: "
+                                     "between them"))
+            playing = i
     return found
 
 

@@ -17,8 +17,9 @@ re-checks the tune:
    the last bar is completed (a longer last note, or a rest) or trimmed;
 6. what abc2midi rejects is written the way it reads it, without changing a sounding note
    (explicit lengths for broken rhythm between unequal notes, a decoration moved onto its
-   note, `d,` as `D`; unknown chord symbols, ties to another pitch and `R:hornpipe` in 2/2
-   go): after the grammar pass, and again at the end for what the bar passes wrote.
+   note, `d,` as `D`; unknown chord symbols, ties to another pitch, `R:hornpipe` in 2/2,
+   voice fields in a one-voice tune and the marker of an ending inside another go): after
+   the grammar pass, and again at the end for what the bar passes wrote.
 
 A pass is kept only if it leaves fewer errors. The original text is kept; every change is
 listed (positions are lines of the repaired text); a tune that still has errors comes back

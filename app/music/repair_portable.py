@@ -8,8 +8,9 @@
 - a tie to a rest, to nothing, to another pitch or next to grace notes: the tie is dropped,
   and so is a roll `~` on a note with grace notes;
 - `::|` (read by abc2midi as `::` and `|`) becomes `:|`; `|:` at the very end becomes `|` (`::` becomes `:|`); a `:|` before a part that has a first
-  ending but no `|:` becomes `::`; a first ending no `:|` closes loses its `[1` (its bar line
-  becomes `||`);
+  ending but no `|:` becomes `::`; a first ending no `:|` closes loses its `[1`, and an
+  ending inside another (`|1 ..|1`) its marker where a bar line stands before it (that bar
+  line becomes `||`);
 - `d,` and `C'`: written as `D` and `c`; the invisible bar line `[|]` as `|` (dropped before
   another bar line); the staccato of a tied note goes;
 - a chord symbol abc2midi does not know: a common spelling is rewritten (`"Gmaj"` -> `"G"`,
@@ -18,7 +19,10 @@
 - `R:hornpipe` in a meter other than 2/4 or 4/4: the R: line is dropped (it changes no note),
   and so is a `Q:` tempo abc2midi cannot read (`Q:1/1=00`) and a header-only field line
   (`R:`, `N:` ...) inside the body;
-- `::` after a `:|` with no `|:` between: that `:|` becomes `::` as well.
+- `::` after a `:|` with no `|:` between: that `:|` becomes `::` as well;
+- a voice field after the notes of a tune that declares no voice (`[V:2]`, a `V:1` line):
+  dropped, so abc2midi plays one melody in the order Ceol plays it, and again assumes the
+  repeat start that a first ending or a `:|` with no `|:` leaves out (the tune's start).
 
 `fix_portable(text, repairs)` is one pass for `repair.repair_tune`, which keeps it only if it
 leaves fewer errors.
@@ -33,7 +37,7 @@ from app.music import abc_tokens as T
 from app.music.checker import analyse_tune
 from app.music.checker_portable import CHORD_TYPES, portable_findings, respell_octave
 from app.music.checker_rhythm import broken_rhythm_findings, hornpipe_swing_findings
-from app.music.repair_edit import Edit, where
+from app.music.repair_edit import QUIET, Edit, where
 
 # Chord types abc2midi does not know, and the nearest one it does.
 _CHORD_ALIASES = {"maj": "", "M": "", "min": "m", "mi": "m", "-": "m", "min7": "m7", "mi7": "m7",
@@ -58,6 +62,10 @@ def fix_portable(text: str, repairs: list[str]) -> str:
             drop_lines.add(tok.line)
             repairs.append(f"line {tok.line}: dropped R: (abc2midi plays hornpipes only in "
                            "2/4 or 4/4)")
+        elif finding.code == "voice-field":
+            edit.drop(index)     # a field line left blank goes
+            repairs.append(f"{where(tok)}: dropped the voice field {tok.text.strip()} (the "
+                           "tune declares no voices)")
         elif finding.code == "body-field":
             edit.drop(index)     # the line left blank goes
             repairs.append(f"line {tok.line}: dropped {tok.text.strip()} (abc2midi allows "
@@ -106,13 +114,13 @@ def fix_portable(text: str, repairs: list[str]) -> str:
             repairs.append(f"{where(tok)}: {tok.text} written as {new} (the next part, with "
                            "a first ending or ::, needs a repeat start)")
         elif finding.code == "unclosed-ending":
-            _drop(edit, index)
-            # "|1" ended a section for the bar lengths; "||" keeps that boundary.
-            bar = next((j for j in range(index - 1, -1, -1) if body[j].kind != T.SPACE), None)
-            if bar is not None and body[bar].kind == T.BAR and body[bar].text == "|":
-                edit.replace[bar] = "||"
+            if not _drop_ending(edit, index):
+                _drop(edit, index)
             repairs.append(f"{where(tok)}: dropped the first ending {tok.text} (no :| closes "
                            "it)")
+        elif finding.code == "ending-in-ending" and _drop_ending(edit, index):
+            repairs.append(f"{where(tok)}: dropped the ending {tok.text} (the ending before it "
+                           "is still open)")
         elif finding.code == "tie-mismatch":
             _drop(edit, index)
             why = finding.message.removeprefix("abc2midi cannot tie ")
@@ -129,6 +137,20 @@ def fix_portable(text: str, repairs: list[str]) -> str:
 def _drop(edit: Edit, index: int) -> None:
     """Drop one token (`_keep_broken_apart` then keeps ">" and ">" from gluing into ">>")."""
     edit.replace[index] = ""
+
+
+def _drop_ending(edit: Edit, index: int) -> bool:
+    """Drop an ending marker that follows a bar line; a plain `|` there becomes "||", the
+    section boundary the ending made for the bar lengths. An ending inside a bar is left as
+    it is (False): dropping it would join two bars, and a tuplet or `>` across them."""
+    body = edit.body
+    before = next((j for j in range(index - 1, -1, -1) if body[j].kind not in QUIET), None)
+    if before is not None and body[before].kind != T.BAR:
+        return False
+    _drop(edit, index)
+    if before is not None and body[before].text == "|":
+        edit.replace[before] = "||"
+    return True
 
 
 def _keep_broken_apart(edit: Edit) -> None:

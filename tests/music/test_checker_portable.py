@@ -125,6 +125,45 @@ CASES = [
     ("ABcd efg Hx|", None),
     ("ABc|1 dBG:|2 dcB|]\nefg|1 fed:|2 fdc|]", None),
     ("ABcd efga|[|]ABcd efga|]", "invisible-bar"),
+    ("ABcd efga|1 ABcd efga|ABcd efga|1 ABcd efga:|", "ending-in-ending"),
+    ("|:ABcd efga|[1 ABcd efga|[2 ABcd efga:|", "ending-in-ending"),
+    ("|:ABcd efga|1 ABcd efga:|2 ABcd efga|3 ABcd efga|]", "ending-in-ending"),
+    ("|:ABcd efga|1 ABcd efga:|2 ABcd efga:|3 ABcd efga|]", None),
+    ("|:ABcd efga|[1,2 ABcd efga:|[3 ABcd efga|]", None),
+    ("|:ABcd efga|[1 ABcd efga:|[2 ABcd efga|ABcd efga|[1 ABcd efga:|[2 ABcd efga|]",
+     "ending-in-ending"),
+    ("|:ABcd efga|[1 ABcd efga:|[2 ABcd efga|\nABcd efga|[1 ABcd efga:|[2 ABcd efga|]",
+     "ending-in-ending"),
+    ("|:ABcd efga|[1 ABcd efga:|[2 ABcd efga|\nP:B\nABcd efga|[1 ABcd efga:|[2 ABcd efga|]",
+     "ending-in-ending"),
+    ("|:ABcd efga|[1 ABcd efga:|[2 ABcd efga||ABcd efga|[1 ABcd efga:|[2 ABcd efga|]", None),
+    ("|:ABcd efga|[1 ABcd efga:|[2 ABcd efga|]ABcd efga|[1 ABcd efga:|[2 ABcd efga|]", None),
+    ("|:ABcd efga|[1 ABcd efga:|[2 ABcd efga[|ABcd efga|[1 ABcd efga:|[2 ABcd efga|]", None),
+    ("ABcd efga|[1 ABcd efga:|[2 ABcd efga|]\n[V:2] abcd efga|]", "voice-field"),
+    ("ABcd efga|[1 ABcd efga:|[2 ABcd efga|]\n[V:1] abcd efga|]", "voice-field"),
+    ("ABcd efga|[1 ABcd efga:|[2 ABcd efga|]\nV:2\nabcd efga|]", "voice-field"),
+    ("ABcd efga:|\n[V:2] abcd efga|]", "voice-field"),
+    ("ABcd efga|[1 ABcd efga:|[2 ABcd efga|]\n[V:2] abcd efga|]\n[V:1] ABcd efga|]",
+     "voice-field"),
+    ("[V:1] ABcd efga|[1 ABcd efga:|[2 ABcd efga|]\n[V:2] ABcd efga|[1 ABcd efga:|[2 ABcd "
+     "efga|]", None),
+    ("ABcd efga|[1 ABcd efga:|[2 ABcd efga|]", None),
+    ("ABcd efga||ABcd efga|[1 ABcd efga:|[2 ABcd efga|]", None),
+]
+
+# Voice fields after the first note of a tune whose header declares no voice: abc2midi warns
+# "First V: field occurs past body" (errors follow only with a repeat that has no |:, above),
+# and plays a V:2 there as a second track at the same time as the notes before it.
+VOICE_CASES = [
+    ("|:ABcd efga:|\n[V:2] abcd efga|]", True),
+    ("ABcd efga|\n[V:1] abcd efga|]", True),
+    ("ABcd efga|\nV:2\nabcd efga|]", True),
+    ("[CE]2 [V:2] ABcd ef|]", True),
+    ("z8|\n[V:2] abcd efga|]", False),
+    ('"G" z8|[V:1] abcd efga|]', False),
+    ("[V:1] ABcd efga|\n[V:2] ABcd efga|]", False),
+    ("V:1\nABcd efga|\nV:2\nABcd efga|]", False),
+    ("P:A\n[V:1] ABcd efga|]", False),
 ]
 
 
@@ -149,6 +188,38 @@ def test_agrees_with_abc2midi(tmp_path, body, code):
     errors = [line for line in (run.stdout + run.stderr).splitlines()
               if line.startswith("Error")]
     assert bool(errors) == bool(code), errors
+
+
+def abc2midi_output(tmp_path, abc):
+    (tmp_path / "t.abc").write_text(abc)
+    run = subprocess.run(["abc2midi", "t.abc", "-o", "t.mid"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=20)
+    return (run.stdout + run.stderr).splitlines()
+
+
+@pytest.mark.parametrize("body, flagged", VOICE_CASES)
+def test_voice_fields(body, flagged):
+    abc = HEAD + body + "\n"
+    assert portable_codes(abc) == (["voice-field"] if flagged else [])
+    if flagged:
+        voices = [t for t in T.tokenize_tune(abc).body if t.text.lstrip("[").startswith("V:")]
+        found = [p for p in check_tune(abc) if p.code == "voice-field"]
+        assert [(p.line, p.column) for p in found] == [(t.line, t.column) for t in voices]
+
+
+@pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi (abcmidi) not installed")
+@pytest.mark.parametrize("body, flagged", VOICE_CASES)
+def test_voice_fields_agree_with_abc2midi(tmp_path, body, flagged):
+    output = abc2midi_output(tmp_path, HEAD + body + "\n")
+    assert any("First V: field occurs past body" in line for line in output) == flagged
+
+
+@pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi (abcmidi) not installed")
+def test_voices_declared_in_the_header_are_left_alone(tmp_path):
+    # abc2midi warns here too, but the tune says it has voices: Ceol does not judge them.
+    abc = HEAD.replace("K:G", "V:1\nK:G") + "ABcd efga|\n[V:2] abcd efga|]\n"
+    assert portable_codes(abc) == []
+    assert not [line for line in abc2midi_output(tmp_path, abc) if line.startswith("Error")]
 
 
 @pytest.mark.parametrize("meter, bad", [("C|", True), ("2/2", True), ("6/8", True),

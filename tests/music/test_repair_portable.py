@@ -70,6 +70,12 @@ def test_every_case_is_fixed_without_changing_bar_lengths(body, code):
     ("ABcd efga [|][|]|]", "ABcd efga |]"),
     ("ABcd [|]efga|]", "ABcd |efga|]"),
     ("ABcd efga|\nQ:1/1=00\nABcd efga|", "ABcd efga|\nABcd efga|"),
+    ("ABcd efga:|\n[V:2] abcd efga|]", "ABcd efga:|\n abcd efga|]"),
+    ("ABcd efga|[1 ABcd efga:|[2 ABcd efga|]\nV:2\nabcd efga|]",
+     "ABcd efga|[1 ABcd efga:|[2 ABcd efga|]\nabcd efga|]"),
+    ("ABcd efga|1 ABcd efga|ABcd efga|1 ABcd efga:|",
+     "ABcd efga|1 ABcd efga|ABcd efga|| ABcd efga:|"),
+    ("|:ABcd efga|[1 ABcd efga|[2 ABcd efga:|", "|:ABcd efga|[1 ABcd efga|| ABcd efga:|"),
 ])
 def test_what_the_repair_writes(body, expected):
     assert fixed(HEAD + body + "\n")[0] == HEAD + expected + "\n"
@@ -104,7 +110,7 @@ def test_length_text(value, text):
 
 _PIECES = st.sampled_from(["A", "B2", "c/", "d3", "z", "z2", ">", "<", ">>", ".", "u", "v", "~",
                            "T", "(", ")", "{g}", '"G"', '"Segno"', "-", " ", "d,", "C'", "[CE]",
-                           "(3", "e'", "F,"])
+                           "(3", "e'", "F,", "[V:2]", "|[2", "|1"])
 
 
 @settings(max_examples=400, deadline=None)
@@ -116,7 +122,8 @@ def test_notes_keep_their_lengths(bars):
         text, _ = fixed(text)
     assert pitches(text) == pitches(abc)
     left = {f.code for f in portable_findings(T.tokenize_tune(text))}
-    assert not left & {"bad-octave", "bad-chord-symbol", "misplaced-decoration"}
+    assert not left & {"bad-octave", "bad-chord-symbol", "misplaced-decoration", "voice-field",
+                       "ending-in-ending"}
     dangling = any(p.code == "dangling-broken-rhythm" for p in analyse_tune(abc).problems)
     if "-" not in abc and not dangling and not ({"tie-mismatch", "unequal-broken-rhythm"} & left):
         assert bar_durations(text) == bar_durations(abc)
