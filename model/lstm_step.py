@@ -58,23 +58,34 @@ class LSTMStepper:
             self.layers.append((w_in, Matrix(w_hh, weights)))
         self.head_w, self.head_b = model.head.weight.T, model.head.bias
 
-    def __call__(self, ids: Tensor, state: tuple[Tensor, Tensor]) -> Tensor:
-        """ids (B,) -> logits (B, V); state (h, c) each (L, B, H) is updated in place."""
+    def __call__(self, ids: Tensor | list[int], state: tuple[Tensor, Tensor]) -> Tensor:
+        """ids (B,), a tensor or a list of ints -> logits (B, V); state (h, c) each (L, B, H)
+        is updated in place."""
         h_all, c_all = state
         x = None
         for k, (w_in, w_hh) in enumerate(self.layers):
             h, c = h_all[k], c_all[k]
             if k == 0:
-                gates = w_hh.addmm(w_in[ids], h)  # (B, 4H)
+                gates = w_hh.addmm(_input_rows(w_in, ids), h)  # (B, 4H)
             else:
                 gates = w_hh.addmm(w_in[0].addmm(w_in[1], x), h)
-            n = self.hidden
-            gates[:, :3 * n].sigmoid_()
-            i, f, o, g = gates[:, :n], gates[:, n:2 * n], gates[:, 2 * n:3 * n], gates[:, 3 * n:]
+            gates = gates.view(-1, 4, self.hidden)  # (B, 4, H): i, f, o, g
+            gates[:, :3].sigmoid_()
+            i, f, o, g = gates.unbind(1)
             c.mul_(f).addcmul_(i, g.tanh_())
             torch.mul(o, torch.tanh(c), out=h)
             x = h
         return torch.addmm(self.head_b, x, self.head_w)
+
+
+def _input_rows(table: Tensor, ids: Tensor | list[int]) -> Tensor:
+    """The input-gate rows (B, 4H) of `ids`; one id given as a list is a view, not a copy
+    (the sampling loop's common case: one variation)."""
+    if isinstance(ids, list):
+        if len(ids) == 1:
+            return table[ids[0]:ids[0] + 1]
+        ids = torch.tensor(ids)
+    return table[ids]
 
 
 class Matrix:

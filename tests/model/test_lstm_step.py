@@ -54,3 +54,33 @@ def test_weights_mode_follows_the_setting(monkeypatch):
     assert weights_mode(wide, SampleConfig(count=8)) in available_weights()
     with pytest.raises(ModelError, match="quantize"):
         SampleConfig(quantize="fp8").check()
+
+
+@pytest.mark.parametrize("weights", ["fp32", "int8dyn"])
+def test_ids_as_a_list_step_like_ids_as_a_tensor(weights):
+    if weights == "int8dyn" and not int8dyn_works():
+        pytest.skip("no dynamic int8 matmul in this torch build")
+    torch.manual_seed(1)
+    model = MusicLM(ModelConfig(embedding_size=16, hidden_size=64, num_layers=2), 30).eval()
+    step = LSTMStepper(model, weights=weights)
+    for batch in (1, 3):
+        ids = torch.randint(1, 30, (12, batch))
+        zeros = torch.zeros(2, batch, 64)
+        a, b = (zeros, zeros.clone()), (zeros.clone(), zeros.clone())
+        with torch.no_grad():
+            for t in range(ids.shape[0]):
+                assert torch.equal(step(ids[t], a), step(ids[t].tolist(), b))
+        assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+
+
+def test_the_prime_is_read_to_the_models_own_state(trained):
+    from model.sample import _primed_states
+
+    model, vocab = trained
+    prime_ids = vocab.encode("X:1\nK:D\n|:AB")
+    with torch.no_grad():
+        _, (h, c) = model.eval()(torch.tensor([prime_ids[:-1]]))
+        fast = _primed_states(model, prime_ids, 2)
+    assert all(s.shape == (model.config.num_layers, 2, model.config.hidden_size) for s in fast)
+    assert torch.allclose(fast[0], h.repeat(1, 2, 1), atol=1e-5)
+    assert torch.allclose(fast[1], c.repeat(1, 2, 1), atol=1e-5)
