@@ -53,39 +53,59 @@ class LSTMStepper:
             bias = (getattr(rnn, f"bias_ih_l{k}") + getattr(rnn, f"bias_hh_l{k}"))[order]
             if k == 0:  # one row of input gates per character: (V, 4H)
                 w_in = torch.addmm(bias, emb, w_ih.T)
+                self.rows = w_in.split(1)   # the same rows as (1, 4H) views, for one id
             else:
                 w_in = (Matrix(w_ih, weights), bias)
             self.layers.append((w_in, Matrix(w_hh, weights)))
         self.head_w, self.head_b = model.head.weight.T, model.head.bias
+        self.head_b_banned = self.head_b.detach().clone()
+        self.head_b_banned[0] = float("-inf")
 
-    def __call__(self, ids: Tensor | list[int], state: tuple[Tensor, Tensor]) -> Tensor:
+    def __call__(self, ids: Tensor | list[int], state: tuple[Tensor, Tensor], *,
+                 work: StepWork | None = None, ban_unknown: bool = False) -> Tensor:
         """ids (B,), a tensor or a list of ints -> logits (B, V); state (h, c) each (L, B, H)
-        is updated in place."""
-        h_all, c_all = state
+        is updated in place.
+
+        `work`: `self.workspace(state)`, made once for many steps on the same state (a
+        sampling run), so a step runs no torch call beyond the arithmetic: right after the
+        recurrent matrix has streamed through the caches every call costs several times its
+        warm price. `ban_unknown`: the unknown symbol's logit is -inf.
+        """
+        work = work or self.workspace(state)
         x = None
-        for k, (w_in, w_hh) in enumerate(self.layers):
-            h, c = h_all[k], c_all[k]
+        for k, ((w_in, w_hh), (h, c, gates, ifo, i, f, o, g, tanh_c)) in enumerate(
+                zip(self.layers, work.layers)):
             if k == 0:
-                gates = w_hh.addmm(_input_rows(w_in, ids), h)  # (B, 4H)
+                base = self.rows[ids[0]] if isinstance(ids, list) and len(ids) == 1 \
+                    else w_in[torch.as_tensor(ids)]
             else:
-                gates = w_hh.addmm(w_in[0].addmm(w_in[1], x), h)
-            gates = gates.view(-1, 4, self.hidden)  # (B, 4, H): i, f, o, g
-            gates[:, :3].sigmoid_()
-            i, f, o, g = gates.unbind(1)
+                base = w_in[0].addmm(w_in[1], x)
+            w_hh.addmm(base, h, out=gates)  # (B, 4H): i, f, o, g
+            ifo.sigmoid_()
             c.mul_(f).addcmul_(i, g.tanh_())
-            torch.mul(o, torch.tanh(c), out=h)
+            torch.mul(o, torch.tanh(c, out=tanh_c), out=h)
             x = h
-        return torch.addmm(self.head_b, x, self.head_w)
+        return torch.addmm(self.head_b_banned if ban_unknown else self.head_b, x, self.head_w)
+
+    def workspace(self, state: tuple[Tensor, Tensor]) -> StepWork:
+        """Return per-layer views of `state` and gate buffers for steps on that state."""
+        return StepWork(state, self.hidden)
 
 
-def _input_rows(table: Tensor, ids: Tensor | list[int]) -> Tensor:
-    """The input-gate rows (B, 4H) of `ids`; one id given as a list is a view, not a copy
-    (the sampling loop's common case: one variation)."""
-    if isinstance(ids, list):
-        if len(ids) == 1:
-            return table[ids[0]:ids[0] + 1]
-        ids = torch.tensor(ids)
-    return table[ids]
+class StepWork:
+    """What one run of steps on one state reuses: per layer the views h, c (B, H), the gate
+    buffer (B, 4H) and its views (sigmoid gates i, f, o together, then each gate), and a
+    buffer for tanh(c). Belongs to one caller (one thread)."""
+
+    def __init__(self, state: tuple[Tensor, Tensor], hidden: int) -> None:
+        h_all, c_all = state
+        batch = h_all.shape[1]
+        self.layers = []
+        for h, c in zip(h_all, c_all):
+            gates = torch.empty(batch, 4 * hidden)
+            split = gates.view(batch, 4, hidden)
+            self.layers.append((h, c, gates, split[:, :3], *split.unbind(1),
+                                torch.empty(batch, hidden)))
 
 
 class Matrix:
@@ -112,17 +132,20 @@ class Matrix:
         elif weights == "bf16":
             self.b = weight.to(torch.bfloat16).T
 
-    def addmm(self, base: Tensor, x: Tensor) -> Tensor:
+    def addmm(self, base: Tensor, x: Tensor, out: Tensor | None = None) -> Tensor:
+        """Return base + x @ W.T (fp32), written into `out` if given."""
         if self.packed is not None:
             # reduce_range: 7-bit activations, so CPUs without VNNI cannot overflow the
             # 16-bit sums of their u8 x s8 products
-            return base + torch.ops.quantized.linear_dynamic(x, self.packed, True)
-        if self.q is not None:
-            return base + torch._weight_int8pack_mm(x.to(torch.bfloat16), self.q,
-                                                    self.scale).float()
-        if self.b is not None:
-            return base + torch.mm(x.to(torch.bfloat16), self.b).float()
-        return torch.addmm(base, x, self.t)
+            y = torch.ops.quantized.linear_dynamic(x, self.packed, True)
+        elif self.q is not None:
+            y = torch._weight_int8pack_mm(x.to(torch.bfloat16), self.q, self.scale)
+        elif self.b is not None:
+            y = torch.mm(x.to(torch.bfloat16), self.b)
+        else:
+            return torch.addmm(base, x, self.t, out=out)
+        # bf16 products are widened to fp32 by the add itself
+        return torch.add(base, y, out=out) if out is not None else torch.add(base, y)
 
 
 @functools.cache
@@ -220,14 +243,15 @@ def sampling_choice(model: MusicLM, count: int) -> kernel_choice.KernelChoice | 
     def prepare(weights: str):
         with torch.no_grad():
             step = LSTMStepper(model, weights=weights)
-        ids = torch.zeros(batch, dtype=torch.long)
+        ids = [0] * batch    # as the sampling loop calls it
         state = torch.zeros(cfg.num_layers, batch, cfg.hidden_size)
         state = (state, state.clone())
+        work = step.workspace(state)
 
         def run():
             with torch.inference_mode():
                 for _ in range(8):
-                    step(ids, state)
+                    step(ids, state, work=work, ban_unknown=True)
         return run
 
     return kernel_choice.default_store().choose(

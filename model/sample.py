@@ -110,22 +110,41 @@ def _f32(x: float) -> float:
 _BELOW_TOTAL = _f32(1 - 1e-6)
 
 
-def _draw(probs: Tensor, gen: torch.Generator) -> list[int]:
-    """One index per row, drawn from `probs` (B, V) by inverse CDF (cheaper than multinomial
-    for one draw); only characters with probability above 0 can be drawn.
+def _draw(probs: Tensor, u: list[float]) -> list[int]:
+    """One index per row, drawn from `probs` (B, V) by inverse CDF with `u` (B uniform numbers
+    in [0, 1), see `_Uniforms`; cheaper than multinomial for one draw); only characters with
+    probability above 0 can be drawn.
 
-    Draws what torch.searchsorted(cdf, rand * (cdf[:, -1:] * (1 - 1e-6)), right=True) would,
-    from the same random numbers: the point and the search are done in Python on the exact
-    float32 values (the product of two float32 values is exact in a Python float, then rounded
-    once), which for rows of ~100 characters costs less than five more torch calls per step.
+    Draws what torch.searchsorted(cdf, u * (cdf[:, -1:] * (1 - 1e-6)), right=True) would: the
+    point and the search are done in Python on the exact float32 values (the product of two
+    float32 values is exact in a Python float, then rounded once), which for rows of ~100
+    characters costs less than the four torch calls it replaces.
     """
     cdf = probs.cumsum(-1).tolist()
-    u = torch.rand(probs.shape[0], generator=gen).tolist()
     last = probs.shape[1] - 1
     # A point strictly below each row's total, so the first cdf value above it is where a
     # character with probability above 0 begins (1e-6 of the last one's mass is ignored).
     return [min(bisect_right(row, _f32(r * _f32(row[-1] * _BELOW_TOTAL))), last)
             for row, r in zip(cdf, u)]
+
+
+class _Uniforms:
+    """The loop's uniform numbers: `count` per step, the same ones in the same order as
+    torch.rand(count, generator=gen) every step, drawn many steps at a time (one torch call per
+    block instead of per step)."""
+
+    def __init__(self, gen: torch.Generator, count: int) -> None:
+        self.gen, self.count = gen, count
+        self.block = count * max(1, 1024 // count)
+        self.numbers: list[float] = []
+        self.pos = 0
+
+    def take(self) -> list[float]:
+        """Return the next step's `count` numbers."""
+        if self.pos == len(self.numbers):
+            self.numbers, self.pos = torch.rand(self.block, generator=self.gen).tolist(), 0
+        self.pos += self.count
+        return self.numbers[self.pos - self.count:self.pos]
 
 
 def _filter(logits: Tensor, config: SampleConfig) -> Tensor:
@@ -216,12 +235,13 @@ def _run(model: MusicLM, vocab: Vocab, config: SampleConfig, prime: str, seed: i
          hook: SampleHook, stop, on_row=None) -> list[SampledRow]:
     """The sampling loop: one step for all live variations, then the hook's verdict on each
     new character (keep it, mark a rewind point, rewind, end the variation)."""
-    gen = torch.Generator().manual_seed(seed)
+    uniforms = _Uniforms(torch.Generator().manual_seed(seed), config.count)
     prime_ids = vocab.encode(prime)
     batch = _Batch(_primed_states(model, prime_ids, config.count), prime_ids[-1], config.count,
                    hook.rewinds)
     step = cached_stepper(model, weights_mode(model, config)) \
         if model.config.cell == "lstm" else None
+    work = step.workspace(batch.states) if step is not None else None
     plain = config.temperature == 1.0 and not config.top_k and config.top_p >= 1.0
     chars = vocab.chars
     hook.begin(config.count, prime)
@@ -229,12 +249,11 @@ def _run(model: MusicLM, vocab: Vocab, config: SampleConfig, prime: str, seed: i
         if not batch.active or (stop is not None and stop.is_set()):
             break
         saved = tuple(s.clone() for s in batch.states) if batch.marks is not None else None
-        logits = _next_logits(model, step, batch)  # (B, V); the states move on in place
-        logits.select(1, 0).fill_(float("-inf"))  # never emit the unknown symbol
+        logits = _next_logits(model, step, work, batch)  # (B, V); the states move on in place
         hook.mask(logits, batch.active)
         model_p = torch.softmax(logits, dim=-1)
         sample_p = model_p if plain else _filter(logits, config)
-        ids = _draw(sample_p, gen)
+        ids = _draw(sample_p, uniforms.take())
         picked = [p[i] for p, i in zip(model_p.tolist(), ids)]
         batch.current = list(ids)
         for b in list(batch.active):
@@ -302,8 +321,9 @@ def _primed_states(model: MusicLM, prime_ids: list[int], count: int) -> tuple[Te
         # sampling arithmetic; nn.LSTM itself pays milliseconds per call to set up oneDNN.
         state = (zeros, zeros.clone())
         step = cached_stepper(model, "fp32")
+        work = step.workspace(state)
         for i in prime_ids[:-1]:
-            step([i], state)
+            step([i], state, work=work)
     elif len(prime_ids) > 1:
         _, state = model(torch.tensor([prime_ids[:-1]]), None)
     else:
@@ -312,17 +332,20 @@ def _primed_states(model: MusicLM, prime_ids: list[int], count: int) -> tuple[Te
     return tuple(s.repeat(1, count, 1).contiguous() for s in states)
 
 
-def _next_logits(model: MusicLM, step, batch: _Batch) -> Tensor:
-    """Read each row's current character; return the logits (B, V) for the next one."""
+def _next_logits(model: MusicLM, step, work, batch: _Batch) -> Tensor:
+    """Read each row's current character; return the logits (B, V) for the next one, the
+    unknown symbol's at -inf (the sampler never emits it)."""
     if step is not None:
-        return step(batch.current, batch.states)
+        return step(batch.current, batch.states, work=work, ban_unknown=True)
     states = batch.states
     out, new = model(torch.tensor(batch.current)[:, None],
                      states if len(states) > 1 else states[0])
     new = new if isinstance(new, tuple) else (new,)
     for s, n in zip(states, new):
         s.copy_(n)
-    return out[:, -1]
+    logits = out[:, -1]
+    logits[:, 0] = float("-inf")
+    return logits
 
 
 def _with_title(text: str, title: str | None) -> str:

@@ -142,12 +142,12 @@ def test_draw_follows_the_probabilities_and_never_picks_a_banned_character():
 
     gen = torch.Generator().manual_seed(0)
     probs = torch.tensor([[0.0, 0.2, 0.0, 0.8, 0.0]]).repeat(4000, 1)
-    drawn = _draw(probs, gen)
+    drawn = _draw(probs, torch.rand(4000, generator=gen).tolist())
     counts = torch.bincount(torch.tensor(drawn), minlength=5).tolist()
     assert counts[0] == counts[2] == counts[4] == 0
     assert 0.17 < counts[1] / 4000 < 0.23
     edge = torch.tensor([[0.0, 1.0, 0.0]])
-    assert all(_draw(edge, gen) == [1] for _ in range(200))
+    assert all(_draw(edge, torch.rand(1, generator=gen).tolist()) == [1] for _ in range(200))
 
 
 def _searchsorted_draw(probs, gen):
@@ -166,9 +166,11 @@ def test_draw_picks_what_torch_searchsorted_picks_from_the_same_random_numbers()
         probs[:, ::5] = 0.0                 # banned characters, as the hook and top-k leave
         probs[:7] = probs[:7] / probs[:7].sum(-1, keepdim=True) * 0.97   # totals below 1
         a, b = torch.Generator().manual_seed(11), torch.Generator().manual_seed(11)
-        assert _draw(probs, a) == _searchsorted_draw(probs, b)
+        assert _draw(probs, torch.rand(len(probs), generator=a).tolist()) == \
+            _searchsorted_draw(probs, b)
         for row in probs[:300]:             # one variation at a time, the loop's common case
-            assert _draw(row[None], a) == _searchsorted_draw(row[None], b)
+            assert _draw(row[None], torch.rand(1, generator=a).tolist()) == \
+                _searchsorted_draw(row[None], b)
 
 
 def test_draw_breaks_ties_at_a_boundary_as_searchsorted_does():
@@ -182,7 +184,17 @@ def test_draw_breaks_ties_at_a_boundary_as_searchsorted_does():
         assert float(probs.cumsum(-1)[0, -1]) == 1.0
         want = _searchsorted_draw(probs, torch.Generator().manual_seed(seed))
         assert want == [1]
-        assert _draw(probs, torch.Generator().manual_seed(seed)) == want
+        assert _draw(probs, r.tolist()) == want
+
+
+@pytest.mark.parametrize("count", [1, 3, 300])
+def test_uniforms_come_in_the_order_one_draw_per_step_gives(count):
+    from model.sample import _Uniforms
+
+    uniforms = _Uniforms(torch.Generator().manual_seed(4), count)
+    gen = torch.Generator().manual_seed(4)
+    for _ in range(2100 // count + 5):      # past the end of the first block
+        assert uniforms.take() == torch.rand(count, generator=gen).tolist()
 
 
 class _KeepAll:
