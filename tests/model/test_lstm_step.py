@@ -57,7 +57,7 @@ def test_weights_mode_follows_the_setting(monkeypatch):
 
 
 @pytest.mark.parametrize("weights", ["fp32", "int8dyn"])
-def test_ids_as_a_list_step_like_ids_as_a_tensor(weights):
+def test_the_loops_way_of_stepping_gives_the_same_logits(weights):
     if weights == "int8dyn" and not int8dyn_works():
         pytest.skip("no dynamic int8 matmul in this torch build")
     torch.manual_seed(1)
@@ -67,9 +67,13 @@ def test_ids_as_a_list_step_like_ids_as_a_tensor(weights):
         ids = torch.randint(1, 30, (12, batch))
         zeros = torch.zeros(2, batch, 64)
         a, b = (zeros, zeros.clone()), (zeros.clone(), zeros.clone())
+        work = step.workspace(b)            # reused buffers, as the sampling loop steps
         with torch.no_grad():
             for t in range(ids.shape[0]):
-                assert torch.equal(step(ids[t], a), step(ids[t].tolist(), b))
+                plain = step(ids[t], a)
+                banned = step(ids[t].tolist(), b, work=work, ban_unknown=True)
+                assert torch.equal(plain[:, 1:], banned[:, 1:])
+                assert (banned[:, 0] == float("-inf")).all()
         assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
 
 
