@@ -57,7 +57,8 @@ class LSTMStepper:
             else:
                 w_in = (Matrix(w_ih, weights), bias)
             self.layers.append((w_in, Matrix(w_hh, weights)))
-        self.head_w, self.head_b = model.head.weight.T, model.head.bias
+        self.head_rows, self.head_b = model.head.weight, model.head.bias  # (V, H), (V,)
+        self.head_w = self.head_rows.T
         self.head_b_banned = self.head_b.detach().clone()
         self.head_b_banned[0] = float("-inf")
 
@@ -69,7 +70,8 @@ class LSTMStepper:
         `work`: `self.workspace(state)`, made once for many steps on the same state (a
         sampling run), so a step runs no torch call beyond the arithmetic: right after the
         recurrent matrix has streamed through the caches every call costs several times its
-        warm price. `ban_unknown`: the unknown symbol's logit is -inf.
+        warm price. With one row the logits are written into `work` and stay valid until its
+        next step. `ban_unknown`: the unknown symbol's logit is -inf.
         """
         work = work or self.workspace(state)
         x = None
@@ -85,21 +87,29 @@ class LSTMStepper:
             c.mul_(f).addcmul_(i, g.tanh_())
             torch.mul(o, torch.tanh(c, out=tanh_c), out=h)
             x = h
-        return torch.addmm(self.head_b_banned if ban_unknown else self.head_b, x, self.head_w)
+        bias = self.head_b_banned if ban_unknown else self.head_b
+        if work.h_row is None:
+            return torch.addmm(bias, x, self.head_w)
+        # one row: the matrix-vector product (the same sums, less of MKL's code to run cold)
+        torch.addmv(bias, self.head_rows, work.h_row, out=work.logits[0])
+        return work.logits
 
     def workspace(self, state: tuple[Tensor, Tensor]) -> StepWork:
         """Return per-layer views of `state` and gate buffers for steps on that state."""
-        return StepWork(state, self.hidden)
+        return StepWork(state, self.hidden, self.head_b.shape[0])
 
 
 class StepWork:
     """What one run of steps on one state reuses: per layer the views h, c (B, H), the gate
     buffer (B, 4H) and its views (sigmoid gates i, f, o together, then each gate), and a
-    buffer for tanh(c). Belongs to one caller (one thread)."""
+    buffer for tanh(c); for one row also the logits. Belongs to one caller (one thread)."""
 
-    def __init__(self, state: tuple[Tensor, Tensor], hidden: int) -> None:
+    def __init__(self, state: tuple[Tensor, Tensor], hidden: int, vocab_size: int) -> None:
         h_all, c_all = state
         batch = h_all.shape[1]
+        # one row: the last layer's h as a vector (H,) and the logits (1, V) for the head
+        self.h_row = h_all[-1, 0] if batch == 1 else None
+        self.logits = torch.empty(batch, vocab_size)
         self.layers = []
         for h, c in zip(h_all, c_all):
             gates = torch.empty(batch, 4 * hidden)
