@@ -77,11 +77,14 @@ def test_the_loops_way_of_stepping_gives_the_same_logits(weights):
         assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
 
 
-def test_the_prime_is_read_to_the_models_own_state(trained):
-    from model.sample import _primed_states
+@pytest.mark.parametrize("prime", ["X:1\nK:D\n|:AB",                   # read by the fp32 step
+                                   "X:1\nM:4/4\nL:1/8\nK:D\n" + "|:ABcd efge|" * 8])  # nn.LSTM
+def test_the_prime_is_read_to_the_models_own_state(trained, prime):
+    from model.sample import STEP_PRIME_MAX, _primed_states
 
     model, vocab = trained
-    prime_ids = vocab.encode("X:1\nK:D\n|:AB")
+    prime_ids = vocab.encode(prime)
+    assert (len(prime_ids) <= STEP_PRIME_MAX) == (len(prime) < 20)
     with torch.no_grad():
         _, (h, c) = model.eval()(torch.tensor([prime_ids[:-1]]))
         fast = _primed_states(model, prime_ids, 2)
