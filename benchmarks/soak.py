@@ -201,6 +201,8 @@ class Soak:
 
     def run(self) -> dict:
         s = self.session
+        if self.args.stall_dumps:
+            self._start_stall_sampler()
         s.open_window()
         self.recorder = Recorder(s, self.out / "soak.csv", self.args.sample_every)
         self.phase("corpus")
@@ -211,6 +213,7 @@ class Soak:
         threads_after_warm_up = None
         rss_after_round0 = None
         while self.time_left() > 0:
+            self._trace_memory()
             self.one_round()
             self.round += 1
             if rss_after_round0 is None or (warm_up_s is None
@@ -273,6 +276,36 @@ class Soak:
         plot(rows, warm_up_s, Path(self.args.plot))
         (self.out / "summary.json").write_text(json.dumps(summary, indent=1))
         return summary
+
+    def _trace_memory(self) -> None:
+        """Start tracemalloc at the chosen round; after each later round, settle, collect and
+        dump what is still allocated since then (the growth, with the code that made it)."""
+        import gc
+        import tracemalloc
+
+        start = self.args.trace_memory_from_round
+        if start < 0 or self.round < start:
+            return
+        if self.round == start:
+            self._settle()
+            gc.collect()
+            tracemalloc.start(8)
+            self.log(f"tracemalloc started before round {self.round}")
+            return
+        self._settle()
+        gc.collect()
+        snapshot = tracemalloc.take_snapshot()
+        path = self.out / f"memory-r{self.round - 1}.snapshot"
+        snapshot.dump(str(path))
+        self.log(f"tracemalloc snapshot after round {self.round - 1}: {path.name}, "
+                 f"{tracemalloc.get_traced_memory()[0] / 2**20:.1f} MiB traced")
+
+    def _start_stall_sampler(self) -> None:
+        ticks = self.out / "ticks.bin"
+        self.session.stalls.publish_ticks(ticks)
+        subprocess.Popen([sys.executable, str(Path(__file__).with_name("stall_sampler.py")),
+                          "--pid", str(os.getpid()), "--ticks", str(ticks),
+                          "--out", str(self.out / "stall_dumps.txt")])
 
     def _settle(self) -> None:
         from tests.ui.session import wait_until
@@ -363,6 +396,14 @@ def main(argv=None) -> int:
     parser.add_argument("--play-seconds", type=int, default=60)
     parser.add_argument("--big-batches", type=int, default=4, help="batches of 64 a round")
     parser.add_argument("--trainings-per-round", type=int, default=3)
+    parser.add_argument("--trace-memory-from-round", type=int, default=-1, metavar="N",
+                        help="start tracemalloc (8 frames) when round N starts and dump a "
+                             "snapshot after every later round to OUT/memory-rN.snapshot "
+                             "(see benchmarks/memory_growth.py); slows the rounds traced")
+    parser.add_argument("--stall-dumps", action="store_true",
+                        help="run benchmarks/stall_sampler.py beside the window (needs py-spy): "
+                             "OUT/stall_dumps.txt gets a py-spy dump of every thread during "
+                             "each GUI stall, the GIL holder marked")
     args = parser.parse_args(argv)
     Path(args.out).mkdir(parents=True, exist_ok=True)
     crash_log = open(Path(args.out) / "faulthandler.txt", "w")

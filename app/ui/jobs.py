@@ -12,6 +12,7 @@ status bar or a dialog. The loaded model is shared through app.model_cache.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from app import training_data
@@ -117,13 +118,45 @@ def generate_tunes(ctx, model_path: str, options: dict, headers: dict, prime: st
 
 def prepare_training_data(ctx, sources: list[str], abcs: list[str], name: str,
                           base_model: str | None, seq_len: int,
-                          text: TextOptions = TextOptions(), transpose: int = 0) -> TrainingData:
+                          text: TextOptions = TextOptions(),
+                          transpose: int = 0) -> TrainingData | None:
     """Load tunes (corpora, files, or given ABC texts), split them, write their training text
-    as `text` says (with `transpose` copies of each in other keys) and summarise them."""
+    as `text` says (with `transpose` copies of each in other keys) and summarise them; None
+    when cancelled.
+
+    The work runs in a child process (app.music.isolate.Worker), not on this thread: reading
+    and writing out a corpus is seconds of pure Python, and on a thread of the window's process
+    it held the GIL against the GUI thread, which waited up to 5 ms for it at every Python call
+    of each event-loop pass (stalls of up to 0.7 s at each training start in the soak; py-spy
+    dumps in benchmarks/RESULTS.md). Stop kills the child at once.
+    """
+    from app.music.errors import EngineCancelled
+    from app.music.isolate import Worker
+
     ctx.progress(("Reading the tunes…",))
-    return training_data.training_data_from_sources(sources, abcs, name, base_model=base_model,
-                                                    seq_len=seq_len, text=text,
-                                                    transpose=transpose)
+    worker = Worker("training data preparation")
+    finished = threading.Event()
+    threading.Thread(target=_cancel_on_stop, args=(ctx.stop, finished, worker),
+                     name="prepare-cancel", daemon=True).start()
+    try:
+        return worker.call(training_data.training_data_from_sources, sources, abcs, name,
+                           timeout=None, base_model=base_model, seq_len=seq_len, text=text,
+                           transpose=transpose)
+    except EngineCancelled:
+        if ctx.cancelled:
+            return None
+        raise
+    finally:
+        finished.set()
+        worker.close()
+
+
+def _cancel_on_stop(stop, finished, worker, poll_s: float = 0.05) -> None:
+    """Kill the worker's call once `stop` is set, unless `finished` comes first."""
+    while not finished.wait(poll_s):
+        if stop.is_set():
+            worker.cancel()
+            return
 
 
 class _Throttle:

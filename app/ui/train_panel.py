@@ -158,6 +158,7 @@ class TrainPanel(QWidget):
 
     def _prepare(self) -> Job:
         r = self._request
+        self.data = None        # until this request's tunes are read (a stop leaves it None)
         self.job = Job(jobs.prepare_training_data, r["sources"], r["abcs"], r["name"],
                        r["base_model"], r["seq_len"], TextOptions(**r.get("text", {})),
                        r.get("transpose", 0), name="prepare")
@@ -168,7 +169,9 @@ class TrainPanel(QWidget):
         return self.job
 
     @Slot(object)
-    def _data_ready(self, data: TrainingData) -> None:
+    def _data_ready(self, data: TrainingData | None) -> None:
+        if data is None:                # stopped while the tunes were read
+            return
         self.data = data
         self.summary.setText(summary_html(data, self.form.base_name()))
         self.summary_ready.emit(dict(data.summary, warnings=data.warnings))

@@ -11,6 +11,7 @@ text; `sample_process()` and `workers_rss()` read resident memory and OS threads
 from __future__ import annotations
 
 import os
+import struct
 import sys
 import threading
 import time
@@ -60,6 +61,9 @@ class SignalCatcher:
         self._connections.clear()
 
 
+TICK_FILE_SIZE = 64   # the time of the last tick (a double, time.monotonic) and a label
+
+
 # -- watchers -----------------------------------------------------------------------------
 def _where(frame, depth: int = 3) -> str:
     """The innermost few frames of Ceol's own code (app/, model/) on a stack, innermost last."""
@@ -94,6 +98,7 @@ class StallMonitor:
         self.timer.timeout.connect(self._tick)
         self.timer.start()
         self.stacks: dict[str, int] = {}
+        self._ticks = None          # see publish_ticks()
         self._gui_thread = threading.main_thread().ident
         self._running = True
         threading.Thread(target=self._watch, name="stall watchdog", daemon=True).start()
@@ -109,6 +114,17 @@ class StallMonitor:
                 where = _where(frame)
                 self.stacks[where] = self.stacks.get(where, 0) + 1
 
+    def publish_ticks(self, path: Path) -> None:
+        """Write each tick's time and the step's label to a small shared file, so that a
+        process outside this one (benchmarks/stall_sampler.py) can see a stall while it lasts,
+        even when another thread of this process holds the GIL and no Python here can run."""
+        import mmap
+
+        with open(path, "wb") as f:
+            f.write(bytes(TICK_FILE_SIZE))
+        self._tick_file = open(path, "r+b")
+        self._ticks = mmap.mmap(self._tick_file.fileno(), TICK_FILE_SIZE)
+
     def top_stacks(self, n: int = 6) -> list[tuple[str, int]]:
         """Where the GUI thread was when it stalled, most frequent first."""
         return sorted(self.stacks.items(), key=lambda kv: -kv[1])[:n]
@@ -122,6 +138,10 @@ class StallMonitor:
         if gap > self.worst_by_label.get(self.label, 0.0):
             self.worst_by_label[self.label] = gap
         self.worst_recent = max(self.worst_recent, gap)
+        if self._ticks is not None:
+            label = self.label.encode("utf-8", "replace")[:TICK_FILE_SIZE - 8]
+            self._ticks[8:] = label.ljust(TICK_FILE_SIZE - 8, b"\0")
+            struct.pack_into("d", self._ticks, 0, time.monotonic())
 
     def take_recent(self) -> float:
         worst, self.worst_recent = self.worst_recent, 0.0
