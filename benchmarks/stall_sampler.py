@@ -90,8 +90,9 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True)
     parser.add_argument("--late-ms", type=float, default=150.0)
     parser.add_argument("--every-ms", type=float, default=50.0)
-    parser.add_argument("--native", action=argparse.BooleanOptionalAction, default=True,
-                        help="stop the process once a stall for a dump with native stacks")
+    parser.add_argument("--native", action=argparse.BooleanOptionalAction, default=False,
+                        help="stop the process once a stall for a dump with native stacks "
+                             "(it lengthens that stall by the dump's 0.1-0.3 s)")
     args = parser.parse_args(argv)
     with open(args.ticks, "rb") as f:
         ticks = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
