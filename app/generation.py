@@ -109,24 +109,28 @@ class _Plan:
     defaults: dict[str, str]      # header fields the repair fills in when missing
     names: list[str] = field(default_factory=list)   # titles sampled apart, one per variation
     digests: str = ""             # the model's training-title digests
+    repair: Callable | None = None   # (abc, defaults) -> RepairResult; None: repair_tune here
 
 
 # ------------------------------------------------------------------ the service
 
 
 def generate_tunes(model, controls: GenerationControls, on_tune: Callable | None = None,
-                   stop=None) -> list[GeneratedResult]:
+                   stop=None, repair: Callable | None = None) -> list[GeneratedResult]:
     """Generate `controls.count` tunes; `model` is a model file path or a loaded ModelFile.
 
     `on_tune(result)` is called once per variation as soon as it is final: a variation that is
     clean on its first try the moment it ends (while the rest of the batch is sampled), the
     others after their retries, in order; `stop` (an Event-like object with `is_set()`) ends
-    sampling early (the tunes so far are returned, unfinished). Raises ValueError
-    for bad controls and ModelError for a bad model file or sampling settings.
+    sampling early (the tunes so far are returned, unfinished). `repair(abc, defaults)`
+    repairs each tune (default: `app.music.repair.repair_tune` on this thread; the window
+    passes `repair_in_worker`). Raises ValueError for bad controls and ModelError for a bad
+    model file or sampling settings.
     """
     header, warnings = check_controls(controls)
     loaded = _loaded(model)
     plan = _plan(loaded, controls, header, warnings)
+    plan.repair = repair
     if needs_sampled_titles(loaded, plan.prime, bool(plan.header.get("T"))):
         style = plan.header.get("O") if loaded.training.get("styles") else None
         plan.names = sample_titles(loaded, controls.count, style,
@@ -307,7 +311,8 @@ def _result(controls: GenerationControls, plan: _Plan, row: tuple, variation: in
         structured = with_title(structured, plan.names[variation - 1])
     note = "" if plan.header.get("T") else title_note(header_title(structured), plan.digests)
     named = {"title_note": note} if note else {}
-    repaired = repair_tune(structured, defaults=plan.defaults)
+    repaired = plan.repair(structured, plan.defaults) if plan.repair is not None \
+        else repair_tune(structured, defaults=plan.defaults)
     tune_warnings = list(plan.warnings)
     if not finished:
         tune_warnings.append("stopped at the length cap before the tune ended")

@@ -45,13 +45,13 @@ def probabilities_over(text: str, generated: str, probabilities: list[float]) ->
 def generate_records(model, model_path: str, controls: GenerationControls,
                      headers: Mapping[str, str | None], on_record: Callable[[Record], None],
                      on_progress: Callable[[tuple[int, int]], None] | None = None,
-                     stop=None) -> int:
+                     stop=None, repair: Callable | None = None) -> int:
     """Generate tunes and hand each to `on_record` as (abc, provenance, probabilities).
 
     `model` is a loaded ModelFile (or a path), read from `model_path`; `headers` are the header
     fields asked for (meter, key, rhythm), kept in the provenance. `on_progress((done, count))`
     follows each record; once `stop.is_set()` no more records are handed over. Returns how many
-    were. Raises ValueError for bad controls, ModelError for a bad model or settings.
+    were. `repair` is as for `generate_tunes`. Raises ValueError for bad controls, ModelError for a bad model or settings.
     """
     date = datetime.now(timezone.utc).isoformat(timespec="seconds")
     continued = bool(controls.prime) or controls.continue_from is not None
@@ -68,5 +68,5 @@ def generate_records(model, model_path: str, controls: GenerationControls,
         if on_progress is not None:
             on_progress((len(done), controls.count))
 
-    generate_tunes(model, controls, on_tune=hand_over, stop=stop)
+    generate_tunes(model, controls, on_tune=hand_over, stop=stop, repair=repair)
     return len(done)

@@ -28,6 +28,7 @@ def warm_up(model_path: str | None, count: int = 8) -> float:
         from app.music.isolate import shared
 
         shared("music21").call(load_music21, timeout=None)   # playback and the piano roll
+        shared("repair").start()             # checks and repairs generated tunes
         from model.config import SampleConfig
         from model.sample import prepare_sampling
 

@@ -251,7 +251,7 @@ class Worker:
 # Shared workers replaced by a fresh child after this many calls: music21 and verovio keep what
 # they have parsed, so a child that serves a whole session grows (the soak measured the workers
 # at 140 -> 231 MiB over 1,200 tunes).
-RECYCLE_AFTER_CALLS = {"music21": 200, "engraver": 500}
+RECYCLE_AFTER_CALLS = {"music21": 200, "engraver": 500, "repair": 5000}
 _shared: dict[str, "Worker"] = {}
 _shared_lock = threading.Lock()
 

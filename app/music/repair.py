@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from app.music.checker import ERROR, Problem, analyse_tune
+from app.music.errors import EngineError
+from app.music.isolate import shared
 from app.music.limits import MAX_REPAIR_CHARS
 from app.music.repair_balance import balance
 from app.music.repair_bars import close_repeat, drop_empty_bars, fix_last_bar, fix_middle_bars
@@ -100,3 +102,23 @@ def _guarded(step: Callable[[str, list[str]], str], text: str, repairs: list[str
         return text
     repairs.extend(notes)
     return new
+
+
+REPAIR_TIMEOUT_S = 30.0     # one tune's repair in the worker; past it the tune stays as sampled
+
+
+def repair_in_worker(abc: str, defaults: dict[str, str] | None = None) -> RepairResult:
+    """`repair_tune` run in the app's shared "repair" worker process (app.music.isolate).
+
+    The window generates on a thread of its own process, and checking and repairing the tunes
+    is pure Python (three quarters of a batch's time with a small model): on that thread it
+    held the GIL the GUI thread waits for at every Python call (a 268 ms stall in the soak). In
+    the worker it holds another interpreter's GIL. A crash or hang there costs one tune's
+    repair: the tune comes back as sampled, not ok, the reason as its problem.
+    """
+    try:
+        return shared("repair").call(repair_tune, abc, timeout=REPAIR_TIMEOUT_S,
+                                     defaults=defaults)
+    except EngineError as exc:
+        return RepairResult(abc, abc, [], [Problem("repair-failed", f"not repaired: {exc}",
+                                                   1, 1)], False)

@@ -96,6 +96,7 @@ def generate_tunes(ctx, model_path: str, options: dict, headers: dict, prime: st
     """
     from app.generation_controls import controls_from_options
     from app.generation_records import generate_records
+    from app.music.repair import repair_in_worker
     from model.errors import ModelError
 
     ctx.progress((0, options["count"]))
@@ -107,8 +108,10 @@ def generate_tunes(ctx, model_path: str, options: dict, headers: dict, prime: st
         return 0
     controls = controls_from_options(options, headers, prime)
     try:
+        # the tunes are checked and repaired in a worker process, so that pure Python work
+        # does not hold the GIL against the GUI thread (app.music.repair.repair_in_worker)
         return generate_records(model_file, model_path, controls, headers, ctx.result,
-                                ctx.progress, ctx.stop)
+                                ctx.progress, ctx.stop, repair=repair_in_worker)
     except ValueError as exc:
         raise ModelError(str(exc)) from None
 

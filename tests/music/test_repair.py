@@ -219,3 +219,36 @@ def test_a_tune_over_the_repair_limit_comes_back_not_ok_with_the_limit():
     assert not result.ok and not result.repairs
     assert [p.code for p in result.problems_left] == ["too-long"]
     assert f"at most {MAX_REPAIR_CHARS:,} characters" in result.problems_left[0].message
+
+
+# -- repair_in_worker: the window's repairs, in a worker process --------------------------------
+BROKEN = "X:1\nT:Worker\nM:4/4\nL:1/8\nK:D\n|:ABcd efga|bagf e2:|]]\n"
+
+
+def test_repair_in_worker_repairs_as_here_in_another_process(monkeypatch):
+    from app.music import repair as repair_module
+
+    expected = repair_tune(BROKEN, defaults={"M": "4/4"})
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("the tune was analysed in this process")
+
+    monkeypatch.setattr(repair_module, "analyse_tune", not_here)
+    got = repair_module.repair_in_worker(BROKEN, {"M": "4/4"})
+    assert (got.text, got.repairs, got.ok) == (expected.text, expected.repairs, expected.ok)
+    assert got.problems_left == expected.problems_left
+
+
+def test_a_failed_worker_costs_one_tune_its_repair(monkeypatch):
+    from app.music import repair as repair_module
+    from app.music.errors import EngineCrashed
+
+    class Crashing:
+        def call(self, *args, **kwargs):
+            raise EngineCrashed("the repair crashed (SIGSEGV)")
+
+    monkeypatch.setattr(repair_module, "shared", lambda name: Crashing())
+    got = repair_module.repair_in_worker(BROKEN)
+    assert got.text == BROKEN and not got.ok and got.repairs == []
+    assert [p.code for p in got.problems_left] == ["repair-failed"]
+    assert "SIGSEGV" in got.problems_left[0].message

@@ -69,3 +69,22 @@ def test_stop_ends_the_preparation_at_once():
     assert not worker.is_alive()
     assert outcome == [None]
     assert time.monotonic() - stopped < 3.0
+
+
+def test_generated_tunes_are_repaired_in_another_process(monkeypatch):
+    from app.music import repair as repair_module
+    from tests.ui.helpers import tiny_model
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("a generated tune was repaired in the window's process")
+
+    monkeypatch.setattr(repair_module, "analyse_tune", not_here)
+    records: list = []
+
+    class GenCtx(Ctx):
+        def result(self, item) -> None:
+            records.append(item)
+
+    made = jobs.generate_tunes(GenCtx(), str(tiny_model()), {"count": 3, "seed": 11}, {}, "")
+    assert made == 3 and len(records) == 3
+    assert all(text.startswith("X:") for text, _, _ in records)
