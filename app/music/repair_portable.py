@@ -52,86 +52,132 @@ _SKIPPED = frozenset({T.SLUR_OPEN, T.TUPLET, T.QUOTE, T.DECORATION, T.SPACE})
 def fix_portable(text: str, repairs: list[str]) -> str:
     """Fix what abc2midi rejects (see the module docstring); note each change in `repairs`."""
     edit = Edit(text)
-    body = edit.body
-    findings = portable_findings(edit.tune)
-    drop_lines = set()
-    for finding in findings:
+    drop_lines: set[int] = set()
+    for finding in portable_findings(edit.tune):
         index = finding.index
-        tok = body[index] if index >= 0 else edit.tune.header[-1 - index]
-        if finding.code == "hornpipe-meter":
-            drop_lines.add(tok.line)
-            repairs.append(f"line {tok.line}: dropped R: (abc2midi plays hornpipes only in "
-                           "2/4 or 4/4)")
-        elif finding.code == "voice-field":
-            edit.drop(index)     # a field line left blank goes
-            repairs.append(f"{where(tok)}: dropped the voice field {tok.text.strip()} (the "
-                           "tune declares no voices)")
-        elif finding.code == "body-field":
-            edit.drop(index)     # the line left blank goes
-            repairs.append(f"line {tok.line}: dropped {tok.text.strip()} (abc2midi allows "
-                           f"{tok.value[0]}: only in the header)")
-        elif finding.code == "bad-tempo":
-            if index >= 0:
-                edit.drop(index)
-            else:
-                drop_lines.add(tok.line)     # header lines keep their numbers in edit.text()
-            repairs.append(f"line {tok.line}: dropped the tempo {tok.text.strip()} (abc2midi "
-                           "cannot read it)")
-        elif finding.code == "bad-octave":
-            edit.replace[finding.index] = respell_octave(tok.text)
-            repairs.append(f"{where(tok)}: {tok.text} written as {edit.replace[finding.index]}")
-        elif finding.code == "bad-chord-symbol":
-            new = _chord_alias(tok.text[1:-1])
-            if new is None:
-                _drop(edit, index)
-            else:
-                edit.replace[index] = f'"{new}"'
-            repairs.append(f"{where(tok)}: " + (f"dropped {tok.text}" if new is None
-                                                 else f'{tok.text} written as "{new}"'))
-        elif finding.code == "staccato-tie":
-            _drop(edit, index)
-            repairs.append(f"{where(tok)}: dropped the staccato of a tied note")
-        elif finding.code == "double-repeat-bar":
-            edit.replace[index] = ":|"
-            repairs.append(f"{where(tok)}: ::| written as :|")
-        elif finding.code == "invisible-bar":
-            after = body[index + 1] if index + 1 < len(body) else None
-            edit.replace[index] = "" if after is not None and after.kind == T.BAR else "|"
-            repairs.append(f"{where(tok)}: invisible bar line [|] written as "
-                           f"{edit.replace[index] or 'nothing (a bar line follows)'}")
-        elif finding.code == "roll-after-grace":
-            _drop(edit, index)
-            repairs.append(f"{where(tok)}: dropped the roll ~ after grace notes")
-        elif finding.code == "repeat-at-end":
-            core = tok.text.strip(":") or "|"
-            new = ":" + core if tok.text.startswith(":") else core
-            edit.replace[finding.index] = new
-            repairs.append(f"{where(tok)}: {tok.text} at the end written as {new}")
-        elif finding.code == "ending-after-repeat" and tok.text in (":|", ":||"):
-            # Measured: abc2midi reads "::" and ":||:" here, not ":|:".
-            new = "::" if tok.text == ":|" else ":||:"
-            edit.replace[finding.index] = new
-            repairs.append(f"{where(tok)}: {tok.text} written as {new} (the next part, with "
-                           "a first ending or ::, needs a repeat start)")
-        elif finding.code == "unclosed-ending":
-            if not _drop_ending(edit, index):
-                _drop(edit, index)
-            repairs.append(f"{where(tok)}: dropped the first ending {tok.text} (no :| closes "
-                           "it)")
-        elif finding.code == "ending-in-ending" and _drop_ending(edit, index):
-            repairs.append(f"{where(tok)}: dropped the ending {tok.text} (the ending before it "
-                           "is still open)")
-        elif finding.code == "tie-mismatch":
-            _drop(edit, index)
-            why = finding.message.removeprefix("abc2midi cannot tie ")
-            repairs.append(f"{where(tok)}: dropped a tie (abc2midi cannot tie {why})")
-        elif finding.code == "misplaced-decoration":
-            _move_decorations(edit, finding.index, repairs)
+        tok = edit.body[index] if index >= 0 else edit.tune.header[-1 - index]
+        rule = _RULES.get(finding.code)
+        if rule is not None:
+            rule(edit, finding, tok, repairs, drop_lines)
     _even_hornpipe_pairs(edit, text, repairs)
     _write_out_broken(edit, repairs)
     _keep_broken_apart(edit)
     lines = edit.text().split("\n")
     return "\n".join(line for number, line in enumerate(lines, 1) if number not in drop_lines)
+
+
+# One repair per finding code: (edit, finding, its token, repairs, header lines to drop).
+def _hornpipe_meter(edit, finding, tok, repairs, drop_lines) -> None:
+    drop_lines.add(tok.line)
+    repairs.append(f"line {tok.line}: dropped R: (abc2midi plays hornpipes only in 2/4 or 4/4)")
+
+
+def _voice_field(edit, finding, tok, repairs, drop_lines) -> None:
+    edit.drop(finding.index)     # a field line left blank goes
+    repairs.append(f"{where(tok)}: dropped the voice field {tok.text.strip()} (the tune "
+                   "declares no voices)")
+
+
+def _body_field(edit, finding, tok, repairs, drop_lines) -> None:
+    edit.drop(finding.index)     # the line left blank goes
+    repairs.append(f"line {tok.line}: dropped {tok.text.strip()} (abc2midi allows "
+                   f"{tok.value[0]}: only in the header)")
+
+
+def _bad_tempo(edit, finding, tok, repairs, drop_lines) -> None:
+    if finding.index >= 0:
+        edit.drop(finding.index)
+    else:
+        drop_lines.add(tok.line)     # header lines keep their numbers in edit.text()
+    repairs.append(f"line {tok.line}: dropped the tempo {tok.text.strip()} (abc2midi cannot "
+                   "read it)")
+
+
+def _bad_octave(edit, finding, tok, repairs, drop_lines) -> None:
+    edit.replace[finding.index] = respell_octave(tok.text)
+    repairs.append(f"{where(tok)}: {tok.text} written as {edit.replace[finding.index]}")
+
+
+def _bad_chord_symbol(edit, finding, tok, repairs, drop_lines) -> None:
+    new = _chord_alias(tok.text[1:-1])
+    if new is None:
+        _drop(edit, finding.index)
+    else:
+        edit.replace[finding.index] = f'"{new}"'
+    repairs.append(f"{where(tok)}: " + (f"dropped {tok.text}" if new is None
+                                         else f'{tok.text} written as "{new}"'))
+
+
+def _staccato_tie(edit, finding, tok, repairs, drop_lines) -> None:
+    _drop(edit, finding.index)
+    repairs.append(f"{where(tok)}: dropped the staccato of a tied note")
+
+
+def _double_repeat_bar(edit, finding, tok, repairs, drop_lines) -> None:
+    edit.replace[finding.index] = ":|"
+    repairs.append(f"{where(tok)}: ::| written as :|")
+
+
+def _invisible_bar(edit, finding, tok, repairs, drop_lines) -> None:
+    index, body = finding.index, edit.body
+    after = body[index + 1] if index + 1 < len(body) else None
+    edit.replace[index] = "" if after is not None and after.kind == T.BAR else "|"
+    repairs.append(f"{where(tok)}: invisible bar line [|] written as "
+                   f"{edit.replace[index] or 'nothing (a bar line follows)'}")
+
+
+def _roll_after_grace(edit, finding, tok, repairs, drop_lines) -> None:
+    _drop(edit, finding.index)
+    repairs.append(f"{where(tok)}: dropped the roll ~ after grace notes")
+
+
+def _repeat_at_end(edit, finding, tok, repairs, drop_lines) -> None:
+    core = tok.text.strip(":") or "|"
+    new = ":" + core if tok.text.startswith(":") else core
+    edit.replace[finding.index] = new
+    repairs.append(f"{where(tok)}: {tok.text} at the end written as {new}")
+
+
+def _ending_after_repeat(edit, finding, tok, repairs, drop_lines) -> None:
+    if tok.text not in (":|", ":||"):
+        return
+    # Measured: abc2midi reads "::" and ":||:" here, not ":|:".
+    new = "::" if tok.text == ":|" else ":||:"
+    edit.replace[finding.index] = new
+    repairs.append(f"{where(tok)}: {tok.text} written as {new} (the next part, with a first "
+                   "ending or ::, needs a repeat start)")
+
+
+def _unclosed_ending(edit, finding, tok, repairs, drop_lines) -> None:
+    if not _drop_ending(edit, finding.index):
+        _drop(edit, finding.index)
+    repairs.append(f"{where(tok)}: dropped the first ending {tok.text} (no :| closes it)")
+
+
+def _ending_in_ending(edit, finding, tok, repairs, drop_lines) -> None:
+    if _drop_ending(edit, finding.index):
+        repairs.append(f"{where(tok)}: dropped the ending {tok.text} (the ending before it is "
+                       "still open)")
+
+
+def _tie_mismatch(edit, finding, tok, repairs, drop_lines) -> None:
+    _drop(edit, finding.index)
+    why = finding.message.removeprefix("abc2midi cannot tie ")
+    repairs.append(f"{where(tok)}: dropped a tie (abc2midi cannot tie {why})")
+
+
+def _misplaced_decoration(edit, finding, tok, repairs, drop_lines) -> None:
+    _move_decorations(edit, finding.index, repairs)
+
+
+_RULES = {"hornpipe-meter": _hornpipe_meter, "voice-field": _voice_field,
+          "body-field": _body_field, "bad-tempo": _bad_tempo, "bad-octave": _bad_octave,
+          "bad-chord-symbol": _bad_chord_symbol, "staccato-tie": _staccato_tie,
+          "double-repeat-bar": _double_repeat_bar, "invisible-bar": _invisible_bar,
+          "roll-after-grace": _roll_after_grace, "repeat-at-end": _repeat_at_end,
+          "ending-after-repeat": _ending_after_repeat, "unclosed-ending": _unclosed_ending,
+          "ending-in-ending": _ending_in_ending, "tie-mismatch": _tie_mismatch,
+          "misplaced-decoration": _misplaced_decoration}
 
 
 def _drop(edit: Edit, index: int) -> None:
