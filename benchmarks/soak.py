@@ -108,7 +108,7 @@ def plot(rows: list[dict], warm_up_s: float, path: Path) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         return _plot_qt(rows, path)
-    fig, ax = plt.subplots(figsize=(9, 4.5), dpi=110)
+    fig, ax = plt.subplots(figsize=(9, 5.2), dpi=110)
     ax.plot(minutes, [r["rss_mib"] for r in rows], color="#1f5fa8",
             label="resident memory, window process")
     ax.plot(minutes, [r["rss_mib"] + r.get("workers_rss_mib", 0) for r in rows],
@@ -121,7 +121,9 @@ def plot(rows: list[dict], warm_up_s: float, path: Path) -> None:
               label="OS threads")
     twin.set_ylabel("threads")
     lines = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
-    ax.legend(lines, [ln.get_label() for ln in lines], loc="lower right")
+    # below the axes, where it covers no curve
+    ax.legend(lines, [ln.get_label() for ln in lines], loc="upper center",
+              bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize="small", frameon=False)
     ax.set_title("Ceol soak: a scripted session in the real window")
     fig.tight_layout()
     fig.savefig(path)
