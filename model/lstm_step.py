@@ -130,7 +130,9 @@ class Matrix:
     """
 
     def __init__(self, weight: Tensor, weights: str = "fp32") -> None:
-        self.t = weight.T  # BLAS reads the transposed view in place
+        # fp32: BLAS reads the transposed view in place. The other arithmetics keep only their
+        # own copy (the fp32 one, 4 MiB per matrix of the bundled model, would stay for nothing).
+        self.t = weight.T if weights not in ("int8", "int8dyn", "bf16") else None
         self.q = self.b = self.packed = None
         if weights in ("int8", "int8dyn"):
             scale = weight.abs().amax(1).clamp_min(1e-12) / 127  # (N,)

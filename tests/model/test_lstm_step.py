@@ -91,3 +91,19 @@ def test_the_prime_is_read_to_the_models_own_state(trained, prime):
     assert all(s.shape == (model.config.num_layers, 2, model.config.hidden_size) for s in fast)
     assert torch.allclose(fast[0], h.repeat(1, 2, 1), atol=1e-5)
     assert torch.allclose(fast[1], c.repeat(1, 2, 1), atol=1e-5)
+
+
+@pytest.mark.parametrize("weights", ["int8", "int8dyn", "bf16"])
+def test_a_quantised_matrix_keeps_no_fp32_copy_of_its_weights(weights):
+    from model.lstm_step import Matrix
+
+    if weights == "int8" and not int8_works() or weights == "int8dyn" and not int8dyn_works():
+        pytest.skip(f"no {weights} matmul in this torch build")
+    weight = torch.randn(256, 64)
+    matrix = Matrix(weight, weights)
+    kept = [v for v in vars(matrix).values() if isinstance(v, torch.Tensor)]
+    assert not any(v.dtype == torch.float32 and v.numel() == weight.numel() for v in kept)
+    x = torch.randn(2, 64)
+    expected = x @ weight.T
+    error = (matrix.addmm(torch.zeros(2, 256), x) - expected).norm() / expected.norm()
+    assert error < 0.05          # it still multiplies by the weights, in its own arithmetic
