@@ -130,8 +130,9 @@ def main(argv=None) -> int:
         result = subprocess.run(command, capture_output=True, text=True)
         last_dump = time.monotonic()
         dumps += 1
+        took_ms = 1000 * (last_dump - started)
         out.write(f"=== {time.strftime('%H:%M:%S')} step {label!r}: tick {1000 * late:.0f} ms "
-                  f"late, GUI thread state {state}, {command[2]} dump took {1000 * (last_dump - started):.0f} ms\n")
+                  f"late, GUI thread state {state}, {command[2]} dump took {took_ms:.0f} ms\n")
         out.write(result.stdout + result.stderr)
         out.flush()
     return 0
