@@ -7,7 +7,7 @@ tuplets with too few notes, repeats and endings music21 cannot expand, bars whos
 does not match the meter, and what abc2midi (the reference implementation) rejects although
 music21 reads it (`checker_portable`: misplaced decorations, broken rhythm between unequal
 notes, ties to another pitch, `d,`, unknown chord symbols, a hornpipe in 2/2, an ending inside
-another, voice fields made up in a one-voice tune). Bar lengths
+another, voice fields made up in a one-voice tune, a length such as `G/3`). Bar lengths
 follow folk practice: a pickup bar, a last bar that completes the pickup, short bars on both
 sides of a section or repeat boundary that add up to one bar, first and second endings, and
 meter or unit-length changes inside the tune are all fine. Pure Python on `abc_tokens`; fast enough to judge every generated tune.

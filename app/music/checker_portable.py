@@ -46,7 +46,10 @@ Ties and broken rhythm, hornpipe swing included, are judged in `checker_rhythm`.
   plays one melody; and a repeat with no `|:` (a first ending, a `:|`) loses the repeat start
   abc2midi otherwise assumes: "multiple endings do not follow |: or ::", "Found unexpected :|",
   "Missing :| at end of tune". Voices named from the start of the body are a real
-  multi-voice tune and are left alone.
+  multi-voice tune and are left alone;
+- `odd-length`: a note, rest or chord length whose divisor is not a power of 2 (`G/3`,
+  `z2/6`, `[GB]/3`): abc2midi says "3 b is not a power of 2" and plays it wrong, while
+  music21 reads a third; the same length is a tuplet (`(3:2:1G/2`), which both read.
 
 The checker reports each as an error; `repair_portable` fixes each without changing a sounding
 note (explicit lengths for broken rhythm, the decoration moved onto its note, `d,` as `D`).
@@ -58,7 +61,8 @@ import re
 from app.music import abc_tokens as T
 from app.music.checker_records import Finding
 from app.music.checker_rhythm import (HORNPIPE_METERS, NOTE_HEAD, broken_rhythm_findings,
-                                      hornpipe_swing_findings, letter_decoration, tie_findings)
+                                      hornpipe_swing_findings, length_findings,
+                                      letter_decoration, tie_findings)
 
 __all__ = ["CHORD_TYPES", "Finding", "chord_symbol_problem", "hornpipe_swing_findings",
            "portable_findings", "respell_octave", "tempo_problem"]
@@ -124,6 +128,7 @@ def portable_findings(tune: T.TuneTokens) -> list[Finding]:
     found += _repeat_findings(body)
     found += _ending_in_ending_findings(body)
     found += tie_findings(body)
+    found += length_findings(body)
     found += broken_rhythm_findings(body)[0]
     return found
 

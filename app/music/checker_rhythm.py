@@ -2,8 +2,9 @@
 
 abc2midi ties only a note to the same pitch (`tie_findings`), applies `>` and `<` only between
 notes of equal written length and equal staccato and fermata marks, because it shortens
-staccato notes and lengthens fermatas (`broken_rhythm_findings`), and swings the eighth pairs
-of a hornpipe as if they were written with `>` (`hornpipe_swing_findings`). Each returns
+staccato notes and lengthens fermatas (`broken_rhythm_findings`), swings the eighth pairs
+of a hornpipe as if they were written with `>` (`hornpipe_swing_findings`), and reads a note
+length only when the number after its `/` is a power of 2 (`length_findings`). Each returns
 `checker_records.Finding`s by body token index; `checker_portable` collects them for the
 checker and `repair_portable` repairs them.
 """
@@ -18,6 +19,30 @@ from app.music.checker_records import Finding
 
 HORNPIPE_METERS = frozenset({"C", "2/4", "4/4"})     # the meters abc2midi plays hornpipes in
 NOTE_HEAD = re.compile(r"(\^\^|\^|__|_|=)?([A-Ga-g])([,']*)")
+_DIVISOR = re.compile(r"/(\d+)$")
+
+
+def length_divisor(tok: T.Token) -> int | None:
+    """Return the written divisor of a note, rest or chord length abc2midi refuses (3 in
+    `G/3`, 12 in `z2/12`, 3 in `]/3`), or None where it reads the length."""
+    if tok.kind not in (T.NOTE, T.REST, T.CHORD_CLOSE):
+        return None
+    m = _DIVISOR.search(tok.text)
+    divisor = int(m.group(1)) if m else 0
+    return divisor if divisor & (divisor - 1) else None
+
+
+def length_findings(body: list[T.Token]) -> list[Finding]:
+    """Return the lengths abc2midi refuses ("3 b is not a power of 2"): `odd-length`."""
+    found = []
+    for i, tok in enumerate(body):
+        divisor = length_divisor(tok)
+        if divisor is not None:
+            what = "chord length" if tok.kind == T.CHORD_CLOSE else "length"
+            found.append(Finding("odd-length", i, f"abc2midi reads no {what} {tok.text} "
+                                 f"({divisor} is not a power of 2); write a tuplet, "
+                                 "such as (3:2:1G/2 for G/3"))
+    return found
 
 
 def letter_decoration(tok: T.Token) -> bool:

@@ -22,7 +22,8 @@
 - `::` after a `:|` with no `|:` between: that `:|` becomes `::` as well;
 - a voice field after the notes of a tune that declares no voice (`[V:2]`, a `V:1` line):
   dropped, so abc2midi plays one melody in the order Ceol plays it, and again assumes the
-  repeat start that a first ending or a `:|` with no `|:` leaves out (the tune's start).
+  repeat start that a first ending or a `:|` with no `|:` leaves out (the tune's start);
+- a length abc2midi refuses (`G/3`): written as a tuplet, `(3:2:1G/2` (`repair_lengths`).
 
 `fix_portable(text, repairs)` is one pass for `repair.repair_tune`, which keeps it only if it
 leaves fewer errors.
@@ -38,6 +39,7 @@ from app.music.checker import analyse_tune
 from app.music.checker_portable import CHORD_TYPES, portable_findings, respell_octave
 from app.music.checker_rhythm import broken_rhythm_findings, hornpipe_swing_findings
 from app.music.repair_edit import QUIET, Edit, where
+from app.music.repair_lengths import fix_lengths, length_text
 
 # Chord types abc2midi does not know, and the nearest one it does.
 _CHORD_ALIASES = {"maj": "", "M": "", "min": "m", "mi": "m", "-": "m", "min7": "m7", "mi7": "m7",
@@ -63,7 +65,8 @@ def fix_portable(text: str, repairs: list[str]) -> str:
     _write_out_broken(edit, repairs)
     _keep_broken_apart(edit)
     lines = edit.text().split("\n")
-    return "\n".join(line for number, line in enumerate(lines, 1) if number not in drop_lines)
+    text = "\n".join(line for number, line in enumerate(lines, 1) if number not in drop_lines)
+    return fix_lengths(text, repairs)
 
 
 # One repair per finding code: (edit, finding, its token, repairs, header lines to drop).
@@ -291,13 +294,3 @@ def _write_out_broken(edit: Edit, repairs: list[str]) -> None:
                 edit.drop(i)
         written = " ".join(edit.replace[i] for i in chain)
         repairs.append(f"{where(body[finding.index])}: broken rhythm written out as {written}")
-
-
-def length_text(multiplier: Fraction) -> str:
-    """Write a length multiplier as ABC: 1 -> "", 2 -> "2", 1/2 -> "/", 3/4 -> "3/4"."""
-    n, d = multiplier.numerator, multiplier.denominator
-    if d == 1:
-        return "" if n == 1 else str(n)
-    if n == 1:
-        return "/" if d == 2 else f"/{d}"
-    return f"{n}/{d}"

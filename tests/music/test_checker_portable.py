@@ -149,6 +149,14 @@ CASES = [
      "efga|]", None),
     ("ABcd efga|[1 ABcd efga:|[2 ABcd efga|]", None),
     ("ABcd efga||ABcd efga|[1 ABcd efga:|[2 ABcd efga|]", None),
+    ("G/3A/3B/3 Bc defg|", "odd-length"),
+    ("[GB]2/6 z/3 A/3 Bc defg|", "odd-length"),
+    ("G6/12 G/ Bcdefga|", "odd-length"),
+    ("{g/3}G Bcdefga|", "odd-length"),
+    ("[G/3B/3]A/3 B/3 Bc defg|", "odd-length"),
+    ("G/5A/5B/5c/5d/5 Bc defg|", "odd-length"),
+    ("(3:2:1G/2 (3:2:2A/2B/2 Bc defg|", None),
+    ("G3/2 G/ Bcdefg|", None),
 ]
 
 # Voice fields after the first note of a tune whose header declares no voice: abc2midi warns

@@ -110,7 +110,8 @@ def test_length_text(value, text):
 
 _PIECES = st.sampled_from(["A", "B2", "c/", "d3", "z", "z2", ">", "<", ">>", ".", "u", "v", "~",
                            "T", "(", ")", "{g}", '"G"', '"Segno"', "-", " ", "d,", "C'", "[CE]",
-                           "(3", "e'", "F,", "[V:2]", "|[2", "|1"])
+                           "(3", "e'", "F,", "[V:2]", "|[2", "|1", "G/3", "c2/3", "{g/3}",
+                           "[CE]/3", "z/6"])
 
 
 @settings(max_examples=400, deadline=None)
