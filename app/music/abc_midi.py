@@ -6,6 +6,20 @@ preparation, the lean parse, limits, locating errors) is `abc_score`'s job; this
 what sounds from the score: notes with ties merged, the meter, key and tempo for the MIDI
 header, and writes MIDI (`midi_file.write_midi`) or MusicXML.
 
+What sounds follows ABC 2.1 and abc2midi, the reference player, where music21 reads the text
+otherwise (`playback_text`, for notes and MIDI; MusicXML shows the text as written):
+- a roll `~` is played as abc2midi plays it (measured on abc2midi 4.84): on a note of three
+  units (`~G3` at L:1/8) the main note, its upper neighbour, the main note, its lower
+  neighbour and the main note (1, 1/4, 3/4, 1/4, 3/4 of a unit); on any other note longer
+  than 1/4 unit the upper neighbour for 1/4 unit, then the main note. The neighbours are the
+  next letters up and down in the key (`~G3` in G: G A G F# G); music21 drops the `~`;
+- a first ending with no second (`|1 .. :| ..`) is played once, and the music after its `:|`
+  follows the repeat: the `:|` gets a second ending (`:|2`). music21 played no repeat;
+- a first ending closed by `||` with a `:|` later and no ending after it (`|1 GA|Bc||de|fg:|`)
+  repeats from the part's start, and the second time the first ending's bars are left out:
+  what lies between the `||` and the `:|` becomes the second ending as well. music21 played no
+  repeat.
+
 Tempo: `Q:` when the tune has one; else 110 dotted quarters a minute (165 qpm) for compound
 meters (6/8 jigs, 9/8 slip jigs, 12/8 slides) and 120 quarter notes a minute for everything else
 (4/4 and 2/2 reels at a steady session pace, 2/4 polkas, 3/4 waltzes, 3/2 hornpipes).
@@ -15,9 +29,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from fractions import Fraction
 from typing import BinaryIO
 
+from app.music import abc_tokens as T
 from app.music.abc_score import AbcSource, describe_source, expand_score_repeats, parse_abc
 from app.music.errors import MusicError
 from app.music.limits import MAX_MUSICXML_BARS
@@ -25,8 +41,8 @@ from app.music.midi_file import (MAX_QPM, MIN_QPM, NoteEvent, key_signature_name
                                  write_midi)
 
 __all__ = ["AbcSource", "abc_note_events", "abc_to_midi", "abc_to_musicxml", "abc_to_score",
-           "default_tempo_qpm", "parse_abc", "score_context", "score_note_events",
-           "transposed_sharps"]
+           "default_tempo_qpm", "parse_abc", "playback_text", "score_context",
+           "score_note_events", "transposed_sharps"]
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +62,7 @@ def abc_to_score(abc: AbcSource, label: str | None = None):
 
     The parse is lean (no beams): the score is for its notes, not for engraving.
     """
-    return parse_abc(abc, label, lean=True)
+    return parse_abc(abc, label, lean=True, playback=playback_text)
 
 
 def score_note_events(score) -> list[NoteEvent]:
@@ -133,7 +149,7 @@ def abc_to_midi(abc: AbcSource, out: str | os.PathLike | BinaryIO | None = None,
     program (0-127); `transpose` shifts every note by semitones. Raises MusicError.
     """
     text, label, tune = describe_source(abc, label)
-    score = parse_abc(abc, label, expand_repeats=False, lean=True)
+    score = parse_abc(abc, label, expand_repeats=False, lean=True, playback=playback_text)
     context = score_context(score)
     score = expand_score_repeats(score, label)
     events = score_note_events(score)
@@ -183,3 +199,119 @@ def abc_to_musicxml(abc: AbcSource, out: str | os.PathLike | BinaryIO | None = N
     if out is not None:
         save_bytes(data, out)
     return data
+
+
+# --- the text as it sounds (see the module docstring) ---------------------------------------
+
+_NOTE = re.compile(r"(\^\^|\^|__|_|=)?([A-Ga-g])([,']*)")
+_LETTERS = "CDEFGAB"
+_ROLL_UNIT = Fraction(1, 4)   # abc2midi's roll notes: a quarter of the unit length
+
+
+def playback_text(text: str) -> str:
+    """Return ABC text rewritten the way it sounds: rolls written out, a first ending with no
+    second given one (see the module docstring). Lines stay where they are."""
+    if "~" not in text and "1" not in text:
+        return text
+    tune = T.tokenize_tune(text)
+    edits = _roll_edits(tune.body) + _ending_edits(tune.body)
+    lines = list(tune.lines)
+    for line, column, length, new in sorted(edits, reverse=True):
+        old = lines[line - 1]
+        lines[line - 1] = old[:column - 1] + new + old[column - 1 + length:]
+    return "\n".join(lines)
+
+
+def _roll_edits(body: list) -> list[tuple[int, int, int, str]]:
+    """Return (line, column, length, new text) edits writing out each roll `~` on a note."""
+    edits = []
+    depth = tuplet = 0          # inside chords and grace notes; notes left in a tuplet
+    for i, tok in enumerate(body):
+        depth += (tok.kind in (T.CHORD_OPEN, T.GRACE_OPEN)) - \
+            (tok.kind in (T.CHORD_CLOSE, T.GRACE_CLOSE))
+        if tok.kind == T.TUPLET:
+            tuplet = tok.value[2] or tok.value[0]
+        elif not depth and tok.kind in (T.NOTE, T.REST, T.CHORD_CLOSE):
+            tuplet = max(0, tuplet - 1)
+        if tok.kind != T.DECORATION or tok.text != "~" or depth or tuplet:
+            continue
+        note = i + 1
+        while note < len(body) and body[note].kind == T.DECORATION:
+            note += 1
+        figure = _roll_figure(body[note]) if note < len(body) else None
+        broken = {body[j].kind for j in (i - 1, note + 1) if 0 <= j < len(body)}
+        if figure is None or T.BROKEN in broken:
+            continue            # `~G>A`: the broken rhythm would fall on the roll's last note
+        edits.append((tok.line, tok.column, 1, ""))
+        edits.append((body[note].line, body[note].column, len(body[note].text), figure))
+    return edits
+
+
+def _roll_figure(note) -> str | None:
+    """Return the notes abc2midi plays for a roll on `note` (a token), None if it plays none."""
+    if note.kind != T.NOTE or note.value <= _ROLL_UNIT:
+        return None
+    m = _NOTE.match(note.text)
+    head = m.group()
+    step = _LETTERS.index(m.group(2).upper()) + 7 * (m.group(2).islower() +
+                                                     m.group(3).count("'") - m.group(3).count(","))
+    upper, lower = _spell(step + 1), _spell(step - 1)
+    quarter, rest = _length(_ROLL_UNIT), _length(1 - _ROLL_UNIT)
+    if note.value == 3:
+        return f"{head}{upper}{quarter}{head}{rest}{lower}{quarter}{head}{rest}"
+    return f"{upper}{quarter}{head}{_length(note.value - _ROLL_UNIT)}"
+
+
+def _spell(step: int) -> str:
+    octave, letter = divmod(step, 7)
+    if octave >= 1:
+        return _LETTERS[letter].lower() + "'" * (octave - 1)
+    return _LETTERS[letter] + "," * -octave
+
+
+def _length(value: Fraction) -> str:
+    return "" if value == 1 else f"{value.numerator}/{value.denominator}"
+
+
+def _ending_edits(body: list) -> list[tuple[int, int, int, str]]:
+    """Return edits giving each first ending with no second ending one (see the docstring)."""
+    edits = []
+    for i, tok in enumerate(body):
+        if tok.kind != T.ENDING or tok.value != "1":
+            continue
+        close = next((j for j in range(i + 1, len(body)) if body[j].kind in (T.BAR, T.ENDING)
+                      and (body[j].kind == T.ENDING or body[j].text != "|")), None)
+        if close is None or body[close].kind != T.BAR:
+            continue
+        if body[close].text == ":|":
+            edits += _second_ending(body, close, "")
+        elif body[close].text == "||":
+            edits += _copied_ending(body, close)
+    return edits
+
+
+def _second_ending(body: list, close: int, copy: str) -> list[tuple[int, int, int, str]]:
+    """Edits writing `2` and `copy` after the `:|` at `close`, when music follows it and no
+    ending does."""
+    after = next((j for j in range(close + 1, len(body)) if body[j].kind not in
+                  (T.SPACE, T.NEWLINE, T.COMMENT)), None)
+    if after is None and not copy or after is not None and body[after].kind == T.ENDING:
+        return []
+    bar = body[close]
+    return [(bar.line, bar.column + len(bar.text), 0, f"2{copy}|" if copy else "2")]
+
+
+def _copied_ending(body: list, double: int) -> list[tuple[int, int, int, str]]:
+    """Edits for `|1 .. || A :|`: the `||` becomes `|` and `A` the second ending too."""
+    close = next((j for j in range(double + 1, len(body)) if body[j].kind in
+                  (T.BAR, T.ENDING, T.FIELD, T.INLINE_FIELD, T.COMMENT)
+                  and not (body[j].kind == T.BAR and body[j].text == "|")), None)
+    if close is None or body[close].kind != T.BAR or body[close].text != ":|":
+        return []
+    copy = "".join(" " if tok.kind == T.NEWLINE else tok.text
+                   for tok in body[double + 1:close]).strip()
+    edits = _second_ending(body, close, " " + copy)
+    if not edits or not copy:
+        return []
+    bar = body[double]
+    return edits + [(bar.line, bar.column, len(bar.text), "|")]

@@ -25,7 +25,7 @@ import os
 import re
 import threading
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Callable, Union
 
 from app.music.errors import MusicError
 from app.music.limits import MAX_TUNE_BARS, check_tune_size, check_tune_values
@@ -256,13 +256,16 @@ def _locate(text: str) -> int | None:
 
 
 def parse_abc(source: AbcSource, label: str | None = None, *, expand_repeats: bool = True,
-              lean: bool = False, max_bars: int = MAX_TUNE_BARS):
+              lean: bool = False, max_bars: int = MAX_TUNE_BARS,
+              playback: Callable[[str], str] | None = None):
     """Parse one ABC tune into a music21 Score; repeats expanded unless told otherwise.
 
     `lean` skips beams and re-barring, which only notation needs (see the module docstring).
     Raises MusicError naming the tune (`label`, or the Tune's label) and the failing line, and
     for a tune over the size limits of `app.music.limits`.
-    Badly formed repeats are logged and left unexpanded.
+    Badly formed repeats are logged and left unexpanded. `playback` rewrites the prepared text
+    the way it sounds (`abc_midi.playback_text`); where music21 cannot read its result, the
+    text is read as written.
     """
     abc, label, tune = describe_source(source, label)
     if not abc.strip():
@@ -274,11 +277,12 @@ def parse_abc(source: AbcSource, label: str | None = None, *, expand_repeats: bo
         line = exc.line if tune is None else _file_line(tune, abc, exc.line - 1)
         raise MusicError(exc.message, path=label, line=line, column=exc.column) from None
     text, origin = prepare_abc(abc)
+    played = _played_parse(playback, text, lean)
     # always, not only when expanding here: MIDI and the piano roll parse with repeats kept
     # and expand them afterwards (a fuzzed tune of eleven `[1 ..:|[2 ..||` sections: 79 s)
     text = _sections_opened(text)
     try:
-        score = _music21_parse(text, lean)
+        score = played or _music21_parse(text, lean)
     except MusicError as exc:
         raise _error(exc.message, label, None) from None
     except Exception as exc:  # noqa: BLE001 - music21 raises many kinds for bad ABC
@@ -296,6 +300,19 @@ def parse_abc(source: AbcSource, label: str | None = None, *, expand_repeats: bo
         score = expand_score_repeats(score, label)
     return score
 
+
+
+def _played_parse(playback: Callable[[str], str] | None, text: str, lean: bool):
+    """Return the score of `playback(text)`, or None where it is the same or does not parse."""
+    if playback is None:
+        return None
+    try:
+        played = playback(text)
+        return _music21_parse(_sections_opened(played), lean) if played != text else None
+    except Exception:  # noqa: BLE001 - then the text is read as written
+        log.debug("the playback reading does not parse; reading the text as written",
+                  exc_info=True)
+        return None
 
 
 def _sections_opened(text: str) -> str:
