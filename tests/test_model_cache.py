@@ -34,18 +34,32 @@ def test_two_threads_asking_at_once_load_the_file_once(tmp_path, loads):
     assert cache.paths() == [str(path)]
 
 
-def test_a_replaced_file_is_read_again_and_only_one_model_is_kept(tmp_path, loads):
+def test_a_replaced_file_is_read_again_in_place_of_its_old_version(tmp_path, loads):
     import os
 
-    a, b = tmp_path / "a.safetensors", tmp_path / "b.safetensors"
+    a = tmp_path / "a.safetensors"
     a.write_bytes(b"x")
-    b.write_bytes(b"y")
     cache = ModelCache()
     first = cache.get(str(a))
     a.write_bytes(b"xx")                       # replaced: new size
     os.utime(a, ns=(1, 1))
     assert cache.get(str(a)) is not first
-    cache.get(str(b))
-    assert cache.paths() == [str(b)]
+    assert cache.paths() == [str(a)] and loads == [str(a)] * 2
     with pytest.raises(FileNotFoundError):
         cache.get(str(tmp_path / "gone.safetensors"))
+
+
+def test_switching_between_two_models_loads_each_once_and_a_third_drops_the_oldest(
+        tmp_path, loads):
+    a, b, c = (str(tmp_path / f"{n}.safetensors") for n in "abc")
+    for path in (a, b, c):
+        open(path, "wb").write(b"x")
+    cache = ModelCache(keep=2)
+    got_a, got_b = cache.get(a), cache.get(b)
+    for _ in range(3):                         # Generate with one model, then the other
+        assert cache.get(a) is got_a and cache.get(b) is got_b
+    assert loads == [a, b]
+    cache.get(a)                               # a used last: b is the oldest now
+    cache.get(c)
+    assert cache.paths() == [a, c] and loads == [a, b, c]
+    assert cache.get(b) is not got_b and cache.paths() == [c, b]
