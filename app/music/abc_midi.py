@@ -6,13 +6,16 @@ preparation, the lean parse, limits, locating errors) is `abc_score`'s job; this
 what sounds from the score: notes with ties merged, the meter, key and tempo for the MIDI
 header, and writes MIDI (`midi_file.write_midi`) or MusicXML.
 
-What sounds follows ABC 2.1 and abc2midi, the reference player, where music21 reads the text
-otherwise (`playback_text`, for notes and MIDI; MusicXML shows the text as written):
-- a roll `~` is played as abc2midi plays it (measured on abc2midi 4.84): on a note of three
-  units (`~G3` at L:1/8) the main note, its upper neighbour, the main note, its lower
-  neighbour and the main note (1, 1/4, 3/4, 1/4, 3/4 of a unit); on any other note longer
-  than 1/4 unit the upper neighbour for 1/4 unit, then the main note. The neighbours are the
-  next letters up and down in the key (`~G3` in G: G A G F# G); music21 drops the `~`;
+What sounds follows abc2midi, the reference player, where music21 reads the text otherwise
+(`playback_text`, for notes and MIDI; MusicXML and the piano roll read the text as written).
+The ornaments music21 drops are played as abc2midi 4.84 plays them (measured), on notes
+outside chords and tuplets, in the note's own time (broken rhythm around them written out):
+- grace notes `{g}A2`: each a quarter of the unit long, taken from the start of the note;
+- a roll `~`: on a note of three units (`~G3` at L:1/8) the note, its upper neighbour, the
+  note, its lower neighbour and the note (1, 1/4, 3/4, 1/4, 3/4 of a unit); on any other note
+  longer than 1/4 unit the upper neighbour for 1/4 unit, then the note;
+- a trill `T`, `!trill!`: the upper neighbour and the note by turns, in 32nd notes, over the
+  note. The neighbours are the next letters up and down in the key (G A G F# G in G);
 - a first ending with no second (`|1 .. :| ..`) is played once, and the music after its `:|`
   follows the repeat: the `:|` gets a second ending (`:|2`). music21 played no repeat;
 - a first ending closed by `||` with a `:|` later and no ending after it (`|1 GA|Bc||de|fg:|`)
@@ -34,7 +37,10 @@ from fractions import Fraction
 from typing import BinaryIO
 
 from app.music import abc_tokens as T
-from app.music.abc_score import AbcSource, describe_source, expand_score_repeats, parse_abc
+from app.music.abc_fields import parse_unit_length
+from app.music.checker_rhythm import broken_rhythm_findings
+from app.music.abc_score import (AbcSource, describe_source, ending_edits, expand_score_repeats,
+                                 parse_abc)
 from app.music.errors import MusicError
 from app.music.limits import MAX_MUSICXML_BARS
 from app.music.midi_file import (MAX_QPM, MIN_QPM, NoteEvent, key_signature_name, save_bytes,
@@ -66,7 +72,8 @@ def abc_to_score(abc: AbcSource, label: str | None = None):
 
 
 def score_note_events(score) -> list[NoteEvent]:
-    """Return the sounding notes of a score in time order, ties merged, grace notes dropped.
+    """Return the sounding notes of a score in time order, ties merged, grace notes dropped
+    (`playback_text` writes those it plays as notes).
 
     A tie joins a note only to the next note of the same pitch that starts where it ends; a
     "tie" between different pitches (O'Neill's transcriptions use `-` as a slur) keeps both
@@ -205,61 +212,150 @@ def abc_to_musicxml(abc: AbcSource, out: str | os.PathLike | BinaryIO | None = N
 
 _NOTE = re.compile(r"(\^\^|\^|__|_|=)?([A-Ga-g])([,']*)")
 _LETTERS = "CDEFGAB"
-_ROLL_UNIT = Fraction(1, 4)   # abc2midi's roll notes: a quarter of the unit length
+_ROLL_UNIT = Fraction(1, 4)   # abc2midi's roll and grace notes: a quarter of the unit length
+_TRILL_NOTE = Fraction(1, 32)  # abc2midi's trill notes: 32nd notes, whatever the unit length
 
 
 def playback_text(text: str) -> str:
     """Return ABC text rewritten the way it sounds: rolls written out, a first ending with no
     second given one (see the module docstring). Lines stay where they are."""
-    if "~" not in text and "1" not in text:
-        return text
-    tune = T.tokenize_tune(text)
-    edits = _roll_edits(tune.body) + _ending_edits(tune.body)
+    tune = T.tokenize_tune(_edited(T.tokenize_tune(text), _broken_edits))
+    return _edited(tune, lambda tune: _ornament_edits(tune) + ending_edits(tune.body))
+
+
+def _edited(tune: T.TuneTokens, edits_of) -> str:
+    """Return the tune's text with the (line, column, length, new text) edits made."""
     lines = list(tune.lines)
-    for line, column, length, new in sorted(edits, reverse=True):
+    for line, column, length, new in sorted(edits_of(tune), reverse=True):
         old = lines[line - 1]
         lines[line - 1] = old[:column - 1] + new + old[column - 1 + length:]
     return "\n".join(lines)
 
 
-def _roll_edits(body: list) -> list[tuple[int, int, int, str]]:
-    """Return (line, column, length, new text) edits writing out each roll `~` on a note."""
+def _broken_edits(tune: T.TuneTokens) -> list[tuple[int, int, int, str]]:
+    """Edits writing broken rhythm between notes out (`A>B` as `A3/2B/`), so that an ornament
+    on either note can take its time."""
+    body = tune.body
+    lengths = broken_rhythm_findings(body)[2]
+    notes: dict[int, Fraction] = {}
     edits = []
+    for b, tok in enumerate(body):
+        if tok.kind != T.BROKEN:
+            continue
+        before = next((i for i in range(b - 1, -1, -1)
+                       if body[i].kind not in (T.SPACE, T.SLUR_CLOSE)), None)
+        after = next((i for i in range(b + 1, len(body))
+                      if body[i].kind not in (T.SPACE, T.SLUR_OPEN, T.DECORATION)), None)
+        if before in lengths and after in lengths and body[before].kind == body[after].kind \
+                == T.NOTE:
+            notes[before], notes[after] = lengths[before], lengths[after]
+            edits.append((tok.line, tok.column, len(tok.text), ""))
+    for i, length in notes.items():
+        head = _NOTE.match(body[i].text).group()
+        edits.append((body[i].line, body[i].column, len(body[i].text), head + _length(length)))
+    return edits
+
+
+def _ornament_edits(tune: T.TuneTokens) -> list[tuple[int, int, int, str]]:
+    """Return (line, column, length, new text) edits writing out the grace notes, rolls and
+    trills of notes outside chords and tuplets (see the module docstring)."""
+    edits, done, body = [], set(), tune.body
     depth = tuplet = 0          # inside chords and grace notes; notes left in a tuplet
+    unit = Fraction(1, 8)
+    for tok in tune.header:
+        if tok.value[0] == "L":
+            unit = parse_unit_length(tok.value[1]) or unit
     for i, tok in enumerate(body):
+        if tok.kind in (T.FIELD, T.INLINE_FIELD) and tok.value[0] == "L":
+            unit = parse_unit_length(tok.value[1]) or unit
+        if tok.kind == T.GRACE_OPEN and not depth and not tuplet:
+            edits += _grace_edits(body, i, done)
         depth += (tok.kind in (T.CHORD_OPEN, T.GRACE_OPEN)) - \
             (tok.kind in (T.CHORD_CLOSE, T.GRACE_CLOSE))
         if tok.kind == T.TUPLET:
             tuplet = tok.value[2] or tok.value[0]
         elif not depth and tok.kind in (T.NOTE, T.REST, T.CHORD_CLOSE):
             tuplet = max(0, tuplet - 1)
-        if tok.kind != T.DECORATION or tok.text != "~" or depth or tuplet:
+        if tok.kind != T.DECORATION or tok.text not in _ORNAMENTS or depth or tuplet:
             continue
-        note = i + 1
-        while note < len(body) and body[note].kind == T.DECORATION:
-            note += 1
-        figure = _roll_figure(body[note]) if note < len(body) else None
-        broken = {body[j].kind for j in (i - 1, note + 1) if 0 <= j < len(body)}
-        if figure is None or T.BROKEN in broken:
-            continue            # `~G>A`: the broken rhythm would fall on the roll's last note
-        edits.append((tok.line, tok.column, 1, ""))
-        edits.append((body[note].line, body[note].column, len(body[note].text), figure))
+        note = _host(body, i, i + 1, (T.DECORATION,))
+        figure = _ORNAMENTS[tok.text](body[note], body, unit) \
+            if note is not None and note not in done else None
+        if figure is not None:
+            done.add(note)
+            edits.append((tok.line, tok.column, len(tok.text), ""))
+            edits.append((body[note].line, body[note].column, len(body[note].text), figure))
     return edits
 
 
-def _roll_figure(note) -> str | None:
-    """Return the notes abc2midi plays for a roll on `note` (a token), None if it plays none."""
-    if note.kind != T.NOTE or note.value <= _ROLL_UNIT:
+def _host(body: list, origin: int, start: int, skipped: tuple) -> int | None:
+    """Return the index of the plain note the ornament at `origin` falls on, looking from
+    `start`, or None (not a note, or a broken rhythm around it: that would fall on the
+    ornament's first or last note)."""
+    i = start
+    while i < len(body) and body[i].kind in skipped:
+        i += 1
+    if i >= len(body) or body[i].kind != T.NOTE:
         return None
+    around = {body[j].kind for j in (origin - 1, i + 1) if 0 <= j < len(body)}
+    return None if T.BROKEN in around else i
+
+
+def _grace_edits(body: list, start: int, done: set) -> list[tuple[int, int, int, str]]:
+    close = next(j for j in range(start, len(body)) if body[j].kind in (T.GRACE_CLOSE,
+                                                                         T.NEWLINE))
+    graces = body[start + 1:close]
+    note = _host(body, start, close + 1, (T.DECORATION, T.SLUR_OPEN, T.SLUR_CLOSE,
+                                            T.QUOTE)) \
+        if body[close].kind == T.GRACE_CLOSE else None
+    total = _ROLL_UNIT * len(graces)
+    if note is None or note in done or not graces or body[note].value <= total or \
+            any(g.kind != T.NOTE or g.value != 1 for g in graces):
+        return []
+    done.add(note)
+    host = body[note]
+    written = "".join(_NOTE.match(g.text).group() + _length(_ROLL_UNIT) for g in graces)
+    first, last = body[start], body[close]
+    return [(first.line, first.column, last.column + 1 - first.column, written),
+            (host.line, host.column, len(host.text),
+             _NOTE.match(host.text).group() + _length(host.value - total))]
+
+
+def _neighbours(note) -> tuple[str, str, str]:
+    """Return the note's head (accidental, letter, octave) and its upper and lower neighbours
+    in the key."""
     m = _NOTE.match(note.text)
-    head = m.group()
     step = _LETTERS.index(m.group(2).upper()) + 7 * (m.group(2).islower() +
                                                      m.group(3).count("'") - m.group(3).count(","))
-    upper, lower = _spell(step + 1), _spell(step - 1)
+    return m.group(), _spell(step + 1), _spell(step - 1)
+
+
+def _roll_figure(note, body: list, unit: Fraction) -> str | None:
+    """Return the notes abc2midi plays for a roll on `note` (a token), None if it plays none."""
+    if note.value <= _ROLL_UNIT:
+        return None
+    head, upper, lower = _neighbours(note)
     quarter, rest = _length(_ROLL_UNIT), _length(1 - _ROLL_UNIT)
     if note.value == 3:
         return f"{head}{upper}{quarter}{head}{rest}{lower}{quarter}{head}{rest}"
     return f"{upper}{quarter}{head}{_length(note.value - _ROLL_UNIT)}"
+
+
+def _trill_figure(note, body: list, unit: Fraction) -> str | None:
+    """Return the notes abc2midi plays for a trill: upper neighbour and note by turns, each a
+    32nd note; None where the note is not a whole number of those (or a tie would join the
+    upper neighbour to the note)."""
+    piece = _TRILL_NOTE / unit
+    pieces = note.value / piece
+    if pieces < 2 or pieces.denominator != 1 or pieces % 2 and \
+            any(tok.kind == T.TIE and tok.line == note.line and tok.column == note.column +
+                len(note.text) for tok in body):
+        return None
+    head, upper, _ = _neighbours(note)
+    return "".join((upper if k % 2 == 0 else head) + _length(piece) for k in range(int(pieces)))
+
+
+_ORNAMENTS = {"~": _roll_figure, "T": _trill_figure, "!trill!": _trill_figure}
 
 
 def _spell(step: int) -> str:
@@ -270,48 +366,4 @@ def _spell(step: int) -> str:
 
 
 def _length(value: Fraction) -> str:
-    return "" if value == 1 else f"{value.numerator}/{value.denominator}"
-
-
-def _ending_edits(body: list) -> list[tuple[int, int, int, str]]:
-    """Return edits giving each first ending with no second ending one (see the docstring)."""
-    edits = []
-    for i, tok in enumerate(body):
-        if tok.kind != T.ENDING or tok.value != "1":
-            continue
-        close = next((j for j in range(i + 1, len(body)) if body[j].kind in (T.BAR, T.ENDING)
-                      and (body[j].kind == T.ENDING or body[j].text != "|")), None)
-        if close is None or body[close].kind != T.BAR:
-            continue
-        if body[close].text == ":|":
-            edits += _second_ending(body, close, "")
-        elif body[close].text == "||":
-            edits += _copied_ending(body, close)
-    return edits
-
-
-def _second_ending(body: list, close: int, copy: str) -> list[tuple[int, int, int, str]]:
-    """Edits writing `2` and `copy` after the `:|` at `close`, when music follows it and no
-    ending does."""
-    after = next((j for j in range(close + 1, len(body)) if body[j].kind not in
-                  (T.SPACE, T.NEWLINE, T.COMMENT)), None)
-    if after is None and not copy or after is not None and body[after].kind == T.ENDING:
-        return []
-    bar = body[close]
-    return [(bar.line, bar.column + len(bar.text), 0, f"2{copy}|" if copy else "2")]
-
-
-def _copied_ending(body: list, double: int) -> list[tuple[int, int, int, str]]:
-    """Edits for `|1 .. || A :|`: the `||` becomes `|` and `A` the second ending too."""
-    close = next((j for j in range(double + 1, len(body)) if body[j].kind in
-                  (T.BAR, T.ENDING, T.FIELD, T.INLINE_FIELD, T.COMMENT)
-                  and not (body[j].kind == T.BAR and body[j].text == "|")), None)
-    if close is None or body[close].kind != T.BAR or body[close].text != ":|":
-        return []
-    copy = "".join(" " if tok.kind == T.NEWLINE else tok.text
-                   for tok in body[double + 1:close]).strip()
-    edits = _second_ending(body, close, " " + copy)
-    if not edits or not copy:
-        return []
-    bar = body[double]
-    return edits + [(bar.line, bar.column, len(bar.text), "|")]
+    return "" if value == 1 else str(value)

@@ -27,6 +27,7 @@ import threading
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Callable, Union
 
+from app.music import abc_tokens as T
 from app.music.errors import MusicError
 from app.music.limits import MAX_TUNE_BARS, check_tune_size, check_tune_values
 from app.music.verovio_abc import open_repeat_sections
@@ -343,3 +344,48 @@ def expand_score_repeats(score, label: str | None):
     except Exception as exc:  # noqa: BLE001 - music21's ExpanderException and StreamException
         log.warning("%s: repeats not expanded: %s", label or "tune", exc)
         return score
+
+
+def ending_edits(body: list) -> list[tuple[int, int, int, str]]:
+    """Return (line, column, length, new text) edits that give each first ending with no second
+    ending one, for playback (`abc_midi.playback_text`, where the cases are described)."""
+    edits = []
+    for i, tok in enumerate(body):
+        if tok.kind != T.ENDING or tok.value != "1":
+            continue
+        close = next((j for j in range(i + 1, len(body)) if body[j].kind in (T.BAR, T.ENDING)
+                      and (body[j].kind == T.ENDING or body[j].text != "|")), None)
+        if close is None or body[close].kind != T.BAR:
+            continue
+        if body[close].text == ":|":
+            edits += _second_ending(body, close, "")
+        elif body[close].text == "||":
+            edits += _copied_ending(body, close)
+    return edits
+
+
+def _second_ending(body: list, close: int, copy: str) -> list[tuple[int, int, int, str]]:
+    """Edits writing `2` and `copy` after the `:|` at `close`, when music follows it and no
+    ending does."""
+    after = next((j for j in range(close + 1, len(body)) if body[j].kind not in
+                  (T.SPACE, T.NEWLINE, T.COMMENT)), None)
+    if after is None and not copy or after is not None and body[after].kind == T.ENDING:
+        return []
+    bar = body[close]
+    return [(bar.line, bar.column + len(bar.text), 0, f"2{copy}|" if copy else "2")]
+
+
+def _copied_ending(body: list, double: int) -> list[tuple[int, int, int, str]]:
+    """Edits for `|1 .. || A :|`: the `||` becomes `|` and `A` the second ending too."""
+    close = next((j for j in range(double + 1, len(body)) if body[j].kind in
+                  (T.BAR, T.ENDING, T.FIELD, T.INLINE_FIELD, T.COMMENT)
+                  and not (body[j].kind == T.BAR and body[j].text == "|")), None)
+    if close is None or body[close].kind != T.BAR or body[close].text != ":|":
+        return []
+    copy = "".join(" " if tok.kind == T.NEWLINE else tok.text
+                   for tok in body[double + 1:close]).strip()
+    edits = _second_ending(body, close, " " + copy)
+    if not edits or not copy:
+        return []
+    bar = body[double]
+    return edits + [(bar.line, bar.column, len(bar.text), "|")]

@@ -1,4 +1,4 @@
-"""What Ceol plays follows abc2midi where music21 reads the text otherwise: rolls, endings.
+"""What Ceol plays follows abc2midi where music21 reads the text otherwise: ornaments, endings.
 
 `abc_midi.playback_text` rewrites the text before music21 reads it for notes and MIDI; where
 abc2midi is installed, `test_abc2midi_plays_the_same_notes` converts each tune with both and
@@ -26,6 +26,11 @@ TUNES = [
     ("~G3 A B4|cd ef g4|]", "GAGFGABcdefg"),
     ("~c2 A2 ~B4|cd ef g4|]", "dcAcBcdefg"),
     ("(3DEF ~G2 A2 B2|cd ef g4|]", "DEFAGABcdefg"),
+    ("~G>A B2 c4|]", "AGABc"),
+    ("{A}G2 {Bc}A2 B4|cd ef g4|]", "AGBcABcdefg"),
+    ("({g}f>e) ({a}g3/2)a/ B4|]", "gfeaga" + "B"),
+    ("TG A B2 c4|]", "AGAGABc"),
+    ("!trill!c2 B2 A4|]", "dcdcdcdcBA"),
     ("|:GA|Bc|1 de:|fg|ab|]", "GABcdeGABcfgab"),
     ("GA|Bc|1 de:|\nfg|ab|]", "GABcdeGABcfgab"),
     ("GA|Bc|1 de||fg:|ab|]", "GABcdefgGABcfgab"),
@@ -56,10 +61,21 @@ def test_other_rolls_are_the_upper_neighbour_for_a_quarter_unit():
         (72, 0, F(1, 8)), (71, F(1, 8), F(15, 8)), (86, 2, F(1, 8)), (84, F(17, 8), F(15, 8))]
 
 
-@pytest.mark.parametrize("body", ["~G>A B2 c4|]", "[~GB]2 c6|]", "{A}G2 c6|]", "~G/4 A3/4 c6|]",
-                                  "|:GA|Bc|1 de:|\n", "|:GA|Bc|1 de:|2 fg|]"])
+@pytest.mark.parametrize("body", ["[AB]>~c B2 c4|]", "[~GB]2 c6|]", "{A}[GB]2 c6|]", "~G/4 A3/4 c6|]",
+                                  "(3~GAB c6|]", "(3TGAB c6|]", "|:GA|Bc|1 de:|\n",
+                                  "|:GA|Bc|1 de:|2 fg|]"])
 def test_what_the_playback_leaves_as_written(body):
     assert playback_text(HEAD + body + "\n") == HEAD + body + "\n"
+
+
+def test_grace_notes_and_trills_take_their_notes_time():
+    events = abc_note_events(HEAD + "{Bc}A2 TG B4|]\n")
+    assert [(e.pitch, e.onset, e.duration) for e in events[:3]] == [
+        (71, 0, F(1, 8)), (72, F(1, 8), F(1, 8)), (69, F(1, 4), F(3, 4))]
+    trill = events[3:-1]
+    assert [e.pitch for e in trill] == [69, 67] * 2
+    assert [e.onset for e in trill] == [1 + F(k, 8) for k in range(4)]
+    assert events[-1].onset == F(3, 2)
 
 
 def test_lines_stay_where_they_are():
