@@ -47,7 +47,7 @@ from app.music.midi_file import (MAX_QPM, MIN_QPM, NoteEvent, key_signature_name
                                  write_midi)
 
 __all__ = ["AbcSource", "abc_note_events", "abc_to_midi", "abc_to_musicxml", "abc_to_score",
-           "default_tempo_qpm", "parse_abc", "playback_text", "score_context",
+           "default_tempo_qpm", "parse_abc", "playback_text", "played_repeats", "score_context",
            "score_note_events", "transposed_sharps"]
 
 log = logging.getLogger(__name__)
@@ -221,6 +221,12 @@ def playback_text(text: str) -> str:
     second given one (see the module docstring). Lines stay where they are."""
     tune = T.tokenize_tune(_edited(T.tokenize_tune(text), _broken_edits))
     return _edited(tune, lambda tune: _ornament_edits(tune) + ending_edits(tune.body))
+
+
+def played_repeats(text: str) -> str:
+    """Return ABC text with only its endings rewritten as `playback_text` plays them, the notes
+    as written: for a view that keeps time with the player (the piano roll's cursor)."""
+    return _edited(T.tokenize_tune(text), lambda tune: ending_edits(tune.body))
 
 
 def _edited(tune: T.TuneTokens, edits_of) -> str:

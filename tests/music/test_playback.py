@@ -13,7 +13,8 @@ from fractions import Fraction as F
 import mido
 import pytest
 
-from app.music.abc_midi import abc_note_events, abc_to_midi, abc_to_musicxml, playback_text
+from app.music.abc_midi import (abc_note_events, abc_to_midi, abc_to_musicxml, playback_text,
+                                played_repeats)
 from app.music.abc_score import parse_abc
 
 HEAD = "X:1\nM:4/4\nL:1/8\nQ:1/4=120\nK:G\n"
@@ -76,6 +77,14 @@ def test_grace_notes_and_trills_take_their_notes_time():
     assert [e.pitch for e in trill] == [69, 67] * 2
     assert [e.onset for e in trill] == [1 + F(k, 8) for k in range(4)]
     assert events[-1].onset == F(3, 2)
+
+
+def test_played_repeats_rewrites_the_endings_only():
+    text = HEAD + "~G2 {A}G2|1 AB:|\ncd|]\n"
+    assert played_repeats(text) == HEAD + "~G2 {A}G2|1 AB:|2\ncd|]\n"
+    score = parse_abc(text, expand_repeats=True, playback=played_repeats)
+    sounding = [n for n in score.flatten().notes if n.quarterLength > 0]
+    assert len(sounding) == 4 + 2 + 2       # G G A B, again without the first ending, c d
 
 
 def test_lines_stay_where_they_are():
