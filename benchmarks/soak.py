@@ -211,26 +211,7 @@ class Soak:
         self.total = s.open_corpus("celtic")
         s.open_folder(self.books)
         s.open_corpus("celtic")
-        warm_up_s = None
-        threads_after_warm_up = None
-        rss_after_round0 = None
-        while self.time_left() > 0:
-            self._trace_memory()
-            self.one_round()
-            self.round += 1
-            if rss_after_round0 is None or (warm_up_s is None
-                                            and self.kinds_done >= STEP_KINDS):
-                self._settle()
-                row = self.recorder.sample()
-                if rss_after_round0 is None:
-                    rss_after_round0 = row["rss_mib"]
-                if self.kinds_done >= STEP_KINDS:
-                    warm_up_s, threads_after_warm_up = row["seconds"], row["threads"]
-                    rss_after_warm_up = row["rss_mib"]
-                    total_after_warm_up = row["rss_mib"] + row["workers_rss_mib"]
-        if warm_up_s is None:
-            raise SystemExit("the soak ended before every kind of step had run once: give it "
-                             "more --minutes")
+        marks = self._rounds()
         self.phase("end")
         self._settle()
         end = self.recorder.sample()
@@ -239,9 +220,42 @@ class Soak:
         screenshot(self.shots, "zz-end", s.window)
         s.finish()
         self.recorder.close()
-        rows = self.recorder.rows
-        after = [r for r in rows if r["seconds"] >= warm_up_s]
-        summary = {
+        summary = self._summary(marks, end, alive, errors)
+        plot(self.recorder.rows, marks["warm_up_s"], Path(self.args.plot))
+        (self.out / "summary.json").write_text(json.dumps(summary, indent=1))
+        return summary
+
+    def _rounds(self) -> dict:
+        """Run rounds until the time is up; return the readings taken after round 0 and after
+        warm-up (the first round by whose end every kind of step had run once)."""
+        marks: dict = {"warm_up_s": None}
+        while self.time_left() > 0:
+            self._trace_memory()
+            self.one_round()
+            self.round += 1
+            warm = self.kinds_done >= STEP_KINDS
+            if "round0" not in marks or (marks["warm_up_s"] is None and warm):
+                self._settle()
+                row = self.recorder.sample()
+                marks.setdefault("round0", row)
+                if warm:
+                    marks["warm_up_s"], marks["warm"] = row["seconds"], row
+        if marks["warm_up_s"] is None:
+            raise SystemExit("the soak ended before every kind of step had run once: give it "
+                             "more --minutes")
+        return marks
+
+    def _summary(self, marks: dict, end: dict, alive: bool, errors: int) -> dict:
+        s, rows, warm = self.session, self.recorder.rows, marks["warm"]
+        after = [r for r in rows if r["seconds"] >= marks["warm_up_s"]]
+        top = max(r["rss_mib"] for r in after)
+        total_warm = warm["rss_mib"] + warm["workers_rss_mib"]
+        total_end = end["rss_mib"] + end["workers_rss_mib"]
+
+        def pct(now: float, then: float) -> float:
+            return round(100 * (now / then - 1), 1)
+
+        return {
             "minutes": round(end["seconds"] / 60, 1), "rounds": self.round,
             "tunes_clicked": s.report.tunes_clicked, "engraved": s.report.engraved,
             "engrave_failed": len(s.report.engrave_failed),
@@ -251,20 +265,17 @@ class Soak:
             "play_refused_first": s.report.play_refused[:10],
             "tunes_generated": s.report.tunes_generated, "trainings": s.report.trainings,
             "fine_tunes": s.report.fine_tunes, "exports": s.report.exports,
-            "rss_after_warm_up_mib": rss_after_warm_up, "rss_end_mib": end["rss_mib"],
-            "rss_max_after_warm_up_mib": max(r["rss_mib"] for r in after),
-            "rss_growth_pct": round(100 * (end["rss_mib"] / rss_after_warm_up - 1), 1),
-            "rss_after_round0_mib": rss_after_round0,
-            "rss_growth_from_round0_pct": round(100 * (end["rss_mib"] / rss_after_round0 - 1), 1),
+            "rss_after_warm_up_mib": warm["rss_mib"], "rss_end_mib": end["rss_mib"],
+            "rss_max_after_warm_up_mib": top,
+            "rss_growth_pct": pct(end["rss_mib"], warm["rss_mib"]),
+            "rss_after_round0_mib": marks["round0"]["rss_mib"],
+            "rss_growth_from_round0_pct": pct(end["rss_mib"], marks["round0"]["rss_mib"]),
             "warm_up_rounds": self.warm_up_rounds,
-            "rss_max_growth_pct": round(100 * (max(r["rss_mib"] for r in after)
-                                               / rss_after_warm_up - 1), 1),
+            "rss_max_growth_pct": pct(top, warm["rss_mib"]),
             "workers_rss_end_mib": end["workers_rss_mib"],
-            "total_rss_after_warm_up_mib": total_after_warm_up,
-            "total_rss_end_mib": end["rss_mib"] + end["workers_rss_mib"],
-            "total_rss_growth_pct": round(100 * ((end["rss_mib"] + end["workers_rss_mib"])
-                                                 / total_after_warm_up - 1), 1),
-            "threads_start": rows[0]["threads"], "threads_after_warm_up": threads_after_warm_up,
+            "total_rss_after_warm_up_mib": total_warm, "total_rss_end_mib": total_end,
+            "total_rss_growth_pct": pct(total_end, total_warm),
+            "threads_start": rows[0]["threads"], "threads_after_warm_up": warm["threads"],
             "threads_end": end["threads"],
             "worst_gui_stall_ms": round(s.stalls.worst * 1000),
             "stalls_over_250ms": s.stalls.over_250ms, "worst_steps_ms": s.worst_stalls(8),
@@ -275,9 +286,6 @@ class Soak:
             "unexpected_error_dialogs": errors, "dialogs_answered": len(s.dialogs.seen),
             "problems": s.report.problems, "engrave_failures": s.report.engrave_failed[:50],
         }
-        plot(rows, warm_up_s, Path(self.args.plot))
-        (self.out / "summary.json").write_text(json.dumps(summary, indent=1))
-        return summary
 
     def _trace_memory(self) -> None:
         """Start tracemalloc at the chosen round; after each later round, settle, collect and
@@ -316,24 +324,42 @@ class Soak:
         wait_until(lambda: False, 5)
 
     def one_round(self) -> None:
-        from tests.ui.session import wait
+        n = self.round
+        self._click_tunes(n)
+        if self.time_left() < 0:
+            return
+        self._play(n)
+        if n % 3 == 0:
+            self.phase(f"round {n}: export")
+            self.session.export_all(self.out / "exports")
+        self._generate(n)
+        self._train(n)
+        self._demos_settings_reopen(n)
 
-        s, n = self.session, self.round
+    def _click_tunes(self, n: int) -> None:
+        s = self.session
         self.phase(f"round {n}: click tunes")
         s.open_corpus("celtic")
         for i in range(self.args.tunes_per_round):
             if self.time_left() < 0:
                 return
-            s.click_row(self.row % self.total)
-            self.row += self.args.stride
+            self._next_tune()
             if i == 2 and n < 3:
                 screenshot(self.shots, f"r{n}-score", s.window)
+
+    def _next_tune(self) -> None:
+        self.session.click_row(self.row % self.total)
+        self.row += self.args.stride
+
+    def _play(self, n: int) -> None:
+        from tests.ui.session import wait
+
+        s = self.session
         self.phase(f"round {n}: play")
         for _ in range(20):              # a tune that plays (some say why they cannot)
             if s.play(1.5, tab=2) > 0:
                 break
-            s.click_row(self.row % self.total)
-            self.row += self.args.stride
+            self._next_tune()
         for k in range(self.args.play_seconds // 10):
             s.set_instrument(n + k)
             s.set_tempo(0 if k % 2 else 90 + 20 * k)
@@ -350,9 +376,9 @@ class Soak:
         if s.window.transport.loop.isChecked():
             s.toggle_loop()
         s.stop()
-        if n % 3 == 0:
-            self.phase(f"round {n}: export")
-            s.export_all(self.out / "exports")
+
+    def _generate(self, n: int) -> None:
+        s = self.session
         self.phase(f"round {n}: generate")
         s.choose_model("tiny-reel")
         for _ in range(self.args.big_batches):
@@ -361,6 +387,9 @@ class Soak:
         s.generate(4, rhythm=("reel", "jig", "hornpipe", "polka")[n % 4])
         if n < 3:
             screenshot(self.shots, f"r{n}-generated", s.window)
+
+    def _train(self, n: int) -> None:
+        s = self.session
         if s.report.trainings < 20:
             self.phase(f"round {n}: train and stop")
             for _ in range(min(self.args.trainings_per_round, 20 - s.report.trainings)):
@@ -370,6 +399,9 @@ class Soak:
         if n % 4 == 1:
             self.phase(f"round {n}: fine-tune")
             s.train_and_stop(steps_before_stop=3, fine_tune_from="tiny-reel")
+
+    def _demos_settings_reopen(self, n: int) -> None:
+        s = self.session
         self.phase(f"round {n}: demos")
         s.use_demos(("I grew up in France so I speak fluent", "My sister said that",
                      "The food was good, not bad at all")[n % 3], cell_index=n,
@@ -384,7 +416,6 @@ class Soak:
             self._settle()
             s.quit()
             s.open_window()
-
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
