@@ -47,62 +47,10 @@ def test_a_scripted_session_in_the_real_window(qapp, tmp_path):
     try:
         window = session.open_window()
         threads_at_start = sample_process()[1]
-
-        # the Celtic corpus, clicked through from top to bottom
-        total = session.open_corpus("celtic")
-        assert total > 4000
-        for i in range(TUNES_TO_CLICK):
-            session.click_row(i * (total - 1) // (TUNES_TO_CLICK - 1))
-            assert session.alive()
-        assert report.engraved >= report.tunes_clicked * 0.8, report.engrave_failed
-        assert not report.engrave_silent, report.engrave_silent
-        assert session.score_drawn()
-
-        # a folder of tune books, every tune clicked
-        assert session.open_folder(tune_books(tmp_path / "books")) == 6
-        for row in range(session.rows()):
-            assert session.click_row(row) in ("engraved", "unchanged")   # row 0 is shown
-
-        # playing: piano roll, seek, loop, another instrument and tempo, then the score
-        session.set_instrument(1)
-        reached = session.play(2.5, tab=2)
-        assert reached > 0.5 and window.tune_view.roll.isVisible()
-        session.seek(0.5)
-        session.toggle_loop()
-        session.set_instrument(3)
-        session.set_tempo(150)
-        session.play(2.0, tab=0)
-        assert window.tune_view.score.current_note() is not None   # the score follows
-        session.toggle_loop()
-        session.stop()
-
-        # every export format, through the Export menu
-        sizes = session.export_all(tmp_path / "exports")
-        assert sorted(sizes) == ["abc", "mid", "musicxml", "png", "svg", "wav"]
-        assert all(size > 0 for size in sizes.values()), sizes
-
-        # Generate: a few batches with the tiny model, one with the bundled model
-        session.choose_model("tiny-reel")
-        for count in (4, 4, 6):
-            assert session.generate(count) == count
-        assert session.choose_model("ceol-celtic")
-        assert session.generate(2, rhythm="jig") == 2
-        listed = window.library_panel.count_label    # every tune of every batch is listed
-        assert wait_until(lambda: listed.text() == f"{report.tunes_generated} tunes", 5), (
-            listed.text())
-        assert wait_until(lambda: window.tune_view.score.note_count() > 0, 30)
-
-        # Train from scratch and stop, three times; fine-tune once
-        for _ in range(3):
-            assert session.train_and_stop(steps_before_stop=3)
-        assert session.train_and_stop(steps_before_stop=2, fine_tune_from="tiny-reel")
-        assert session.open_and_close_settings(theme="light")
-
-        # the Demos dock: type in both demos, choose another cell, retrain briefly and stop
-        assert session.use_demos("I grew up in France so I speak fluent")
-        assert session.use_demos("The food was bad, not good at all", cell_index=1,
-                                 retrain_s=0.5)
-        assert report.demo_answers == 4 and report.demo_trainings == 1
+        click_through_corpus_and_books(session, tmp_path / "books")
+        play_and_export(session, tmp_path / "exports")
+        generate_batches(session)
+        train_settings_and_demos(session)
 
         # jobs end and leave no threads behind; the app is alive and reported no error
         assert wait_until(session.jobs_idle, 60)
@@ -118,18 +66,85 @@ def test_a_scripted_session_in_the_real_window(qapp, tmp_path):
         assert wait_until(lambda: again.tune_view.abc.strip() != "", 10)
     finally:
         session.finish()
-        rss, threads = sample_process()
-        print(f"\nsession: {report.tunes_clicked} tunes clicked, {report.engraved} engraved, "
-              f"{len(report.engrave_failed)} with a reason shown; {report.seconds_played:.1f} s "
-              f"played ({report.positions_followed} positions); {report.tunes_generated} "
-              f"generated; {report.trainings} trainings, {report.fine_tunes} fine-tune; "
-              f"{report.demo_answers} demo answers; worst "
-              f"GUI stall {session.stalls.worst * 1000:.0f} ms ({session.stalls.over_250ms} over "
-              f"250 ms; worst steps {session.worst_stalls()}; stalled in "
-              f"{session.stalls.top_stacks()}); RSS {rss:.0f} MiB, threads {threads}; "
-              f"{len(session.dialogs.seen)} dialogs answered; problems {report.problems}")
+        print_report(session)
     assert not report.problems, report.problems
 
+
+def click_through_corpus_and_books(session, books):
+    """The Celtic corpus clicked through from top to bottom, then a folder of tune books with
+    every tune clicked."""
+    report = session.report
+    total = session.open_corpus("celtic")
+    assert total > 4000
+    for i in range(TUNES_TO_CLICK):
+        session.click_row(i * (total - 1) // (TUNES_TO_CLICK - 1))
+        assert session.alive()
+    assert report.engraved >= report.tunes_clicked * 0.8, report.engrave_failed
+    assert not report.engrave_silent, report.engrave_silent
+    assert session.score_drawn()
+    assert session.open_folder(tune_books(books)) == 6
+    for row in range(session.rows()):
+        assert session.click_row(row) in ("engraved", "unchanged")   # row 0 is shown
+
+
+def play_and_export(session, exports):
+    """Playing: piano roll, seek, loop, another instrument and tempo, then the score; every
+    export format through the Export menu."""
+    window = session.window
+    session.set_instrument(1)
+    reached = session.play(2.5, tab=2)
+    assert reached > 0.5 and window.tune_view.roll.isVisible()
+    session.seek(0.5)
+    session.toggle_loop()
+    session.set_instrument(3)
+    session.set_tempo(150)
+    session.play(2.0, tab=0)
+    assert window.tune_view.score.current_note() is not None   # the score follows
+    session.toggle_loop()
+    session.stop()
+    sizes = session.export_all(exports)
+    assert sorted(sizes) == ["abc", "mid", "musicxml", "png", "svg", "wav"]
+    assert all(size > 0 for size in sizes.values()), sizes
+
+
+def generate_batches(session):
+    """A few batches with the tiny model, one with the bundled model; every tune listed."""
+    window, report = session.window, session.report
+    session.choose_model("tiny-reel")
+    for count in (4, 4, 6):
+        assert session.generate(count) == count
+    assert session.choose_model("ceol-celtic")
+    assert session.generate(2, rhythm="jig") == 2
+    listed = window.library_panel.count_label    # every tune of every batch is listed
+    assert wait_until(lambda: listed.text() == f"{report.tunes_generated} tunes", 5), (
+        listed.text())
+    assert wait_until(lambda: window.tune_view.score.note_count() > 0, 30)
+
+
+def train_settings_and_demos(session):
+    """Train from scratch and stop, three times; fine-tune once; the settings; the Demos
+    dock: type in both demos, choose another cell, retrain briefly and stop."""
+    for _ in range(3):
+        assert session.train_and_stop(steps_before_stop=3)
+    assert session.train_and_stop(steps_before_stop=2, fine_tune_from="tiny-reel")
+    assert session.open_and_close_settings(theme="light")
+    assert session.use_demos("I grew up in France so I speak fluent")
+    assert session.use_demos("The food was bad, not good at all", cell_index=1,
+                             retrain_s=0.5)
+    assert session.report.demo_answers == 4 and session.report.demo_trainings == 1
+
+
+def print_report(session):
+    report, (rss, threads) = session.report, sample_process()
+    print(f"\nsession: {report.tunes_clicked} tunes clicked, {report.engraved} engraved, "
+          f"{len(report.engrave_failed)} with a reason shown; {report.seconds_played:.1f} s "
+          f"played ({report.positions_followed} positions); {report.tunes_generated} "
+          f"generated; {report.trainings} trainings, {report.fine_tunes} fine-tune; "
+          f"{report.demo_answers} demo answers; worst "
+          f"GUI stall {session.stalls.worst * 1000:.0f} ms ({session.stalls.over_250ms} over "
+          f"250 ms; worst steps {session.worst_stalls()}; stalled in "
+          f"{session.stalls.top_stacks()}); RSS {rss:.0f} MiB, threads {threads}; "
+          f"{len(session.dialogs.seen)} dialogs answered; problems {report.problems}")
 
 DESCHEDULED_WORKER = """
 import pathlib, sys, tempfile, time
