@@ -96,18 +96,12 @@ def prepare_training_data(tunes: Sequence, name: str, *, valid_tunes: Sequence |
     in other keys (see `transposed_texts`). Raises MusicError when there are no tunes, for a
     bad transposition option, or fewer characters than one training window of `seq_len`.
     """
-    from app.music.corpus import Corpus
     from app.music.stats import corpus_stats
 
     tunes = list(tunes)
     if not tunes:
         raise MusicError("no tunes to train on: choose a corpus, open files or select tunes")
-    if valid_tunes is None:
-        train, valid = Corpus(tunes=tunes).split(valid_fraction)
-        if not train:
-            train, valid = valid, []
-    else:
-        train, valid = tunes, list(valid_tunes)
+    train, valid = _split(tunes, valid_tunes, valid_fraction)
     if not 0 <= transpose <= MAX_TRANSPOSE:
         raise MusicError(f"transpose to 0..{MAX_TRANSPOSE} other keys, not {transpose}")
     texts = [tune_text(t, text) for t in train]
@@ -124,6 +118,28 @@ def prepare_training_data(tunes: Sequence, name: str, *, valid_tunes: Sequence |
                "keys": stats.get("keys", {}), "meters": stats.get("meters", {}),
                "transposed_copies": len(copies), "untransposable_tunes": stuck,
                "untransposed_train_chars": sum(len(t) + 1 for t in texts) - 1 if texts else 0}
+    warnings = _warnings(train_text, valid_text, len(tunes), base_vocab, summary)
+    lengths = length_profile([training_text(t) for t in train])
+    return TrainingData(train_text, valid_text, name, len(train), lengths, summary, warnings,
+                        _model_extra(train, text, transpose, transpose_keys))
+
+
+def _split(tunes: list, valid_tunes: Sequence | None, valid_fraction: float
+           ) -> tuple[list, list]:
+    """The training and validation tunes: `valid_tunes` if given, else `valid_fraction` of
+    `tunes` held back (none when there are too few)."""
+    from app.music.corpus import Corpus
+
+    if valid_tunes is not None:
+        return tunes, list(valid_tunes)
+    train, valid = Corpus(tunes=tunes).split(valid_fraction)
+    return (train, valid) if train else (valid, [])
+
+
+def _warnings(train_text: str, valid_text: str, tune_count: int,
+              base_vocab: Iterable[str] | None, summary: dict) -> list[str]:
+    """What the person should know before training on this text; sets `summary`'s
+    "new_characters" (with `base_vocab`) and "too_small"."""
     warnings = []
     if base_vocab is not None:
         new = sorted(set(train_text) - set(base_vocab))
@@ -134,15 +150,13 @@ def prepare_training_data(tunes: Sequence, name: str, *, valid_tunes: Sequence |
     if len(train_text) < MIN_TRAIN_CHARS:
         warnings.append(f"only {len(train_text):,} characters: too little to learn much from "
                         f"(aim for {MIN_TRAIN_CHARS:,} or more); the model will mostly memorise")
-    if len(tunes) < MIN_TUNES:
-        warnings.append(f"only {len(tunes)} tunes: too few to learn from (aim for {MIN_TUNES} "
+    if tune_count < MIN_TUNES:
+        warnings.append(f"only {tune_count} tunes: too few to learn from (aim for {MIN_TUNES} "
                         "or more)")
     if not valid_text:
         warnings.append("too few tunes to hold some back, so there is no validation loss")
-    summary["too_small"] = len(train_text) < MIN_TRAIN_CHARS or len(tunes) < MIN_TUNES
-    lengths = length_profile([training_text(t) for t in train])
-    return TrainingData(train_text, valid_text, name, len(train), lengths, summary, warnings,
-                        _model_extra(train, text, transpose, transpose_keys))
+    summary["too_small"] = len(train_text) < MIN_TRAIN_CHARS or tune_count < MIN_TUNES
+    return warnings
 
 
 def _model_extra(train: Sequence, text: TextOptions, transpose: int,
