@@ -14,8 +14,9 @@ outside chords and tuplets, in the note's own time (broken rhythm around them wr
 - a roll `~`: on a note of three units (`~G3` at L:1/8) the note, its upper neighbour, the
   note, its lower neighbour and the note (1, 1/4, 3/4, 1/4, 3/4 of a unit); on any other note
   longer than 1/4 unit the upper neighbour for 1/4 unit, then the note;
-- a trill `T`, `!trill!`: the upper neighbour and the note by turns, in 32nd notes, over the
-  note. The neighbours are the next letters up and down in the key (G A G F# G in G);
+- a trill `T`, `!trill!`: the upper neighbour and the note by turns over the note, in the
+  shortest notes lasting over 50 ms at the tune's Q: (32nd notes at 120 quarters a minute,
+  abc2midi's tempo without Q:). The neighbours are the next letters up and down in the key;
 - a first ending with no second (`|1 .. :| ..`) is played once, and the music after its `:|`
   follows the repeat: the `:|` gets a second ending (`:|2`). music21 played no repeat;
 - a first ending closed by `||` with a `:|` later and no ending after it (`|1 GA|Bc||de|fg:|`)
@@ -213,7 +214,7 @@ def abc_to_musicxml(abc: AbcSource, out: str | os.PathLike | BinaryIO | None = N
 _NOTE = re.compile(r"(\^\^|\^|__|_|=)?([A-Ga-g])([,']*)")
 _LETTERS = "CDEFGAB"
 _ROLL_UNIT = Fraction(1, 4)   # abc2midi's roll and grace notes: a quarter of the unit length
-_TRILL_NOTE = Fraction(1, 32)  # abc2midi's trill notes: 32nd notes, whatever the unit length
+_TEMPO = re.compile(r"(?:(\d{1,9})/(\d{1,9})\s*=\s*)?(\d{1,9})")
 
 
 def playback_text(text: str) -> str:
@@ -267,13 +268,14 @@ def _ornament_edits(tune: T.TuneTokens) -> list[tuple[int, int, int, str]]:
     trills of notes outside chords and tuplets (see the module docstring)."""
     edits, done, body = [], set(), tune.body
     depth = tuplet = 0          # inside chords and grace notes; notes left in a tuplet
-    unit = Fraction(1, 8)
-    for tok in tune.header:
-        if tok.value[0] == "L":
-            unit = parse_unit_length(tok.value[1]) or unit
-    for i, tok in enumerate(body):
-        if tok.kind in (T.FIELD, T.INLINE_FIELD) and tok.value[0] == "L":
-            unit = parse_unit_length(tok.value[1]) or unit
+    unit, trill = Fraction(1, 8), _trill_note("")
+    for i, tok in enumerate(tune.header + body):
+        if tok.kind in (T.FIELD, T.INLINE_FIELD) and tok.value[0] in "LQ":
+            unit = parse_unit_length(tok.value[1]) or unit if tok.value[0] == "L" else unit
+            trill = _trill_note(tok.value[1]) if tok.value[0] == "Q" else trill
+        if i < len(tune.header):
+            continue
+        i -= len(tune.header)
         if tok.kind == T.GRACE_OPEN and not depth and not tuplet:
             edits += _grace_edits(body, i, done)
         depth += (tok.kind in (T.CHORD_OPEN, T.GRACE_OPEN)) - \
@@ -285,7 +287,7 @@ def _ornament_edits(tune: T.TuneTokens) -> list[tuple[int, int, int, str]]:
         if tok.kind != T.DECORATION or tok.text not in _ORNAMENTS or depth or tuplet:
             continue
         note = _host(body, i, i + 1, (T.DECORATION,))
-        figure = _ORNAMENTS[tok.text](body[note], body, unit) \
+        figure = _ORNAMENTS[tok.text](body[note], body, trill / unit) \
             if note is not None and note not in done else None
         if figure is not None:
             done.add(note)
@@ -336,7 +338,7 @@ def _neighbours(note) -> tuple[str, str, str]:
     return m.group(), _spell(step + 1), _spell(step - 1)
 
 
-def _roll_figure(note, body: list, unit: Fraction) -> str | None:
+def _roll_figure(note, body: list, trill: Fraction) -> str | None:
     """Return the notes abc2midi plays for a roll on `note` (a token), None if it plays none."""
     if note.value <= _ROLL_UNIT:
         return None
@@ -347,11 +349,10 @@ def _roll_figure(note, body: list, unit: Fraction) -> str | None:
     return f"{upper}{quarter}{head}{_length(note.value - _ROLL_UNIT)}"
 
 
-def _trill_figure(note, body: list, unit: Fraction) -> str | None:
-    """Return the notes abc2midi plays for a trill: upper neighbour and note by turns, each a
-    32nd note; None where the note is not a whole number of those (or a tie would join the
-    upper neighbour to the note)."""
-    piece = _TRILL_NOTE / unit
+def _trill_figure(note, body: list, piece: Fraction) -> str | None:
+    """Return the notes abc2midi plays for a trill: upper neighbour and note by turns, each
+    `piece` units long; None where the note is not a whole number of those (or a tie would
+    join the upper neighbour to the note)."""
     pieces = note.value / piece
     if pieces < 2 or pieces.denominator != 1 or pieces % 2 and \
             any(tok.kind == T.TIE and tok.line == note.line and tok.column == note.column +
@@ -359,6 +360,20 @@ def _trill_figure(note, body: list, unit: Fraction) -> str | None:
         return None
     head, upper, _ = _neighbours(note)
     return "".join((upper if k % 2 == 0 else head) + _length(piece) for k in range(int(pieces)))
+
+
+def _trill_note(tempo: str) -> Fraction:
+    """Return the length of abc2midi's trill notes at the tempo `Q:tempo` (no Q: is 120 quarter
+    notes a minute): the shortest quarter, eighth, 16th ... note that lasts over 50 ms
+    (measured: 32nd notes at 120, 16ths at 60 to 72, eighths at 150 to 240)."""
+    m = _TEMPO.search(re.sub(r'"[^"]*"', "", tempo))
+    qpm = 120
+    if m and (not m[1] or int(m[2])):
+        qpm = int(m[3]) * (Fraction(int(m[1]), int(m[2])) if m[1] else Fraction(1, 4)) * 4
+    piece = Fraction(1, 4)
+    while qpm and piece * 120_000 / qpm > 50:     # piece/2 lasts over 50 ms
+        piece /= 2
+    return piece
 
 
 _ORNAMENTS = {"~": _roll_figure, "T": _trill_figure, "!trill!": _trill_figure}

@@ -87,6 +87,17 @@ def test_played_repeats_rewrites_the_endings_only():
     assert len(sounding) == 4 + 2 + 2       # G G A B, again without the first ending, c d
 
 
+@pytest.mark.parametrize("tempo, pieces", [("1/4=60", 16), ("1/4=72", 16), ("1/4=75", 8),
+                                           ("1/4=148", 8), ("1/4=150", 4), ("3/8=110", 4),
+                                           ("1/2=100", 4), ("", 8)])
+def test_trill_notes_get_longer_as_the_tempo_rises(tempo, pieces):
+    # measured on abc2midi 4.84: the shortest quarter, eighth, 16th ... note over 50 ms
+    head = HEAD.replace("Q:1/4=120\n", f"Q:{tempo}\n" if tempo else "")
+    events = abc_note_events(head + "TG2 A2 B4|]\n")
+    assert [e.pitch for e in events] == [69, 67] * (pieces // 2) + [69, 71]
+    assert events[1].onset == F(1, pieces)
+
+
 def test_lines_stay_where_they_are():
     text = HEAD + "~G3 A B2|1 c2:|\nde fg|1 ab||\nc'2 d'2:|\nb4|]\n"
     assert len(playback_text(text).split("\n")) == len(text.split("\n"))
@@ -115,13 +126,17 @@ def midi_notes(data):
 
 
 @pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi (abcmidi) not installed")
-@pytest.mark.parametrize("body, expected", TUNES)
+@pytest.mark.parametrize("body, expected", TUNES + [
+    ("Q:1/4=60", "AG" * 8 + "AB"), ("Q:1/4=180", "AGAGAB"), ("Q:3/8=110", "AGAGAB")])
 def test_abc2midi_plays_the_same_notes(tmp_path, body, expected):
-    (tmp_path / "t.abc").write_text(HEAD + body + "\n")
+    abc = HEAD + body + "\n"
+    if body.startswith("Q:"):       # a trill at another tempo
+        abc = HEAD.replace("Q:1/4=120", body) + "TG2 A2 B4|]\n"
+    (tmp_path / "t.abc").write_text(abc)
     subprocess.run(["abc2midi", "t.abc", "-o", "t.mid"], cwd=tmp_path, capture_output=True,
                    timeout=20, check=True)
     theirs = midi_notes((tmp_path / "t.mid").read_bytes())
-    ours = midi_notes(abc_to_midi(HEAD + body + "\n"))
+    ours = midi_notes(abc_to_midi(abc))
     assert names(p for _, p in theirs) == names(p for _, p in ours) == expected
     # abc2midi starts each note a few ticks late: onsets within 1/100 of a quarter
     assert all(abs(a - b) < 0.01 for (a, _), (b, _) in zip(theirs, ours))
