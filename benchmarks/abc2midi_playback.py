@@ -15,8 +15,9 @@ The tunes: `--count N --seed S` as `python main.py generate --count N --seed S` 
 classed by what makes the two agree:
 
 - `roll`, `trill`, `grace`: the two agree once every roll `~`, trill `T` or grace note group
-  `{...}` is taken out of the body (abc2midi plays them as extra notes, Ceol as the plain
-  note); `roll+grace` ...: only with both taken out;
+  `{...}` is taken out of the body (abc2midi plays them as extra notes; Ceol plays them the
+  same way since `abc_midi.playback_text`, but not inside a tuplet or on a chord);
+  `roll+grace` ...: only with both taken out;
 - `repeat`: with the ornaments taken out, the same notes in a different order or number, in
   a tune with repeat or ending marks (`:|`, `|:`, `::`, `[1`, `|1`); `repeat+roll` ...: the
   tune has those ornaments too;
