@@ -8,8 +8,9 @@ scored on the second with their own `evaluate` commands. Prints one JSON object 
 figures and the ratios the issue asks about. Parts (pick with --parts):
 
   train-speed  lab preset vs reference, same model and work: chars/s ratio (>= 1 is the goal)
-  generate     ms/char of one tune, lab-sized model, Ceol vs the reference loop (<= 0.1 goal),
-               and 16 variations of ~400 chars with the laptop model (< 1.5 s goal)
+  generate     ms/char of one tune, lab-sized model, Ceol vs the reference loop (<= 0.1 goal;
+               --gen-repeats N runs N pairs alternately, each with the load average at its
+               start), and 16 variations of ~400 chars with the laptop model (< 1.5 s goal)
   quality      reference for --ref-iters (3000 = the recipe) then Ceol `laptop` for a quarter
                of the reference's wall time and for equal wall time: held-out bits/char
   memory       peak resident memory of `train --preset laptop` for --memory-steps steps
@@ -169,17 +170,25 @@ def part_generate(args, train: Path, work: Path) -> dict:
         ref_train(train, ref_ckpt, args.gen_train_steps)
     if not lab_model.exists():
         ceol_train(train, lab_model, "lab", steps=args.gen_train_steps)
-    ref = last_json(run(["python3", str(REFERENCE), "generate", "--ckpt", str(ref_ckpt),
-                         "--length", str(args.gen_chars)]).stderr)
-    ours = last_json(run([sys.executable, "-c", GEN_SCRIPT, str(ROOT), str(lab_model),
-                          str(args.gen_chars), "1", str(args.gen_chars)]).stdout)
+    pairs = []
+    for _ in range(args.gen_repeats):   # the two side by side, so a burst of load hits both
+        load = os.getloadavg()[0]
+        ref = last_json(run(["python3", str(REFERENCE), "generate", "--ckpt", str(ref_ckpt),
+                             "--length", str(args.gen_chars)]).stderr)
+        ours = last_json(run([sys.executable, "-c", GEN_SCRIPT, str(ROOT), str(lab_model),
+                              str(args.gen_chars), "1", str(args.gen_chars)]).stdout)
+        pairs.append({"load_average": round(load, 2), "reference_ms_per_char":
+                      ref["ms_per_char"], "ceol_ms_per_char": ours["ms_per_char"],
+                      "ratio": round(ours["ms_per_char"] / ref["ms_per_char"], 4)})
     laptop = work / "ceol_laptop.safetensors"
     if not laptop.exists():
         ceol_train(train, laptop, "laptop", steps=args.gen_train_steps)
     batch = last_json(run([sys.executable, "-c", GEN_SCRIPT, str(ROOT), str(laptop), "1",
                            "16", "400"]).stdout)
+    ratios = sorted(p["ratio"] for p in pairs)
     return {"reference_lab": ref, "ceol_lab": ours,
             "ms_per_char_ratio": round(ours["ms_per_char"] / ref["ms_per_char"], 4),
+            "ms_per_char_ratio_median": ratios[len(ratios) // 2], "pairs": pairs,
             "ceol_laptop_16x400": batch, "sixteen_variations_seconds": batch["seconds"]}
 
 
@@ -228,6 +237,8 @@ def main() -> int:
     parser.add_argument("--corpus", default="celtic", help="corpus for the splits (celtic)")
     parser.add_argument("--speed-steps", type=int, default=30, help="steps for train-speed")
     parser.add_argument("--gen-chars", type=int, default=1000, help="characters for generate")
+    parser.add_argument("--gen-repeats", type=int, default=1,
+                        help="reference/Ceol generation pairs, run alternately (median ratio)")
     parser.add_argument("--gen-train-steps", type=int, default=20,
                         help="steps to make models for generate if none exist yet")
     parser.add_argument("--ref-iters", type=int, default=3000, help="reference iterations "
