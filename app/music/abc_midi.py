@@ -252,7 +252,8 @@ def _broken_edits(tune: T.TuneTokens) -> list[tuple[int, int, int, str]]:
         before = next((i for i in range(b - 1, -1, -1)
                        if body[i].kind not in (T.SPACE, T.SLUR_CLOSE)), None)
         after = next((i for i in range(b + 1, len(body))
-                      if body[i].kind not in (T.SPACE, T.SLUR_OPEN, T.DECORATION)), None)
+                      if body[i].kind not in (T.SPACE, T.SLUR_OPEN, T.SLUR_CLOSE,
+                                              T.DECORATION)), None)
         if before in lengths and after in lengths and body[before].kind == body[after].kind \
                 == T.NOTE:
             notes[before], notes[after] = lengths[before], lengths[after]

@@ -30,6 +30,7 @@ TUNES = [
     ("~G>A B2 c4|]", "AGABc"),
     ("{A}G2 {Bc}A2 B4|cd ef g4|]", "AGBcABcdefg"),
     ("({g}f>e) ({a}g3/2)a/ B4|]", "gfeaga" + "B"),
+    ("({d}e>)d B2 c4|]", "dedBc"),
     ("TG A B2 c4|]", "AGAGABc"),
     ("!trill!c2 B2 A4|]", "dcdcdcdcBA"),
     ("|:GA|Bc|1 de:|fg|ab|]", "GABcdeGABcfgab"),
