@@ -76,11 +76,13 @@ def _source_positions(abc: str) -> list[tuple[int, int]]:
 
 def layout_abc(abc: str, label: str | None = None) -> RollLayout:
     """Lay out one ABC tune for a piano roll, repeats expanded; raises MusicError if bad."""
-    from app.music.abc_midi import parse_abc
+    from app.music.abc_midi import parse_abc, played_repeats
     from app.music.notation import check_abc
 
     check_abc(abc, label)
-    score = parse_abc(abc, label, expand_repeats=False)
+    # the endings as the player plays them (a first ending with no second is repeated), the
+    # notes as written, so the roll keeps time with what is heard
+    score = parse_abc(abc, label, expand_repeats=False, playback=played_repeats)
     written = [n for n in score.flatten().notes if n.quarterLength > 0]
     positions = _source_positions(abc)
     places: dict[str, list[tuple[int, int]]] = {}

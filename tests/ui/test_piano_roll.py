@@ -25,6 +25,20 @@ def test_layout_expands_repeats_and_keeps_abc_places():
     assert pitch_name(66) == "F#4" and lay.notes[1].describe() == "F#4 at line 7, column 4"
 
 
+def test_layout_repeats_a_first_ending_with_no_second_as_the_player_does():
+    from app.music.abc_midi import abc_note_events
+
+    tune = "X:1\nM:2/4\nL:1/8\nQ:1/4=120\nK:G\n|:GA|Bc|1 de:|fg|ab|]\n"
+    lay = layout_abc(tune)
+    played = abc_note_events(tune)
+    assert [n.pitch for n in lay.notes] == [e.pitch for e in played]
+    assert [(n.start, n.length) for n in lay.notes] == [
+        (float(e.onset), float(e.duration)) for e in played]
+    assert len(lay.notes) == 14 and lay.length == 7.0
+    # the repeated bars point at the notes written once
+    assert (lay.notes[6].line, lay.notes[6].column) == (lay.notes[0].line, lay.notes[0].column)
+
+
 @pytest.fixture
 def roll(qtbot):
     widget = PianoRoll()
