@@ -59,16 +59,13 @@ class Engraving:
     timeline: list[tuple[float, float, str]] = field(default_factory=list)  # (on, off, note id)
     note_count: int = 0  # note heads on all pages
     route: str = ROUTE_ABC  # how verovio read the tune: ABC directly, or MusicXML from music21
+    graces: frozenset[str] = frozenset()  # the ids of grace notes (verovio times them too)
 
     def note_at(self, quarters: float) -> str | None:
         """Return the id of the note sounding at a time in quarter notes, or None."""
-        best = None
-        for on, off, note_id in self.timeline:
-            if on > quarters:
-                break
-            if quarters < off:
-                best = note_id
-        return best
+        from app.music.score_follow import note_at
+
+        return note_at(self.timeline, quarters)
 
 
 def check_abc(abc: str, label: str | None = None, *, allow: tuple[str, ...] = ()) -> None:
@@ -161,6 +158,8 @@ def _engraving(pages: list[str], timemap: list[dict], route: str) -> Engraving:
     starts: dict[str, float] = {}
     # Repeated passes name their notes "<id>-rend2", ...; the SVG has only "<id>".
     timeline = []
+    graces = frozenset(timemap.pop()["graces"]) if timemap and "graces" in timemap[-1] \
+        else frozenset()
     for entry in timemap:
         for note_id in entry.get("off", []):
             if note_id in starts:
@@ -169,7 +168,7 @@ def _engraving(pages: list[str], timemap: list[dict], route: str) -> Engraving:
         for note_id in entry.get("on", []):
             starts[note_id] = float(entry["qstamp"])
     timeline.sort()
-    return Engraving(pages, timeline, sum(count_note_heads(p) for p in pages), route)
+    return Engraving(pages, timeline, sum(count_note_heads(p) for p in pages), route, graces)
 
 
 # -- in the worker process --------------------------------------------------------------------
@@ -184,7 +183,8 @@ def _load_toolkit():
 
 
 def _render(text: str, input_from: str, options: dict) -> tuple[list[str], list[dict]]:
-    """Run verovio on ABC or MusicXML text; return (SVG pages, timemap). Worker process only."""
+    """Run verovio on ABC or MusicXML text; return (SVG pages, timemap). The timemap's last
+    entry lists the grace notes' ids ({"graces": [...]}). Worker process only."""
     _load_toolkit()
     _toolkit.resetOptions()
     _toolkit.setOptions(dict(options, inputFrom=input_from))
@@ -193,7 +193,10 @@ def _render(text: str, input_from: str, options: dict) -> tuple[list[str], list[
     pages = [_toolkit.renderToSVG(n) for n in range(1, _toolkit.getPageCount() + 1)]
     if not pages:
         raise MusicError("verovio drew no page")
-    return pages, _toolkit.renderToTimemap()
+    timemap = _toolkit.renderToTimemap()
+    notes = {_REND_RE.sub("", i) for entry in timemap for i in entry.get("on", [])}
+    graces = sorted(i for i in notes if "grace" in _toolkit.getElementAttr(i))
+    return pages, timemap + [{"graces": graces}]
 
 
 def _render_musicxml(abc: str, options: dict, label: str | None):

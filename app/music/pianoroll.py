@@ -29,6 +29,7 @@ class RollNote:
     length: float
     line: int | None = None
     column: int | None = None
+    written: int | None = None   # the written note (or chord) it plays, in the ABC's order
 
     @property
     def name(self) -> str:
@@ -49,6 +50,7 @@ class RollLayout:
     length: float = 0.0
     low: int = 60
     high: int = 72
+    written: int = 0    # how many notes and chords the ABC writes (RollNote.written counts them)
 
     def note_at(self, quarters: float, pitch: int | None = None) -> RollNote | None:
         """Return the note sounding at a time (and at a pitch, when given), or None."""
@@ -86,10 +88,11 @@ def layout_abc(abc: str, label: str | None = None) -> RollLayout:
     written = [n for n in score.flatten().notes if n.quarterLength > 0]
     positions = _source_positions(abc)
     places: dict[str, list[tuple[int, int]]] = {}
-    if sum(len(n.pitches) for n in written) == len(positions):
-        used = 0
-        for i, element in enumerate(written):
-            element.id = f"roll{i}"  # ids survive the copies that expanding repeats makes
+    match = sum(len(n.pitches) for n in written) == len(positions)
+    used = 0
+    for i, element in enumerate(written):
+        element.id = f"roll{i}"  # ids survive the copies that expanding repeats makes
+        if match:
             places[element.id] = positions[used:used + len(element.pitches)]
             used += len(element.pitches)
     try:
@@ -101,10 +104,12 @@ def layout_abc(abc: str, label: str | None = None) -> RollLayout:
         if element.quarterLength <= 0:
             continue
         where = places.get(str(element.id), [])
+        index = str(element.id)
+        index = int(index[4:]) if index.startswith("roll") else None
         for k, p in enumerate(element.pitches):
             line, column = where[k] if k < len(where) else (None, None)
             notes.append(RollNote(p.midi, float(element.offset), float(element.quarterLength),
-                                  line, column))
+                                  line, column, index))
     if not notes:
         raise MusicError("the tune has no notes", path=label)
     notes.sort(key=lambda n: (n.start, n.pitch))
@@ -113,4 +118,4 @@ def layout_abc(abc: str, label: str | None = None) -> RollLayout:
     length = max(n.start + n.length for n in notes)
     pitches = [n.pitch for n in notes]
     return RollLayout(notes, [b for b in bars if 0 < b < length], length,
-                      min(pitches) - 2, max(pitches) + 2)
+                      min(pitches) - 2, max(pitches) + 2, len(written))

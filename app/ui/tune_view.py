@@ -42,6 +42,7 @@ class TuneView(QTabWidget):
         self.editor.setPlaceholderText("Open a tune (Ctrl+O) or choose one in the library")
         self.highlighter = AbcHighlighter(self.editor.document())
         self.roll = PianoRoll()
+        self.roll.laidOut.connect(self._roll_laid_out)
         self.addTab(self.score, "Sheet music")
         self.addTab(self.editor, "ABC")
         self.addTab(self.roll, "Piano roll")
@@ -105,6 +106,11 @@ class TuneView(QTabWidget):
         self.highlighter.set_problems(problems)
         self._loading = False
         self.problems_changed.emit(len(problems))
+
+    @Slot(int)
+    def _roll_laid_out(self, _count: int) -> None:
+        # the score's highlight keeps time with the player's notes, which the roll lays out
+        self.score.set_played_layout(self.roll.laid_out_text(), self.roll.roll_layout())
 
     def set_position(self, seconds: float) -> None:
         """Follow the playback position in the score and piano roll."""

@@ -191,3 +191,25 @@ def _slow(*args, **kwargs):
     import time
 
     time.sleep(30)
+
+
+def test_the_highlight_keeps_time_with_the_player_through_a_second_ending(qtbot):
+    from app.music.score_follow import written_groups
+    from app.ui.tune_view import TuneView
+
+    tune = "X:1\nM:2/4\nL:1/8\nQ:1/4=120\nK:G\n|:GA|Bc|1 de:|2 fg|ab|]\n"
+    tunes = TuneView()
+    qtbot.addWidget(tunes)
+    tunes.resize(900, 500)
+    tunes.show()
+    with qtbot.waitSignals([tunes.score.engraved, tunes.roll.laidOut], timeout=60000):
+        tunes.show_tune(1, tune)
+    qtbot.waitUntil(tunes.score.follows_player, timeout=5000)
+    engraving = tunes.score._engraving
+    groups = written_groups(engraving.timeline, engraving.graces)
+    tunes.set_position(5.0 * 60 / 120 + 0.01)     # 5 quarter notes in: the f of ending 2
+    assert tunes.score.current_note() == groups[6][0]
+    tunes.set_position(3.0 * 60 / 120 + 0.01)     # the repeat: the G again
+    assert tunes.score.current_note() == groups[0][0]
+    tunes.show_tune(2, "")                         # a new tune forgets the old timing
+    tunes.shutdown()

@@ -162,6 +162,8 @@ class PianoRoll(FollowsPlayback, QWidget):
         self._pending: tuple[int, str] | None = None
         self._job: Job | None = None
         self._job_serial = 0
+        self._job_text = ""
+        self._laid_text = ""              # the tune the shown layout is of
         self._canvas = _RollCanvas(self)
         self._scroll = QScrollArea()
         self._scroll.setWidget(self._canvas)
@@ -219,6 +221,10 @@ class PianoRoll(FollowsPlayback, QWidget):
         """The shown tune's `pianoroll.RollLayout`, or None."""
         return self._canvas.layout_data
 
+    def laid_out_text(self) -> str:
+        """The ABC text of the tune `roll_layout()` shows."""
+        return self._laid_text
+
     def selected_text(self) -> str:
         return self._info.text() if self._canvas.selected >= 0 else ""
 
@@ -249,7 +255,7 @@ class PianoRoll(FollowsPlayback, QWidget):
         job.done.connect(self._laid_out)
         job.failed.connect(self._layout_failed)
         job.finished.connect(self._job_finished)
-        self._job, self._job_serial = job, serial
+        self._job, self._job_serial, self._job_text = job, serial, text
         _running.add(job)
         start_job(job)
 
@@ -269,6 +275,7 @@ class PianoRoll(FollowsPlayback, QWidget):
             self._layout_failed(str(result))
             return
         lay, self._tempo = result
+        self._laid_text = self._job_text
         self._error = ""
         canvas = self._canvas
         canvas.layout_data, canvas.selected, canvas.cursor = lay, -1, None

@@ -140,6 +140,9 @@ class ScoreView(FollowsPlayback, QScrollArea):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._engraving = None
+        self._engraved_text = ""
+        self._played: tuple[str, object] | None = None   # (text, the piano roll's layout)
+        self._timeline: list = []         # what the highlight follows (app.music.score_follow)
         self._init_follow(self._engrave)
         inner = QWidget()
         layout = QVBoxLayout(inner)
@@ -168,11 +171,13 @@ class ScoreView(FollowsPlayback, QScrollArea):
     @Slot(float)
     def set_quarter_position(self, quarters: float) -> None:
         """Highlight the note sounding at a time in quarter notes from the start."""
-        engraving = self._engraving
+        from app.music.score_follow import note_at
+
+        timeline = self._timeline if self._engraving is not None else []
         note = None
-        if engraving is not None and engraving.timeline:
-            length = engraving.timeline[-1][1]
-            note = engraving.note_at(quarters % length if length > 0 else quarters)
+        if timeline:
+            length = timeline[-1][1]
+            note = note_at(timeline, quarters % length if length > 0 else quarters)
         if note != self._page.highlight:
             self._page.highlight = note
             rect = self._page.highlight_rect()
@@ -180,6 +185,28 @@ class ScoreView(FollowsPlayback, QScrollArea):
                 centre = rect.center()
                 self.ensureVisible(int(centre.x()), int(centre.y() + self._page.y()), 60, 80)
             self._page.update()
+
+    def set_played_layout(self, text: str, layout) -> None:
+        """Time the highlight by the player's notes: `layout` is the piano roll's
+        (app.music.pianoroll.RollLayout) for the tune `text`; verovio's own timing reads some
+        repeats otherwise (app.music.score_follow)."""
+        self._played = (text, layout)
+        self._follow_played()
+
+    def follows_player(self) -> bool:
+        """True when the highlight is timed by the player's notes, not verovio's."""
+        return self._engraving is not None and self._timeline is not self._engraving.timeline
+
+    def _follow_played(self) -> None:
+        from app.music.score_follow import played_timeline
+
+        engraving, timeline = self._engraving, None
+        if engraving is None:
+            self._timeline = []
+            return
+        if self._played is not None and self._played[0] == self._engraved_text:
+            timeline = played_timeline(engraving.timeline, engraving.graces, self._played[1])
+        self._timeline = timeline or engraving.timeline
 
     def note_count(self) -> int:
         """Number of note heads in the shown score (0 when none is shown)."""
@@ -246,7 +273,8 @@ class ScoreView(FollowsPlayback, QScrollArea):
         if isinstance(drawn, MusicError):
             self._engraving_failed(str(drawn), drawn)
             return
-        self._engraving = drawn.engraving
+        self._engraving, self._engraved_text = drawn.engraving, self._job_text
+        self._follow_played()
         self._tempo = drawn.tempo
         self._page.boxes = drawn.boxes
         self._show_pages(drawn.engraving, drawn.images)
