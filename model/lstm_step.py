@@ -70,9 +70,8 @@ class LSTMStepper:
         `work`: `self.workspace(state)`, made once for many steps on the same state (a
         sampling run), so a step runs no torch call beyond the arithmetic: right after the
         recurrent matrix has streamed through the caches every call costs several times its
-        warm price. The logits are written into `work.logits` (the first half of
-        `work.pair`) and stay valid until its next step. `ban_unknown`: the unknown symbol's
-        logit is -inf.
+        warm price. With one row the logits are written into `work` and stay valid until its
+        next step. `ban_unknown`: the unknown symbol's logit is -inf.
         """
         work = work or self.workspace(state)
         x = None
@@ -90,7 +89,7 @@ class LSTMStepper:
             x = h
         bias = self.head_b_banned if ban_unknown else self.head_b
         if work.h_row is None:
-            return torch.addmm(bias, x, self.head_w, out=work.logits)
+            return torch.addmm(bias, x, self.head_w)
         # one row: the matrix-vector product (the same sums, less of MKL's code to run cold)
         torch.addmv(bias, self.head_rows, work.h_row, out=work.logits[0])
         return work.logits
@@ -103,17 +102,14 @@ class LSTMStepper:
 class StepWork:
     """What one run of steps on one state reuses: per layer the views h, c (B, H), the gate
     buffer (B, 4H) and its views (sigmoid gates i, f, o together, then each gate), and a
-    buffer for tanh(c); the logits (B, V), the first half of `pair` (2, B, V), whose second
-    half the sampler fills with the temperature-scaled logits so that one softmax gives both
-    probabilities. Belongs to one caller (one thread)."""
+    buffer for tanh(c); for one row also the logits. Belongs to one caller (one thread)."""
 
     def __init__(self, state: tuple[Tensor, Tensor], hidden: int, vocab_size: int) -> None:
         h_all, c_all = state
         batch = h_all.shape[1]
-        # one row: the last layer's h as a vector (H,) for the head's matrix-vector product
+        # one row: the last layer's h as a vector (H,) and the logits (1, V) for the head
         self.h_row = h_all[-1, 0] if batch == 1 else None
-        self.pair = torch.empty(2, batch, vocab_size)
-        self.logits = self.pair[0]
+        self.logits = torch.empty(batch, vocab_size)
         self.layers = []
         for h, c in zip(h_all, c_all):
             gates = torch.empty(batch, 4 * hidden)
@@ -272,7 +268,7 @@ def sampling_choice(model: MusicLM, count: int) -> kernel_choice.KernelChoice | 
             # kernel, but their torch calls run as cold as the kernel leaves the caches)
             with torch.inference_mode():
                 for _ in range(8):
-                    draw(step(ids, state, work=work, ban_unknown=True), work.pair)
+                    draw(step(ids, state, work=work, ban_unknown=True))
         return run
 
     return kernel_choice.default_store().choose(

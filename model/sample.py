@@ -132,33 +132,21 @@ def _draw(probs: Tensor, u: list[float]) -> list[int]:
             for row, r in zip(cdf, u)]
 
 
-def _pick(logits: Tensor, config: SampleConfig, plain: bool, u: list[float],
-          pair: Tensor | None = None) -> tuple[list[int], list[float]]:
+def _pick(logits: Tensor, config: SampleConfig, plain: bool,
+          u: list[float]) -> tuple[list[int], list[float]]:
     """Draw one character per row of `logits` (B, V) with the uniform numbers `u`; return the
-    ids and the model's probability of each (softmax at temperature 1, before filtering).
-
-    `pair` (2, B, V), whose first half is `logits` (the fast step's `StepWork.pair`): with only
-    a temperature to apply, the scaled logits go into its second half and one softmax gives
-    both probabilities, the same numbers as two softmax calls in one torch call fewer (each
-    costs several times its warm price right after the recurrent matrix).
-    """
-    if pair is not None and not plain and not config.top_k and config.top_p >= 1.0:
-        torch.div(logits, config.temperature, out=pair[1])   # what _filter computes
-        model_p, sample_p = torch.softmax(pair, dim=-1).unbind()
-    else:
-        model_p = torch.softmax(logits, dim=-1)
-        sample_p = model_p if plain else _filter(logits, config)
-    ids = _draw(sample_p, u)
+    ids and the model's probability of each (softmax at temperature 1, before filtering)."""
+    model_p = torch.softmax(logits, dim=-1)
+    ids = _draw(model_p if plain else _filter(logits, config), u)
     return ids, [p[i] for p, i in zip(model_p.tolist(), ids)]
 
 
 def timing_draw(count: int):
-    """Return what the sampling loop does with each step's logits (and `StepWork.pair`) under
-    the default settings, so that kernels are timed on the path the loop runs
-    (model/lstm_step.py)."""
+    """Return what the sampling loop does with each step's logits under the default settings,
+    so that kernels are timed on the path the loop runs (model/lstm_step.py)."""
     config = SampleConfig(count=count)
     uniforms = _Uniforms(torch.Generator().manual_seed(0), count)
-    return lambda logits, pair: _pick(logits, config, False, uniforms.take(), pair)
+    return lambda logits: _pick(logits, config, False, uniforms.take())
 
 
 class _Uniforms:
@@ -284,8 +272,7 @@ def _run(model: MusicLM, vocab: Vocab, config: SampleConfig, prime: str, seed: i
         saved = tuple(s.clone() for s in batch.states) if batch.marks is not None else None
         logits = _next_logits(model, step, work, batch)  # (B, V); the states move on in place
         hook.mask(logits, batch.active)
-        ids, picked = _pick(logits, config, plain, uniforms.take(),
-                            work.pair if work is not None else None)
+        ids, picked = _pick(logits, config, plain, uniforms.take())
         batch.current = list(ids)
         for b in list(batch.active):
             row, verdict = batch.rows[b], hook.feed(b, chars[ids[b]])

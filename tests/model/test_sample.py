@@ -245,21 +245,3 @@ def test_the_sampling_loop_draws_what_the_plain_loop_draws(trained, count, tempe
     for row, want_ids, want_probs in zip(rows, ids, probs):
         assert row.ids == want_ids
         assert row.probs == pytest.approx(want_probs, abs=1e-5)
-
-
-@pytest.mark.parametrize("temperature", [0.5, 0.9, 1.3])
-def test_one_softmax_over_the_pair_draws_what_two_softmax_calls_draw(temperature):
-    """The loop's one softmax over the logits and their scaled copy gives, bit for bit, the
-    probabilities and draws of a softmax of each."""
-    from model.sample import _pick
-
-    torch.manual_seed(3)
-    config = SampleConfig(temperature=temperature)
-    for batch in (1, 4):
-        pair = torch.empty(2, batch, 90)
-        for _ in range(50):
-            pair[0] = torch.randn(batch, 90) * 4
-            pair[0, :, 0] = float("-inf")
-            u = torch.rand(batch).tolist()
-            alone = _pick(pair[0].clone(), config, False, u)
-            assert _pick(pair[0], config, False, u, pair) == alone
