@@ -19,6 +19,7 @@ from torch import Tensor
 
 from model import kernel_choice
 from model.config import SampleConfig
+from model.draw import timing_draw
 from model.lm import MusicLM
 
 # Below this width "auto" samples in exact fp32 without measuring: a step of so small a model
@@ -253,8 +254,6 @@ def sampling_choice(model: MusicLM, count: int) -> kernel_choice.KernelChoice | 
     shape = f"lstm {cfg.num_layers}x{cfg.hidden_size} batch {batch}"
 
     def prepare(weights: str):
-        from model.sample import timing_draw   # here: model.sample imports this module
-
         with torch.no_grad():
             step = LSTMStepper(model, weights=weights)
         ids = [0] * batch    # as the sampling loop calls it

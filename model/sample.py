@@ -14,8 +14,6 @@ of model/lstm_step.py.
 from __future__ import annotations
 
 import secrets
-import struct
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +23,7 @@ from torch import Tensor
 from model.config import SampleConfig
 from model.hooks import END, END_KEEP, KEEP, MARK, REWIND, SampleHook  # noqa: F401
 from model.lm import MusicLM
+from model.draw import Uniforms, pick
 from model.lstm_step import cached_stepper, sampling_threads, weights_mode
 from model.vocab import Vocab
 
@@ -103,88 +102,6 @@ def use_int8(model: MusicLM, config: SampleConfig) -> bool:
 # two cost the same at about 50 characters on a 2-core Xeon, with the bundled 2 x 512 model).
 STEP_PRIME_MAX = 48
 
-_FLOAT32 = struct.Struct("f")
-
-
-def _f32(x: float) -> float:
-    """Round x to the nearest float32, as torch's float32 arithmetic does."""
-    return _FLOAT32.unpack(_FLOAT32.pack(x))[0]
-
-
-_BELOW_TOTAL = _f32(1 - 1e-6)
-
-
-def _draw(probs: Tensor, u: list[float]) -> list[int]:
-    """One index per row, drawn from `probs` (B, V) by inverse CDF with `u` (B uniform numbers
-    in [0, 1), see `_Uniforms`; cheaper than multinomial for one draw); only characters with
-    probability above 0 can be drawn.
-
-    Draws what torch.searchsorted(cdf, u * (cdf[:, -1:] * (1 - 1e-6)), right=True) would: the
-    point and the search are done in Python on the exact float32 values (the product of two
-    float32 values is exact in a Python float, then rounded once), which for rows of ~100
-    characters costs less than the four torch calls it replaces.
-    """
-    cdf = probs.cumsum(-1).tolist()
-    last = probs.shape[1] - 1
-    # A point strictly below each row's total, so the first cdf value above it is where a
-    # character with probability above 0 begins (1e-6 of the last one's mass is ignored).
-    return [min(bisect_right(row, _f32(r * _f32(row[-1] * _BELOW_TOTAL))), last)
-            for row, r in zip(cdf, u)]
-
-
-def _pick(logits: Tensor, config: SampleConfig, plain: bool,
-          u: list[float]) -> tuple[list[int], list[float]]:
-    """Draw one character per row of `logits` (B, V) with the uniform numbers `u`; return the
-    ids and the model's probability of each (softmax at temperature 1, before filtering)."""
-    model_p = torch.softmax(logits, dim=-1)
-    ids = _draw(model_p if plain else _filter(logits, config), u)
-    return ids, [p[i] for p, i in zip(model_p.tolist(), ids)]
-
-
-def timing_draw(count: int):
-    """Return what the sampling loop does with each step's logits under the default settings,
-    so that kernels are timed on the path the loop runs (model/lstm_step.py)."""
-    config = SampleConfig(count=count)
-    uniforms = _Uniforms(torch.Generator().manual_seed(0), count)
-    return lambda logits: _pick(logits, config, False, uniforms.take())
-
-
-class _Uniforms:
-    """The loop's uniform numbers: `count` per step, the same ones in the same order as
-    torch.rand(count, generator=gen) every step, drawn many steps at a time (one torch call per
-    block instead of per step)."""
-
-    def __init__(self, gen: torch.Generator, count: int) -> None:
-        self.gen, self.count = gen, count
-        self.block = count * max(1, 1024 // count)
-        self.numbers: list[float] = []
-        self.pos = 0
-
-    def take(self) -> list[float]:
-        """Return the next step's `count` numbers."""
-        if self.pos == len(self.numbers):
-            self.numbers, self.pos = torch.rand(self.block, generator=self.gen).tolist(), 0
-        self.pos += self.count
-        return self.numbers[self.pos - self.count:self.pos]
-
-
-def _filter(logits: Tensor, config: SampleConfig) -> Tensor:
-    """Return sampling probabilities (B, V) after temperature, top-k and top-p."""
-    if config.temperature != 1.0:
-        logits = logits / config.temperature
-    if config.top_k and config.top_k < logits.shape[-1]:
-        kth = torch.topk(logits, config.top_k, dim=-1).values[:, -1:]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
-    probs = torch.softmax(logits, dim=-1)
-    if config.top_p < 1.0:
-        sorted_p, order = torch.sort(probs, dim=-1, descending=True)
-        before = sorted_p.cumsum(-1) - sorted_p  # mass of the likelier characters
-        sorted_p = sorted_p.masked_fill(before >= config.top_p, 0.0)
-        probs = torch.zeros_like(probs).scatter_(-1, order, sorted_p)
-        probs = probs / probs.sum(-1, keepdim=True)
-    return probs
-
-
 @dataclass
 class SampledRow:
     """One variation as sampled: character ids, their model probabilities, and how it ended."""
@@ -256,7 +173,7 @@ def _run(model: MusicLM, vocab: Vocab, config: SampleConfig, prime: str, seed: i
          hook: SampleHook, stop, on_row=None) -> list[SampledRow]:
     """The sampling loop: one step for all live variations, then the hook's verdict on each
     new character (keep it, mark a rewind point, rewind, end the variation)."""
-    uniforms = _Uniforms(torch.Generator().manual_seed(seed), config.count)
+    uniforms = Uniforms(torch.Generator().manual_seed(seed), config.count)
     prime_ids = vocab.encode(prime)
     batch = _Batch(_primed_states(model, prime_ids, config.count), prime_ids[-1], config.count,
                    hook.rewinds)
@@ -272,7 +189,7 @@ def _run(model: MusicLM, vocab: Vocab, config: SampleConfig, prime: str, seed: i
         saved = tuple(s.clone() for s in batch.states) if batch.marks is not None else None
         logits = _next_logits(model, step, work, batch)  # (B, V); the states move on in place
         hook.mask(logits, batch.active)
-        ids, picked = _pick(logits, config, plain, uniforms.take())
+        ids, picked = pick(logits, config, plain, uniforms.take())
         batch.current = list(ids)
         for b in list(batch.active):
             row, verdict = batch.rows[b], hook.feed(b, chars[ids[b]])

@@ -6,7 +6,8 @@ import torch
 
 from model.config import SampleConfig
 from model.errors import ModelError
-from model.sample import _filter, build_prime, generate
+from model.draw import filter_probs
+from model.sample import build_prime, generate
 
 
 def test_build_prime_puts_the_header_in_canonical_order():
@@ -43,11 +44,11 @@ def test_variations_stop_at_the_blank_line_and_carry_settings(trained):
 
 def test_filters_keep_the_likeliest_characters():
     logits = torch.tensor([[0.0, 1.0, 2.0, 3.0]])
-    top1 = _filter(logits, SampleConfig(top_k=1))
+    top1 = filter_probs(logits, SampleConfig(top_k=1))
     assert torch.equal(top1, torch.tensor([[0.0, 0.0, 0.0, 1.0]]))
-    nucleus = _filter(logits, SampleConfig(top_p=0.7))
+    nucleus = filter_probs(logits, SampleConfig(top_p=0.7))
     assert nucleus[0, :2].sum() == 0 and nucleus[0, 2:].sum() > 0.99
-    cold = _filter(logits, SampleConfig(temperature=0.1))
+    cold = filter_probs(logits, SampleConfig(temperature=0.1))
     assert cold[0, 3] > 0.99
 
 
@@ -132,27 +133,27 @@ def test_sampling_always_ends_even_when_a_hook_rewinds_forever(trained):
 
 
 def test_draw_follows_the_probabilities_and_never_picks_a_banned_character():
-    from model.sample import _draw
+    from model.draw import draw_ids
 
     gen = torch.Generator().manual_seed(0)
     probs = torch.tensor([[0.0, 0.2, 0.0, 0.8, 0.0]]).repeat(4000, 1)
-    drawn = _draw(probs, torch.rand(4000, generator=gen).tolist())
+    drawn = draw_ids(probs, torch.rand(4000, generator=gen).tolist())
     counts = torch.bincount(torch.tensor(drawn), minlength=5).tolist()
     assert counts[0] == counts[2] == counts[4] == 0
     assert 0.17 < counts[1] / 4000 < 0.23
     edge = torch.tensor([[0.0, 1.0, 0.0]])
-    assert all(_draw(edge, torch.rand(1, generator=gen).tolist()) == [1] for _ in range(200))
+    assert all(draw_ids(edge, torch.rand(1, generator=gen).tolist()) == [1] for _ in range(200))
 
 
 def _searchsorted_draw(probs, gen):
-    """The draw as torch ops (the loop's first form): the oracle for `_draw`."""
+    """The draw as torch ops (the loop's first form): the oracle for `draw_ids`."""
     cdf = probs.cumsum(-1)
     u = torch.rand(probs.shape[0], 1, generator=gen) * (cdf[:, -1:] * (1 - 1e-6))
     return torch.searchsorted(cdf, u, right=True)[:, 0].clamp_(max=probs.shape[1] - 1).tolist()
 
 
 def test_draw_picks_what_torch_searchsorted_picks_from_the_same_random_numbers():
-    from model.sample import _draw
+    from model.draw import draw_ids
 
     g = torch.Generator().manual_seed(5)
     for spread in (0.5, 2.0, 8.0):
@@ -160,16 +161,16 @@ def test_draw_picks_what_torch_searchsorted_picks_from_the_same_random_numbers()
         probs[:, ::5] = 0.0                 # banned characters, as the hook and top-k leave
         probs[:7] = probs[:7] / probs[:7].sum(-1, keepdim=True) * 0.97   # totals below 1
         a, b = torch.Generator().manual_seed(11), torch.Generator().manual_seed(11)
-        assert _draw(probs, torch.rand(len(probs), generator=a).tolist()) == \
+        assert draw_ids(probs, torch.rand(len(probs), generator=a).tolist()) == \
             _searchsorted_draw(probs, b)
         for row in probs[:300]:             # one variation at a time, the loop's common case
-            assert _draw(row[None], torch.rand(1, generator=a).tolist()) == \
+            assert draw_ids(row[None], torch.rand(1, generator=a).tolist()) == \
                 _searchsorted_draw(row[None], b)
 
 
 def test_draw_breaks_ties_at_a_boundary_as_searchsorted_does():
     """Points that land exactly on a cumulative value: float32 arithmetic decides the side."""
-    from model.sample import _draw
+    from model.draw import draw_ids
 
     for seed in range(40):
         r = torch.rand(1, generator=torch.Generator().manual_seed(seed))
@@ -178,14 +179,14 @@ def test_draw_breaks_ties_at_a_boundary_as_searchsorted_does():
         assert float(probs.cumsum(-1)[0, -1]) == 1.0
         want = _searchsorted_draw(probs, torch.Generator().manual_seed(seed))
         assert want == [1]
-        assert _draw(probs, r.tolist()) == want
+        assert draw_ids(probs, r.tolist()) == want
 
 
 @pytest.mark.parametrize("count", [1, 3, 300])
 def test_uniforms_come_in_the_order_one_draw_per_step_gives(count):
-    from model.sample import _Uniforms
+    from model.draw import Uniforms
 
-    uniforms = _Uniforms(torch.Generator().manual_seed(4), count)
+    uniforms = Uniforms(torch.Generator().manual_seed(4), count)
     gen = torch.Generator().manual_seed(4)
     for _ in range(2100 // count + 5):      # past the end of the first block
         assert uniforms.take() == torch.rand(count, generator=gen).tolist()
@@ -209,7 +210,7 @@ class _KeepAll:
 def _reference_rows(model, vocab, config, prime):
     """The sampling loop written plainly: nn.LSTM steps, torch ops for the draw and the
     probabilities. Returns (ids, probs) per variation."""
-    from model.sample import _filter
+    from model.draw import filter_probs
 
     gen = torch.Generator().manual_seed(config.seed)
     prime_ids = vocab.encode(prime)
@@ -223,7 +224,7 @@ def _reference_rows(model, vocab, config, prime):
             logits = logits[:, -1]
             logits[:, 0] = float("-inf")
             model_p = torch.softmax(logits, -1)
-            current = torch.tensor(_searchsorted_draw(_filter(logits, config), gen))
+            current = torch.tensor(_searchsorted_draw(filter_probs(logits, config), gen))
             ids.append(current.tolist())
             probs.append(model_p.gather(1, current[:, None])[:, 0].tolist())
     return [list(r) for r in zip(*ids)], [list(r) for r in zip(*probs)]
