@@ -38,5 +38,6 @@ def show_about(parent: QWidget) -> QMessageBox:
     box.setWindowTitle("About Ceol")
     box.setText(about_text())
     box.setIconPixmap(parent.windowIcon().pixmap(64, 64))
+    box.finished.connect(box.deleteLater)
     box.open()
     return box

@@ -291,6 +291,7 @@ class MainWindow(QMainWindow):
         models = self.generate_panel.model_choices()
         dialog = SettingsDialog(self.settings, models, self)
         dialog.applied.connect(self.apply_settings)
+        dialog.finished.connect(dialog.deleteLater)   # else each opening stays a child, 0.6 MiB
         dialog.open()
         return dialog
 

@@ -116,6 +116,7 @@ class TuneOpener(QObject):
         self.load_failed.emit(message)
         box = QMessageBox(QMessageBox.Icon.Warning, "Cannot open", message,
                           QMessageBox.StandardButton.Ok, self.window)
+        box.finished.connect(box.deleteLater)
         box.open()
 
     def _refresh_recent(self) -> None:

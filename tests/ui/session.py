@@ -392,15 +392,16 @@ class Session:
     def open_and_close_settings(self, theme: str = "light") -> bool:
         """File > Settings, change the theme, press OK; True when the window applied it."""
         self.log("settings")
-        applied = []
+        applied, results = [], []
         dialog = self.window.open_settings()
         dialog.applied.connect(lambda: applied.append(1))
+        dialog.finished.connect(results.append)     # the dialog is deleted once closed
         wait(100)
         dialog.theme.setCurrentText(theme)
         dialog.threads.setValue(1)
         QTest.keyClick(dialog, Qt.Key.Key_Return)
-        wait_until(lambda: not dialog.isVisible(), 5)
-        return bool(applied) and dialog.result() == QDialog.DialogCode.Accepted
+        wait_until(lambda: bool(results), 5)
+        return bool(applied) and results[0] == QDialog.DialogCode.Accepted.value
 
     # -- measuring ---------------------------------------------------------------------
     def jobs_idle(self) -> bool:

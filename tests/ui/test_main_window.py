@@ -202,6 +202,25 @@ def test_about_box_names_the_versions(window):
     box.close()
 
 
+def test_closed_dialogs_do_not_stay_children_of_the_window(qtbot, window):
+    from PySide6.QtWidgets import QDialog
+
+    from app.ui.settings_dialog import SettingsDialog
+
+    for _ in range(3):
+        dialog = window.open_settings()
+        dialog.reject()
+        box = window.show_about()
+        box.done(0)
+        window.opener._report_load_error("tune.abc: not a tune book")
+    boxes = [b for b in window.findChildren(QDialog) if b.windowTitle() == "Cannot open"]
+    for b in boxes:
+        b.done(0)
+    qtbot.waitUntil(lambda: not window.findChildren(SettingsDialog) and not [
+        d for d in window.findChildren(QDialog) if d.windowTitle() in ("About Ceol", "Cannot open")],
+        timeout=5000)
+
+
 def test_a_missing_midi_port_gives_a_message_and_playback_goes_on(qtbot, window, tmp_path):
     open_and_wait(qtbot, window, [write_book(tmp_path)])
     window.library_panel.table.selectRow(0)
