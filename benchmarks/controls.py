@@ -118,16 +118,23 @@ def scale_fit(text: str, key: str):
 
 def run(model_path: str, n: int, seed: int) -> dict:
     from app.generation import GenerationControls, generate_tunes
-    from app.music.bars import body_bars
-    from app.music.normalize import canonical_key
     from model.checkpoint import load_model
 
     loaded = load_model(model_path)
-    rows: list[dict] = []
 
     def gen(**kw):
         return generate_tunes(loaded, GenerationControls(count=n, seed=seed, **kw))
 
+    rows = [*_key_rows(gen, n), *_form_rows(gen, n), _continue_row(loaded, n, seed),
+            *_sampling_rows(gen, n, seed)]
+    return {"model": model_path, "n": n, "seed": seed, "rows": rows}
+
+
+def _key_rows(gen, n: int) -> list[dict]:
+    """Keys asked for: carried in K:, and judged by music21's key analysis and the scale."""
+    from app.music.normalize import canonical_key
+
+    rows = []
     for key in ("D", "Em", "Ador", "Gmix"):
         tunes = gen(key=key)
         tonic, mode = re.match(r"([A-G][#b]?)(.*)", key).groups()
@@ -146,7 +153,14 @@ def run(model_path: str, n: int, seed: int) -> dict:
         rows.append({"control": "key", "asked": key, "n": n, "obeyed": share(carried),
                      "music21_strict": share(strict), "music21_same_signature": share(family),
                      "notes_90pct_in_scale": share(in_scale), "ends_on_tonic": share(home)})
+    return rows
 
+
+def _form_rows(gen, n: int) -> list[dict]:
+    """Rhythm, meter, bars and parts asked for."""
+    from app.music.bars import body_bars
+
+    rows = []
     for rhythm, meter in (("jig", "6/8"), ("reel", "4/4"), ("slip jig", "9/8"),
                           ("hornpipe", "4/4"), ("polka", "2/4"), ("waltz", "3/4")):
         tunes = gen(rhythm=rhythm)
@@ -157,7 +171,6 @@ def run(model_path: str, n: int, seed: int) -> dict:
                                               for t in tunes),
                      "bars_correct_before_repair": share(bars_ok(t.original) for t in tunes),
                      "clean_after_repair": share(t.ok for t in tunes)})
-
     for meter in ("9/8", "3/4"):
         tunes = gen(meter=meter)
         rows.append({"control": "meter", "asked": meter, "n": n,
@@ -165,7 +178,6 @@ def run(model_path: str, n: int, seed: int) -> dict:
                                      for t in tunes),
                      "bars_correct_before_repair": share(bars_ok(t.original) for t in tunes),
                      "clean_after_repair": share(t.ok for t in tunes)})
-
     for bars in (16, 32):
         tunes = gen(bars=bars)
         rows.append({"control": "bars", "asked": bars, "n": n,
@@ -173,11 +185,16 @@ def run(model_path: str, n: int, seed: int) -> dict:
                      "bars_before_repair_exact": share(body_bars(t.original) == bars
                                                        for t in tunes),
                      "clean_after_repair": share(t.ok for t in tunes)})
-
     tunes = gen(parts=2, bars_per_part=8, rhythm="reel")
     rows.append({"control": "parts", "asked": "2 x 8 bars (AABB)", "n": n,
                  "obeyed": share(t.bars == 16 and t.text.count(":|") >= 2 for t in tunes),
                  "clean_after_repair": share(t.ok for t in tunes)})
+    return rows
+
+
+def _continue_row(loaded, n: int, seed: int) -> dict:
+    """Continuing the first four bars of validation tunes: the given bars kept as written."""
+    from app.generation import GenerationControls, generate_tunes
 
     given = _validation_tunes(n)
     kept, clean = [], []
@@ -187,13 +204,16 @@ def run(model_path: str, n: int, seed: int) -> dict:
         prime_body = t.prime.split("\nK:", 1)[1].split("\n", 1)[1]
         kept.append(t.text.split("\nK:", 1)[-1].split("\n", 1)[-1].startswith(prime_body))
         clean.append(t.ok)
-    rows.append({"control": "continue", "asked": "first 4 bars of validation tunes",
-                 "n": len(kept), "obeyed": share(kept), "clean_after_repair": share(clean)})
+    return {"control": "continue", "asked": "first 4 bars of validation tunes",
+            "n": len(kept), "obeyed": share(kept), "clean_after_repair": share(clean)}
 
+
+def _sampling_rows(gen, n: int, seed: int) -> list[dict]:
+    """Seed, count, top-k, temperature and title."""
     a, b = gen(bars=8), gen(bars=8)
-    rows.append({"control": "seed", "asked": seed, "n": n,
-                 "obeyed": share(x.original == y.original for x, y in zip(a, b))})
-    rows.append({"control": "count", "asked": n, "n": n, "obeyed": float(len(a) == n)})
+    rows = [{"control": "seed", "asked": seed, "n": n,
+             "obeyed": share(x.original == y.original for x, y in zip(a, b))},
+            {"control": "count", "asked": n, "n": n, "obeyed": float(len(a) == n)}]
     greedy = gen(bars=8, top_k=1)
     rows.append({"control": "top_k", "asked": 1, "n": n,
                  "obeyed": float(len({t.original for t in greedy}) == 1)})
@@ -210,7 +230,7 @@ def run(model_path: str, n: int, seed: int) -> dict:
     rows.append({"control": "title", "asked": "The Benchmark Reel", "n": n,
                  "obeyed": share(header_value(t.text, "T") == "The Benchmark Reel"
                                  for t in tunes)})
-    return {"model": model_path, "n": n, "seed": seed, "rows": rows}
+    return rows
 
 
 def _validation_tunes(n: int) -> list[str]:

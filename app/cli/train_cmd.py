@@ -36,6 +36,16 @@ def register(subparsers) -> None:
         description="Train a character-level recurrent model of ABC tunes (or fine-tune one with "
         f"--from). Presets: {presets}. Ctrl-C stops early and still saves the best model. "
         "Under `torchrun --nproc_per_node=N main.py train ...` it trains data-parallel.")
+    _data_and_budget(p)
+    _run_options(p)
+    _overrides(p)
+    _text_options(p)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_train)
+
+
+def _data_and_budget(p) -> None:
+    """What to train on, where the model goes, from what, and for how long."""
     p.add_argument("--data", nargs="+", required=True, metavar="SOURCE",
                    help="ABC/MIDI files, folders, or a built-in corpus: celtic, essen, miscfolk, "
                    "nottingham, all")
@@ -49,6 +59,10 @@ def register(subparsers) -> None:
     limit = p.add_mutually_exclusive_group()
     limit.add_argument("--minutes", type=float, metavar="M", help="train for M minutes")
     limit.add_argument("--steps", type=int, metavar="N", help="train for N optimiser steps")
+
+
+def _run_options(p) -> None:
+    """Where and how the run goes: device, seed, threads, checkpoints, validation."""
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"],
                    help="where to train (default auto: CUDA, then MPS, then CPU)")
     p.add_argument("--seed", type=int, help="random seed (default the preset's, 0)")
@@ -65,6 +79,10 @@ def register(subparsers) -> None:
     p.add_argument("--valid-data", nargs="+", metavar="SOURCE",
                    help="validation tunes from these files or corpora instead of a held-out "
                    "share of --data (all of --data is then trained on)")
+
+
+def _overrides(p) -> None:
+    """The preset's settings, one option each."""
     for flag, kind, text in (("--seq-len", int, "characters per window"),
                              ("--batch-size", int, "windows per step"),
                              ("--lr", float, "peak learning rate"),
@@ -76,6 +94,10 @@ def register(subparsers) -> None:
         p.add_argument(flag, type=kind, help=f"override the preset's {text}")
     p.add_argument("--cell", choices=["lstm", "gru", "rnn_tanh", "rnn_relu"],
                    help="override the preset's recurrent cell")
+
+
+def _text_options(p) -> None:
+    """What the training text keeps, and the tunes in other keys."""
     text = p.add_argument_group("training text")
     moves = text.add_mutually_exclusive_group()
     moves.add_argument("--transpose", type=int, default=0, metavar="N",
@@ -90,8 +112,6 @@ def register(subparsers) -> None:
                       help="no O:<style> line (default: irish, scottish, german... when known)")
     text.add_argument("--keep-annotations", action="store_true",
                       help="keep fingerings, bowing marks and text in quotes (default: dropped)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=run_train)
 
 
 def train_request(args: argparse.Namespace):
