@@ -134,8 +134,8 @@ def engrave(abc: str, *, width_px: int = DEFAULT_WIDTH_PX, scale: int = DEFAULT_
         options["transpose"] = str(int(transpose))
     worker = engraver()
     try:
-        pages, timemap = worker.call(_render, abc, "abc", options, timeout=ENGRAVE_TIMEOUT,
-                                     tag=tag)
+        pages, timemap, graces = worker.call(_render, abc, "abc", options,
+                                             timeout=ENGRAVE_TIMEOUT, tag=tag)
         route = ROUTE_ABC
     except MusicError as first:
         if isinstance(first, EngineCancelled):
@@ -143,23 +143,22 @@ def engrave(abc: str, *, width_px: int = DEFAULT_WIDTH_PX, scale: int = DEFAULT_
         log.info("%s: verovio's ABC route failed (%s); engraving through MusicXML",
                  label or "tune", first.message)
         try:
-            pages, timemap = worker.call(_render_musicxml, abc, options, label,
-                                         timeout=FALLBACK_TIMEOUT, tag=tag)
+            pages, timemap, graces = worker.call(_render_musicxml, abc, options, label,
+                                                 timeout=FALLBACK_TIMEOUT, tag=tag)
         except EngineCancelled:
             raise
         except MusicError as second:
             raise MusicError(f"{first.message}; the MusicXML route failed too: "
                              f"{second.message}", path=label) from None
         route = ROUTE_MUSICXML
-    return _engraving(pages, timemap, route)
+    return _engraving(pages, timemap, graces, route)
 
 
-def _engraving(pages: list[str], timemap: list[dict], route: str) -> Engraving:
+def _engraving(pages: list[str], timemap: list[dict], graces: list[str], route: str
+               ) -> Engraving:
     starts: dict[str, float] = {}
     # Repeated passes name their notes "<id>-rend2", ...; the SVG has only "<id>".
     timeline = []
-    graces = frozenset(timemap.pop()["graces"]) if timemap and "graces" in timemap[-1] \
-        else frozenset()
     for entry in timemap:
         for note_id in entry.get("off", []):
             if note_id in starts:
@@ -168,7 +167,8 @@ def _engraving(pages: list[str], timemap: list[dict], route: str) -> Engraving:
         for note_id in entry.get("on", []):
             starts[note_id] = float(entry["qstamp"])
     timeline.sort()
-    return Engraving(pages, timeline, sum(count_note_heads(p) for p in pages), route, graces)
+    return Engraving(pages, timeline, sum(count_note_heads(p) for p in pages), route,
+                     frozenset(graces))
 
 
 # -- in the worker process --------------------------------------------------------------------
@@ -183,8 +183,8 @@ def _load_toolkit():
 
 
 def _render(text: str, input_from: str, options: dict) -> tuple[list[str], list[dict]]:
-    """Run verovio on ABC or MusicXML text; return (SVG pages, timemap). The timemap's last
-    entry lists the grace notes' ids ({"graces": [...]}). Worker process only."""
+    """Run verovio on ABC or MusicXML text; return (SVG pages, timemap, the grace notes' ids).
+    Worker process only."""
     _load_toolkit()
     _toolkit.resetOptions()
     _toolkit.setOptions(dict(options, inputFrom=input_from))
@@ -196,7 +196,7 @@ def _render(text: str, input_from: str, options: dict) -> tuple[list[str], list[
     timemap = _toolkit.renderToTimemap()
     notes = {_REND_RE.sub("", i) for entry in timemap for i in entry.get("on", [])}
     graces = sorted(i for i in notes if "grace" in _toolkit.getElementAttr(i))
-    return pages, timemap + [{"graces": graces}]
+    return pages, timemap, graces
 
 
 def _render_musicxml(abc: str, options: dict, label: str | None):

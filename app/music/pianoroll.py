@@ -90,8 +90,10 @@ def layout_abc(abc: str, label: str | None = None) -> RollLayout:
     places: dict[str, list[tuple[int, int]]] = {}
     match = sum(len(n.pitches) for n in written) == len(positions)
     used = 0
+    order: dict[str, int] = {}    # id -> the written note's place, for RollNote.written
     for i, element in enumerate(written):
         element.id = f"roll{i}"  # ids survive the copies that expanding repeats makes
+        order[element.id] = i
         if match:
             places[element.id] = positions[used:used + len(element.pitches)]
             used += len(element.pitches)
@@ -104,8 +106,7 @@ def layout_abc(abc: str, label: str | None = None) -> RollLayout:
         if element.quarterLength <= 0:
             continue
         where = places.get(str(element.id), [])
-        index = str(element.id)
-        index = int(index[4:]) if index.startswith("roll") else None
+        index = order.get(str(element.id))
         for k, p in enumerate(element.pitches):
             line, column = where[k] if k < len(where) else (None, None)
             notes.append(RollNote(p.midi, float(element.offset), float(element.quarterLength),
