@@ -268,6 +268,10 @@ def _flat_text(match: re.Match) -> str:
     for span in _TSPAN_ATTR_RE.findall(match.group(2)):
         attrs.update(_ATTR_RE.findall(span))
     content = re.sub(r"<[^>]+>", "", match.group(2)).strip()
+    if not content:
+        # verovio writes empty chord symbols as a 0px <text>: Qt would warn once for each
+        # ("QFont::setPointSizeF: Point size <= 0") and draw nothing
+        return ""
     attrs.pop("id", None)
     attrs.pop("class", None)
     text_attrs = " ".join(f'{k}="{v}"' for k, v in attrs.items())

@@ -40,6 +40,18 @@ def test_flattened_svg_has_no_nested_svg_or_tspan():
     assert root.get("viewBox") == f"0 0 {width:g} {height:g}"
 
 
+def test_flattening_drops_empty_text_that_qt_would_warn_about():
+    page = engrave(TUNE).pages[0]
+    empty = ('<g class="harm"><text x="5" y="5" text-anchor="middle" font-size="0px">'
+             '<tspan id="e1" class="text" /></text></g>')
+    close = page.rfind("</svg>", 0, page.rfind("</svg>"))
+    flat = flatten_svg(page[:close] + empty + page[close:])
+    root = ET.fromstring(flat)
+    texts = list(root.iter(f"{SVG}text"))
+    assert texts and all((t.text or "").strip() for t in texts)
+    assert 'font-size="0px"' not in flat
+
+
 def test_note_boxes_lie_on_the_page_in_time_order():
     page = engrave(TUNE).pages[0]
     width, height = page_size(page)
