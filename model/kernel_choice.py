@@ -56,6 +56,7 @@ class KernelChoice:
 
 
 Prepare = Callable[[str], Callable[[], None]]
+Kernels = list[str] | Callable[[], list[str]]   # the candidates, or how to list them
 
 
 def cpuinfo_value(field_name: str) -> str | None:
@@ -177,10 +178,11 @@ class KernelStore:
     def key(self, task: str, shape: str) -> str:
         return f"{machine_key()} | {task} | {shape}"
 
-    def choose(self, task: str, shape: str, prepare: Prepare, kernels: list[str],
+    def choose(self, task: str, shape: str, prepare: Prepare, kernels: Kernels,
                threads: list[int]) -> KernelChoice:
         """Return the remembered choice for this task and shape, measuring it if there is none
-        (or if the machine's load changed much since, see BUSY_LOAD_PER_CORE)."""
+        (or if the machine's load changed much since, see BUSY_LOAD_PER_CORE). `kernels` may
+        be a function giving the list, called only when measuring."""
         key = self.key(task, shape)
         with self._lock:
             choice = self._memory.get(key) or self.entries().get(key)
@@ -189,10 +191,11 @@ class KernelStore:
                 return choice
             return self.remeasure(task, shape, prepare, kernels, threads)
 
-    def remeasure(self, task: str, shape: str, prepare: Prepare, kernels: list[str],
+    def remeasure(self, task: str, shape: str, prepare: Prepare, kernels: Kernels,
                   threads: list[int]) -> KernelChoice:
         """Measure the candidates now, remember the fastest and return it."""
         key = self.key(task, shape)
+        kernels = kernels() if callable(kernels) else kernels
         load = self.load()
         with self._lock:
             timings = measure(prepare, kernels, threads, timer=self.timer, budget=self.budget)

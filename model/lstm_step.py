@@ -17,9 +17,9 @@ import warnings
 import torch
 from torch import Tensor
 
-from model import kernel_choice
+from model import fused_cell, kernel_choice
 from model.config import SampleConfig
-from model.draw import timing_draw
+from model.draw import Uniforms, timing_draw
 from model.lm import MusicLM
 
 # Below this width "auto" samples in exact fp32 without measuring: a step of so small a model
@@ -35,12 +35,16 @@ class LSTMStepper:
     """A fast one-character step for LSTM models (precomputed input table, in-place ops).
 
     `weights` (fp32, bf16 or int8; see `Matrix`) sets how the recurrent matrices are stored
-    and multiplied; the cell state, the input table and the output layer stay in fp32.
+    and multiplied; the cell state, the input table and the output layer stay in fp32. With
+    FUSED appended ("int8+fused") one variation's cell updates, output layer and draw run as
+    compiled calls (model/fused_cell.py), where numba works; torch's calls otherwise.
     """
 
     def __init__(self, model: MusicLM, weights: str = "fp32") -> None:
         rnn, emb = model.core.rnn, model.core.embedding.weight
         self.weights = weights
+        weights, fused = fused_cell.split(weights)
+        self.kernels = fused_cell.kernels() if fused else None
         self.hidden = rnn.hidden_size
         n = rnn.hidden_size
         # torch orders the gates i, f, g, o; reorder the rows to i, f, o, g so one sigmoid
@@ -62,6 +66,8 @@ class LSTMStepper:
         self.head_w = self.head_rows.T
         self.head_b_banned = self.head_b.detach().clone()
         self.head_b_banned[0] = float("-inf")
+        self.head_np = (self.head_rows.detach().numpy(), self.head_b.detach().numpy(),
+                        self.head_b_banned.numpy())
 
     def __call__(self, ids: Tensor | list[int], state: tuple[Tensor, Tensor], *,
                  work: StepWork | None = None, ban_unknown: bool = False) -> Tensor:
@@ -75,7 +81,7 @@ class LSTMStepper:
         next step. `ban_unknown`: the unknown symbol's logit is -inf.
         """
         work = work or self.workspace(state)
-        x = None
+        x, last = None, len(self.layers) - 1
         for k, ((w_in, w_hh), (h, c, gates, ifo, i, f, o, g, tanh_c)) in enumerate(
                 zip(self.layers, work.layers)):
             if k == 0:
@@ -84,10 +90,17 @@ class LSTMStepper:
             else:
                 base = w_in[0].addmm(w_in[1], x)
             w_hh.addmm(base, h, out=gates)  # (B, 4H): i, f, o, g
+            if work.fused is not None:   # compiled: the cell, and after the last the head
+                head = (self.head_np[0], self.head_np[2 if ban_unknown else 1])
+                fused_cell.tail(self.kernels, work.fused, k, head if k == last else None)
+                x = h
+                continue
             ifo.sigmoid_()
             c.mul_(f).addcmul_(i, g.tanh_())
             torch.mul(o, torch.tanh(c, out=tanh_c), out=h)
             x = h
+        if work.fused is not None:
+            return work.logits
         bias = self.head_b_banned if ban_unknown else self.head_b
         if work.h_row is None:
             return torch.addmm(bias, x, self.head_w)
@@ -97,7 +110,19 @@ class LSTMStepper:
 
     def workspace(self, state: tuple[Tensor, Tensor]) -> StepWork:
         """Return per-layer views of `state` and gate buffers for steps on that state."""
-        return StepWork(state, self.hidden, self.head_b.shape[0])
+        work = StepWork(state, self.hidden, self.head_b.shape[0])
+        if self.kernels is not None and work.h_row is not None:
+            work.fused = fused_cell.FusedWork([(gates, c, h) for h, c, gates, *_ in work.layers],
+                                              work.logits)
+        return work
+
+    def drawer(self, work: StepWork, config: SampleConfig):
+        """Return the compiled draw for steps on `work` under `config` (a function of the
+        step's uniform numbers -> ids, probabilities, as model/draw.py's `pick`), or None where
+        the loop draws with torch."""
+        if work.fused is None:
+            return None
+        return fused_cell.drawer(self.kernels, work.fused, config)
 
 
 class StepWork:
@@ -111,6 +136,7 @@ class StepWork:
         # one row: the last layer's h as a vector (H,) and the logits (1, V) for the head
         self.h_row = h_all[-1, 0] if batch == 1 else None
         self.logits = torch.empty(batch, vocab_size)
+        self.fused: fused_cell.FusedWork | None = None   # numpy views for the compiled step
         self.layers = []
         for h, c in zip(h_all, c_all):
             gates = torch.empty(batch, 4 * hidden)
@@ -214,10 +240,11 @@ def cached_stepper(model: MusicLM, weights: str) -> LSTMStepper:
 
 
 def weights_mode(model: MusicLM, config: SampleConfig) -> str:
-    """Choose the recurrent weights' arithmetic for sampling: fp32, bf16, int8 or int8dyn.
+    """Choose the sampling arithmetic: fp32, bf16, int8 or int8dyn, fused or not.
 
     auto: the fastest measured on this machine for the model's shape and `config.count`
-    (`sampling_choice`; small models and other cells: fp32); on: int8; bf16: bf16; off: fp32
+    (`sampling_choice`; small models and other cells: fp32), possibly with FUSED appended
+    (model/fused_cell.py); on: int8; bf16: bf16; off: fp32
     (exact). The probabilities shown stay within about 1% of the fp32 model's either way
     (tests).
     """
@@ -228,7 +255,11 @@ def weights_mode(model: MusicLM, config: SampleConfig) -> str:
     if config.quantize == "on":
         return "int8" if int8_works() else "fp32"
     choice = sampling_choice(model, config.count)
-    return choice.kernel if choice is not None else "fp32"
+    if choice is None:
+        return "fp32"
+    weights, fused = fused_cell.split(choice.kernel)
+    # a fused choice remembered before numba went missing runs (and is named) unfused
+    return choice.kernel if not fused or fused_cell.kernels() is not None else weights
 
 
 def sampling_threads(model: MusicLM, config: SampleConfig) -> int:
@@ -260,7 +291,7 @@ def sampling_choice(model: MusicLM, count: int) -> kernel_choice.KernelChoice | 
         state = torch.zeros(cfg.num_layers, batch, cfg.hidden_size)
         state = (state, state.clone())
         work = step.workspace(state)
-        draw = timing_draw(batch)
+        draw = _timing_draw(step, work, batch)
 
         def run():
             # the loop's path: each step, then its probabilities and draw (the same for every
@@ -271,5 +302,25 @@ def sampling_choice(model: MusicLM, count: int) -> kernel_choice.KernelChoice | 
         return run
 
     return kernel_choice.default_store().choose(
-        "sample", shape, prepare, available_weights(),
+        "sample", shape, prepare, lambda: sampling_candidates(batch),
         kernel_choice.thread_candidates(SAMPLE_THREADS))
+
+
+def sampling_candidates(batch: int) -> list[str]:
+    """Return the kernels worth measuring for sampling `batch` variations: every arithmetic
+    this torch build runs, and for one variation each of them fused where numba compiles
+    (model/fused_cell.py; the compiling happens here, in the caller's thread)."""
+    weights = available_weights()
+    if batch == 1 and fused_cell.installed() and fused_cell.kernels() is not None:
+        return weights + [w + fused_cell.FUSED for w in weights]
+    return weights
+
+
+def _timing_draw(step: LSTMStepper, work: StepWork, batch: int):
+    """Return what the loop does with each step's logits under the default settings."""
+    config = SampleConfig(count=batch)
+    fused = step.drawer(work, config)
+    if fused is None:
+        return timing_draw(batch)
+    uniforms = Uniforms(torch.Generator().manual_seed(0), batch)
+    return lambda logits: fused(uniforms.take())

@@ -24,6 +24,7 @@ from model.config import SampleConfig
 from model.hooks import END, END_KEEP, KEEP, MARK, REWIND, SampleHook  # noqa: F401
 from model.lm import MusicLM
 from model.draw import Uniforms, pick
+from model.fused_cell import split
 from model.lstm_step import cached_stepper, sampling_threads, weights_mode
 from model.vocab import Vocab
 
@@ -95,7 +96,7 @@ def prepare_sampling(model: MusicLM, config: SampleConfig) -> None:
 
 def use_int8(model: MusicLM, config: SampleConfig) -> bool:
     """Tell whether sampling uses int8 recurrent weights (see SampleConfig.quantize)."""
-    return weights_mode(model, config) in ("int8", "int8dyn")
+    return split(weights_mode(model, config))[0] in ("int8", "int8dyn")
 
 
 # Primes up to this many characters are read by the fp32 step, longer ones by nn.LSTM (the
@@ -180,6 +181,7 @@ def _run(model: MusicLM, vocab: Vocab, config: SampleConfig, prime: str, seed: i
     step = cached_stepper(model, weights_mode(model, config)) \
         if model.config.cell == "lstm" else None
     work = step.workspace(batch.states) if step is not None else None
+    fused_draw = step.drawer(work, config) if step is not None else None
     plain = config.temperature == 1.0 and not config.top_k and config.top_p >= 1.0
     chars = vocab.chars
     hook.begin(config.count, prime)
@@ -189,7 +191,8 @@ def _run(model: MusicLM, vocab: Vocab, config: SampleConfig, prime: str, seed: i
         saved = tuple(s.clone() for s in batch.states) if batch.marks is not None else None
         logits = _next_logits(model, step, work, batch)  # (B, V); the states move on in place
         hook.mask(logits, batch.active)
-        ids, picked = pick(logits, config, plain, uniforms.take())
+        ids, picked = fused_draw(uniforms.take()) if fused_draw is not None \
+            else pick(logits, config, plain, uniforms.take())
         batch.current = list(ids)
         for b in list(batch.active):
             row, verdict = batch.rows[b], hook.feed(b, chars[ids[b]])

@@ -9,3 +9,5 @@ if not os.environ.get("CEOL_DATA_DIR"):
     import tempfile
 
     os.environ["CEOL_DATA_DIR"] = tempfile.mkdtemp(prefix="ceol-test-data-")
+# ... nor the user's cache: numba's compiled sampling kernels (model/fused_cell.py) go there too.
+os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.environ["CEOL_DATA_DIR"], "numba"))
