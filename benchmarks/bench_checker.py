@@ -20,6 +20,7 @@ import random
 import sys
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,76 +55,113 @@ def timed(function, items, repeat: int) -> tuple[float, list]:
     return best, result
 
 
+@dataclass
+class Measured:
+    """What the checker and the repair made of every tune, and how long they took."""
+
+    texts: list[str]
+    problems: list      # per tune, the checker's problems
+    clean: list[bool]   # per tune, no problem of severity ERROR
+    analyses: list      # per tune, its bars and the faults found in them
+    repairs: list       # per tune, the repair's result
+    check_s: float      # best checker time over the whole corpus
+    repair_s: float
+
+
 def main() -> None:
+    args = _parse_args()
+    corpus = load_corpus(["celtic"])
+    measured = _measure([tune.abc() for tune in corpus.tunes], args.repeat)
+    _print_checker(corpus, measured, args.repeat)
+    if args.music21 != "0":
+        _print_music21(measured, args.music21)
+    if args.audit:
+        _print_audit(corpus, measured, args.audit)
+
+
+def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--music21", default="all",
                         help="tunes to convert with music21: all, a number (evenly spread), 0")
     parser.add_argument("--audit", type=int, default=20, help="flagged bars to print")
     parser.add_argument("--repeat", type=int, default=3, help="timing runs (best is kept)")
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    corpus = load_corpus(["celtic"])
-    texts = [tune.abc() for tune in corpus.tunes]
-    n = len(texts)
-    check_s, problems = timed(check_tune, texts, args.repeat)
+
+def _measure(texts: list[str], repeat: int) -> Measured:
+    """Check (timed, best of `repeat`), analyse and repair (timed once) every tune."""
+    check_s, problems = timed(check_tune, texts, repeat)
     clean = [not any(p.severity == ERROR for p in ps) for ps in problems]
-    tunes_by_code = collections.Counter(code for ps in problems for code in
-                                        {p.code for p in ps if p.severity == ERROR})
     analyses = [analyse_tune(t) for t in texts]
-    bars = sum(len(a.bars) for a in analyses)
-    flagged = sum(sum(k in ("long", "short") for k in a.faults.values()) for a in analyses)
-    flagged_tunes = sum(any(k in ("long", "short") for k in a.faults.values()) for a in analyses)
     repair_s, repairs = timed(repair_tune, texts, 1)
+    return Measured(texts, problems, clean, analyses, repairs, check_s, repair_s)
 
+
+def _print_checker(corpus, m: Measured, repeat: int) -> None:
+    """Print the checker's and the repair's table and the tunes with errors by problem code."""
+    n = len(m.texts)
+    tunes_by_code = collections.Counter(code for ps in m.problems for code in
+                                        {p.code for p in ps if p.severity == ERROR})
+    bars = sum(len(a.bars) for a in m.analyses)
+    flagged = sum(sum(k in ("long", "short") for k in a.faults.values()) for a in m.analyses)
+    flagged_tunes = sum(any(k in ("long", "short") for k in a.faults.values())
+                        for a in m.analyses)
+    clean = sum(m.clean)
     print(f"Corpus: celtic, {n} tunes ({len(corpus.problems)} broken tunes skipped by the "
           f"loader), {bars} bars")
     print()
     print("| Measurement | Value |")
     print("|---|---|")
-    print(f"| Checker time per tune (best of {args.repeat}) | {1000 * check_s / n:.2f} ms |")
-    print(f"| Tunes the checker calls clean | {sum(clean)} ({100 * sum(clean) / n:.1f}%) |")
+    print(f"| Checker time per tune (best of {repeat}) | {1000 * m.check_s / n:.2f} ms |")
+    print(f"| Tunes the checker calls clean | {clean} ({100 * clean / n:.1f}%) |")
     print(f"| Bars flagged too long or too short | {flagged} of {bars} "
           f"({100 * flagged / bars:.2f}%), in {flagged_tunes} tunes "
           f"({100 * flagged_tunes / n:.1f}%) |")
-    print(f"| Repair time per tune | {1000 * repair_s / n:.2f} ms |")
-    ok = sum(r.ok for r in repairs)
+    print(f"| Repair time per tune | {1000 * m.repair_s / n:.2f} ms |")
+    ok = sum(r.ok for r in m.repairs)
     print(f"| Tunes clean after repair | {ok} ({100 * ok / n:.1f}%) |")
     print()
     print("Tunes with at least one error, by problem code: "
           + ", ".join(f"{code} {count}" for code, count in tunes_by_code.most_common()))
 
-    if args.music21 != "0":
-        step = 1 if args.music21 == "all" else max(1, n // int(args.music21))
-        sample = list(range(0, n, step))
-        start = time.perf_counter()
-        converts = {i: music21_converts(texts[i]) for i in sample}
-        m21_s = time.perf_counter() - start
-        table = collections.Counter((clean[i], converts[i]) for i in sample)
-        print()
-        print(f"music21 on {len(sample)} tunes ({1000 * m21_s / len(sample):.0f} ms per tune, "
-              f"{m21_s / check_s * n / len(sample):.0f}x the checker's time):")
-        print()
-        print("| | music21 converts | music21 fails |")
-        print("|---|---|---|")
-        print(f"| checker: clean | {table[True, True]} | {table[True, False]} |")
-        print(f"| checker: not clean | {table[False, True]} | {table[False, False]} |")
-        fixed = [i for i in sample if repairs[i].ok and repairs[i].repairs][:400]
-        fixed_ok = sum(music21_converts(repairs[i].text) for i in fixed)
-        print()
-        print(f"Repaired tunes (changed by the repair and called ok) that music21 converts: "
-              f"{fixed_ok} of {len(fixed)}")
 
-    if args.audit:
-        rng = random.Random(4)
-        cases = [(i, b) for i, a in enumerate(analyses) for b, k in a.faults.items()
-                 if k in ("long", "short")]
-        print()
-        print(f"Audit sample: {args.audit} of {len(cases)} flagged bars")
-        for i, b in rng.sample(cases, min(args.audit, len(cases))):
-            bar = analyses[i].bars[b]
-            line = texts[i].split("\n")[bar.line - 1]
-            print(f"  {corpus.tunes[i].label}: {analyses[i].faults[b]}: "
-                  f"M:{bar.meter_text} | {line.strip()[:100]}")
+def _print_music21(m: Measured, which: str) -> None:
+    """Cross-tabulate the checker against music21 on `which` tunes ("all" or a number evenly
+    spread), then convert those of them the repair changed and called ok."""
+    n = len(m.texts)
+    step = 1 if which == "all" else max(1, n // int(which))
+    sample = list(range(0, n, step))
+    start = time.perf_counter()
+    converts = {i: music21_converts(m.texts[i]) for i in sample}
+    m21_s = time.perf_counter() - start
+    table = collections.Counter((m.clean[i], converts[i]) for i in sample)
+    print()
+    print(f"music21 on {len(sample)} tunes ({1000 * m21_s / len(sample):.0f} ms per tune, "
+          f"{m21_s / m.check_s * n / len(sample):.0f}x the checker's time):")
+    print()
+    print("| | music21 converts | music21 fails |")
+    print("|---|---|---|")
+    print(f"| checker: clean | {table[True, True]} | {table[True, False]} |")
+    print(f"| checker: not clean | {table[False, True]} | {table[False, False]} |")
+    fixed = [i for i in sample if m.repairs[i].ok and m.repairs[i].repairs][:400]
+    fixed_ok = sum(music21_converts(m.repairs[i].text) for i in fixed)
+    print()
+    print(f"Repaired tunes (changed by the repair and called ok) that music21 converts: "
+          f"{fixed_ok} of {len(fixed)}")
+
+
+def _print_audit(corpus, m: Measured, count: int) -> None:
+    """Print `count` flagged bars drawn at random (seeded), each with its line, to check."""
+    rng = random.Random(4)
+    cases = [(i, b) for i, a in enumerate(m.analyses) for b, k in a.faults.items()
+             if k in ("long", "short")]
+    print()
+    print(f"Audit sample: {count} of {len(cases)} flagged bars")
+    for i, b in rng.sample(cases, min(count, len(cases))):
+        bar = m.analyses[i].bars[b]
+        line = m.texts[i].split("\n")[bar.line - 1]
+        print(f"  {corpus.tunes[i].label}: {m.analyses[i].faults[b]}: "
+              f"M:{bar.meter_text} | {line.strip()[:100]}")
 
 
 if __name__ == "__main__":
