@@ -191,58 +191,91 @@ def train_demo(task: str, cell: str = "lstm", path: str | None = None, clip: boo
     whose shipped baseline is then reused. `clip=False` trains without gradient clipping;
     `optimizer` is a key of OPTIMIZERS. ModelError for unusable files.
     """
-    from model.demo_checkpoint import DemoModelFile, load_demo
-    from model.demo_train import DEMO_MODEL, DemoTrainConfig, train_network
+    from model.demo_checkpoint import DemoModelFile
+    from model.demo_train import DEMO_MODEL, train_network
 
     _check_task(task)
     data = bundled(task) if path is None else read_user_file(task, path)
     texts = data.train if task == "nextword" else [t for t, _ in data.train]
     vocab = WordVocab.from_texts(texts)
-    if optimizer not in OPTIMIZERS:
-        raise ModelError(f"unknown optimizer {optimizer!r}; choose {' or '.join(OPTIMIZERS)}")
-    config = replace(config or DemoTrainConfig(), grad_clip=1.0 if clip else None,
-                     optimizer=optimizer, learning_rate=OPTIMIZERS[optimizer])
+    config = _demo_config(config, clip, optimizer)
     model_config = replace(DEMO_MODEL, cell=cell)
-    baseline = None
-    if path is None and model_path(task, BASELINE_OF[task]).is_file():
-        shipped = load_demo(model_path(task, BASELINE_OF[task]), kind=BASELINE_OF[task])
-        baseline = shipped if shipped.vocab == vocab else None
+    baseline = _shipped_baseline(task, vocab) if path is None else None
     share = 1.0 if baseline else 0.75
-
-    def hook(name: str, offset: float, part: float):
-        def report(p) -> None:
-            if on_progress:
-                on_progress(DemoTraining(name, p.step, p.steps, p.loss, p.grad_norm,
-                                         offset + part * p.step / p.steps))
-        return report
-
-    result = train_network(task, vocab, data, model_config, config, hook("recurrent", 0, share),
-                           stop)
-    notes = list(data.notes)
+    result = train_network(task, vocab, data, model_config, config,
+                           _progress_hook(on_progress, "recurrent", 0, share), stop)
     summary = {"cell": cell, "clip": clip, "optimizer": optimizer, "source": data.source,
                **result.summary()}
-    if result.stopped:
-        notes.append(f"stopped after {len(result.losses)} steps; the model is only partly "
-                     "trained")
+    notes = _training_notes(data, result)
     if result.diverged:
-        notes.append("training diverged (the loss became infinite): without clipping the "
-                     "gradients exploded; the previous model is kept")
         return TrainedDemo(None, data, summary, result.grad_norms, notes)
     if baseline is None and not (stop is not None and stop.is_set()):
-        kind = BASELINE_OF[task]
-        # The baselines settle in half the epochs (they have no recurrence to discover).
-        base = train_network(kind, vocab, data, model_config,
-                             replace(config, grad_clip=1.0, optimizer="adam",
-                                     learning_rate=OPTIMIZERS["adam"],
-                                     epochs=max(1, config.epochs // 2)),
-                             hook("baseline", share, 1 - share), stop)
-        baseline = DemoModelFile(kind, base.network, vocab, model_config, base.summary())
+        baseline = _train_baseline(task, vocab, data, model_config, config,
+                                   _progress_hook(on_progress, "baseline", share, 1 - share),
+                                   stop)
     if baseline is None:
         notes.append("stopped before the baseline was trained; the model is not used")
         return TrainedDemo(None, data, summary, result.grad_norms, notes)
     rnn = DemoModelFile(task, result.network, vocab, model_config, summary)
     pair = DemoPair(task, rnn, baseline, data.source)
     return TrainedDemo(pair, data, summary, result.grad_norms, notes)
+
+
+def _demo_config(config, clip: bool, optimizer: str):
+    """The training settings: clipping on or off, the optimiser and its step size."""
+    from model.demo_train import DemoTrainConfig
+
+    if optimizer not in OPTIMIZERS:
+        raise ModelError(f"unknown optimizer {optimizer!r}; choose {' or '.join(OPTIMIZERS)}")
+    return replace(config or DemoTrainConfig(), grad_clip=1.0 if clip else None,
+                   optimizer=optimizer, learning_rate=OPTIMIZERS[optimizer])
+
+
+def _shipped_baseline(task: str, vocab: WordVocab):
+    """The bundled baseline of `task`, reused when the bundled set's vocabulary is `vocab`."""
+    from model.demo_checkpoint import load_demo
+
+    file = model_path(task, BASELINE_OF[task])
+    if not file.is_file():
+        return None
+    shipped = load_demo(file, kind=BASELINE_OF[task])
+    return shipped if shipped.vocab == vocab else None
+
+
+def _progress_hook(on_progress, name: str, offset: float, part: float):
+    """Report a network's steps as DemoTraining, its share of the whole run from `offset`."""
+    def report(p) -> None:
+        if on_progress:
+            on_progress(DemoTraining(name, p.step, p.steps, p.loss, p.grad_norm,
+                                     offset + part * p.step / p.steps))
+    return report
+
+
+def _training_notes(data, result) -> list[str]:
+    """The data's notes, and what a stopped or diverged run means for the user."""
+    notes = list(data.notes)
+    if result.stopped:
+        notes.append(f"stopped after {len(result.losses)} steps; the model is only partly "
+                     "trained")
+    if result.diverged:
+        notes.append("training diverged (the loss became infinite): without clipping the "
+                     "gradients exploded; the previous model is kept")
+    return notes
+
+
+def _train_baseline(task, vocab, data, model_config, config, hook, stop):
+    """Train the lecture's baseline for the user's data (Adam, clipped, half the epochs:
+    the baselines settle sooner, having no recurrence to discover)."""
+    from model.demo_checkpoint import DemoModelFile
+    from model.demo_train import train_network
+
+    kind = BASELINE_OF[task]
+    base = train_network(kind, vocab, data, model_config,
+                         replace(config, grad_clip=1.0, optimizer="adam",
+                                 learning_rate=OPTIMIZERS["adam"],
+                                 epochs=max(1, config.epochs // 2)),
+                         hook, stop)
+    return DemoModelFile(kind, base.network, vocab, model_config, base.summary())
 
 
 def save_pair(pair: DemoPair, folder: str | Path | None = None) -> list[Path]:
