@@ -136,21 +136,13 @@ def generate(model, style: str, n: int, seed: int, temperature: float) -> list[s
     return [t.text for t in tunes]
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--model", required=True)
-    p.add_argument("--n", type=int, default=20, help="tunes per style")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--temperature", type=float, default=1.0)
-    p.add_argument("--corpus", default="all")
-    p.add_argument("--likelihood", type=int, default=0, metavar="K",
-                   help="also score K held-out tunes per style under each style line")
-    p.add_argument("--skip-generation", action="store_true",
-                   help="only the likelihood check (with --likelihood)")
-    p.add_argument("--json-out")
-    p.add_argument("--md-out")
-    args = p.parse_args()
+TABLE_HEAD = ["| style | corpus tunes (train/held out) | judge on held-out corpus | obeyed "
+              "(generated judged as asked) | without the control | meters corpus / generated "
+              "| L: corpus / generated |", "|---|---|---|---|---|---|---|"]
 
+
+def main() -> int:
+    args = _parse_args()
     from model.checkpoint import load_model
 
     model = load_model(args.model)
@@ -166,37 +158,11 @@ def main() -> int:
     started = time.perf_counter()
     if args.likelihood:
         report["likelihood"] = style_bits(model, valid, styles, args.likelihood)
-        print("| style | bits/char under its own O: | under the other styles' (mean) |\n"
-              "|---|---|---|\n" + "\n".join(
-                  f"| {s} | {v['own']:.4f} | {v['others_mean']:.4f} |"
-                  for s, v in report["likelihood"].items()) + "\n")
+        print(_likelihood_table(report["likelihood"]))
         if args.skip_generation:
             write_reports(report, "", args.json_out, None)
             return 0
-    free = generate(model, "", args.n * 2, args.seed, args.temperature)
-    free_votes = Counter(judge.classify(features(t)) for t in free)
-    lines = ["| style | corpus tunes (train/held out) | judge on held-out corpus | obeyed "
-             "(generated judged as asked) | without the control | meters corpus / generated "
-             "| L: corpus / generated |", "|---|---|---|---|---|---|---|"]
-    for i, style in enumerate(styles):
-        held = valid.get(style, [])
-        ceiling = sum(judge.classify(features(t)) == style for t in held) / max(1, len(held))
-        made = generate(model, style, args.n, args.seed + 1000 * (i + 1), args.temperature)
-        votes = Counter(judge.classify(features(t)) for t in made)
-        obeyed = votes[style] / max(1, len(made))
-        without = free_votes[style] / max(1, len(free))
-        report["per_style"][style] = {
-            "corpus_train": len(train[style]), "corpus_held_out": len(held),
-            "judge_accuracy_held_out": round(ceiling, 3), "obeyed": round(obeyed, 3),
-            "without_control": round(without, 3), "votes": dict(votes),
-            "meters_corpus": shares(train[style], "M"), "meters_generated": shares(made, "M"),
-            "units_corpus": shares(train[style], "L"), "units_generated": shares(made, "L")}
-        lines.append(f"| {style} | {len(train[style])}/{len(held)} | {100 * ceiling:.0f}% | "
-                     f"{100 * obeyed:.0f}% ({votes[style]}/{len(made)}) | {100 * without:.0f}% "
-                     f"| {shares(train[style], 'M', 2)} / {shares(made, 'M', 2)} | "
-                     f"{shares(train[style], 'L', 2)} / {shares(made, 'L', 2)} |")
-    report["chance"] = round(1 / len(styles), 3)
-    report["free_votes"] = dict(free_votes)
+    lines = [*TABLE_HEAD, *_judge_generated(model, judge, train, valid, args, report)]
     report["seconds"] = round(time.perf_counter() - started, 1)
     mean = sum(v["obeyed"] for v in report["per_style"].values()) / len(styles)
     report["mean_obeyed"] = round(mean, 3)
@@ -207,6 +173,70 @@ def main() -> int:
     print(text)
     write_reports(report, text, args.json_out, args.md_out)
     return 0
+
+
+def _parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--model", required=True)
+    p.add_argument("--n", type=int, default=20, help="tunes per style")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--corpus", default="all")
+    p.add_argument("--likelihood", type=int, default=0, metavar="K",
+                   help="also score K held-out tunes per style under each style line")
+    p.add_argument("--skip-generation", action="store_true",
+                   help="only the likelihood check (with --likelihood)")
+    p.add_argument("--json-out")
+    p.add_argument("--md-out")
+    return p.parse_args()
+
+
+def _likelihood_table(likelihood: dict) -> str:
+    return ("| style | bits/char under its own O: | under the other styles' (mean) |\n"
+            "|---|---|---|\n" + "\n".join(
+                f"| {s} | {v['own']:.4f} | {v['others_mean']:.4f} |"
+                for s, v in likelihood.items()) + "\n")
+
+
+def _judge_generated(model, judge: NaiveBayes, train: dict, valid: dict, args,
+                     report: dict) -> list[str]:
+    """Generate tunes with no style asked, then for each style in turn, and judge them all.
+
+    Fills the report's per-style figures, chance and free votes; returns the table's rows.
+    """
+    styles = report["styles"]
+    free = generate(model, "", args.n * 2, args.seed, args.temperature)
+    free_votes = Counter(judge.classify(features(t)) for t in free)
+    rows = []
+    for i, style in enumerate(styles):
+        made = generate(model, style, args.n, args.seed + 1000 * (i + 1), args.temperature)
+        without = free_votes[style] / max(1, len(free))
+        report["per_style"][style], row = _judge_style(judge, style, train[style],
+                                                       valid.get(style, []), made, without)
+        rows.append(row)
+    report["chance"] = round(1 / len(styles), 3)
+    report["free_votes"] = dict(free_votes)
+    return rows
+
+
+def _judge_style(judge: NaiveBayes, style: str, trained: list[str], held: list[str],
+                 made: list[str], without: float) -> tuple[dict, str]:
+    """One style's figures and table row: the judge's ceiling on held-out corpus tunes, the
+    share of the tunes generated for it judged as asked, and meters and L: against the corpus."""
+    ceiling = sum(judge.classify(features(t)) == style for t in held) / max(1, len(held))
+    votes = Counter(judge.classify(features(t)) for t in made)
+    obeyed = votes[style] / max(1, len(made))
+    figures = {
+        "corpus_train": len(trained), "corpus_held_out": len(held),
+        "judge_accuracy_held_out": round(ceiling, 3), "obeyed": round(obeyed, 3),
+        "without_control": round(without, 3), "votes": dict(votes),
+        "meters_corpus": shares(trained, "M"), "meters_generated": shares(made, "M"),
+        "units_corpus": shares(trained, "L"), "units_generated": shares(made, "L")}
+    row = (f"| {style} | {len(trained)}/{len(held)} | {100 * ceiling:.0f}% | "
+           f"{100 * obeyed:.0f}% ({votes[style]}/{len(made)}) | {100 * without:.0f}% "
+           f"| {shares(trained, 'M', 2)} / {shares(made, 'M', 2)} | "
+           f"{shares(trained, 'L', 2)} / {shares(made, 'L', 2)} |")
+    return figures, row
 
 
 if __name__ == "__main__":
