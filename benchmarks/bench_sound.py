@@ -31,17 +31,31 @@ def best(func, runs: int = 5) -> float:
 
 
 def main() -> None:
-    from app.music.audio import RenderOptions, prepare_abc, render_abc
-    from app.music.notation import engrave
-    from app.music.player import NullSink, Player
+    from app.music.audio import RenderOptions
+
+    rows = [_soundfont_row()]
+    five_times = RenderOptions(instrument="fiddle", repeats=5)  # 5 x 38.4 s = 192 s
+    rows += _render_rows(five_times)
+    rows += _press_play_rows(five_times)
+    rows += _engrave_rows()
+    print("| Measurement | Ceol | Target |\n|---|---|---|")
+    for name, value, target in rows:
+        print(f"| {name} | {value * 1000:.0f} ms | {target} |")
+
+
+def _soundfont_row() -> tuple[str, float, str]:
+    """Time loading the bundled SoundFont, once (a running app loads it once)."""
     from app.music.synth import SoundFont, default_soundfont_path
 
-    rows = []
     start = time.perf_counter()
     SoundFont.load(default_soundfont_path())
-    rows.append(("Load the bundled GM SoundFont (5.7 MB)", time.perf_counter() - start, "-"))
+    return ("Load the bundled GM SoundFont (5.7 MB)", time.perf_counter() - start, "-")
 
-    five_times = RenderOptions(instrument="fiddle", repeats=5)  # 5 x 38.4 s = 192 s
+
+def _render_rows(five_times) -> list[tuple[str, float, str]]:
+    """Time rendering the tune to PCM: synth only, without reused voices, from ABC, and cold."""
+    from app.music.audio import RenderOptions, prepare_abc, render_abc
+
     start = time.perf_counter()
     prepare_abc(REEL_32, five_times)  # cold: music21 import and first parse
     cold_parse = time.perf_counter() - start
@@ -54,12 +68,18 @@ def main() -> None:
         [n.__class__(n.start, n.duration * (1 + i * 1e-4), n.pitch, n.velocity, n.program)
          for i, n in enumerate(varied.notes)], varied.soundfont, varied.sample_rate).render(), 1)
     whole = best(lambda: render_abc(REEL_32, five_times), 3)
-    rows.append((f"Render a {seconds:.0f} s tune to PCM (synth only, notes known)", synth_only,
-                 "< 0.3 s"))
-    rows.append(("  the same with every note a different length (no reuse of voices)",
-                 no_reuse, "< 0.3 s"))
-    rows.append((f"Render a {seconds:.0f} s tune from ABC (music21 parse + synth)", whole, "-"))
-    rows.append(("  first ABC parse in a session (music21 import)", cold_parse, "-"))
+    return [(f"Render a {seconds:.0f} s tune to PCM (synth only, notes known)", synth_only,
+             "< 0.3 s"),
+            ("  the same with every note a different length (no reuse of voices)",
+             no_reuse, "< 0.3 s"),
+            (f"Render a {seconds:.0f} s tune from ABC (music21 parse + synth)", whole, "-"),
+            ("  first ABC parse in a session (music21 import)", cold_parse, "-")]
+
+
+def _press_play_rows(five_times) -> list[tuple[str, float, str]]:
+    """Time from pressing play to the first buffer at the sink, tune prepared or parsed anew."""
+    from app.music.audio import prepare_abc
+    from app.music.player import NullSink, Player
 
     class FirstBuffer(NullSink):
         def write(self, samples):
@@ -75,14 +95,18 @@ def main() -> None:
         player.play()
         return sink.first_at - pressed
 
-    rows.append(("Press play -> first buffer to the sink (tune rendered on demand, window by "
-                 "window)", min(press_play(prepare_abc(REEL_32, five_times)) for _ in range(5)),
-                 "< 150 ms"))
-    rows.append(("Press play -> first buffer, including the ABC parse (new tune or options)",
-                 min(press_play(None) for _ in range(3)), "-"))
+    return [("Press play -> first buffer to the sink (tune rendered on demand, window by "
+             "window)", min(press_play(prepare_abc(REEL_32, five_times)) for _ in range(5)),
+             "< 150 ms"),
+            ("Press play -> first buffer, including the ABC parse (new tune or options)",
+             min(press_play(None) for _ in range(3)), "-")]
 
+
+def _engrave_rows() -> list[tuple[str, float, str]]:
+    """Time engraving to SVG, and engraving shown in a painted ScoreView (cold and warm)."""
     from PySide6.QtWidgets import QApplication
 
+    from app.music.notation import engrave
     from app.ui.widgets.score_view import ScoreView
 
     app = QApplication.instance() or QApplication([])
@@ -98,12 +122,9 @@ def main() -> None:
         view.show_abc_now(REEL_32 + " ")  # a changed text, as when the user edits
         app.processEvents()
 
-    rows.append(("Engrave a 32-bar tune to SVG (verovio)", best(lambda: engrave(REEL_32)), "-"))
-    rows.append(("Engrave a 32-bar tune and show it (ScoreView, painted)", best(show), "< 150 ms"))
-    rows.append(("  first engraving in a session (verovio start-up)", cold_show, "-"))
-    print("| Measurement | Ceol | Target |\n|---|---|---|")
-    for name, value, target in rows:
-        print(f"| {name} | {value * 1000:.0f} ms | {target} |")
+    return [("Engrave a 32-bar tune to SVG (verovio)", best(lambda: engrave(REEL_32)), "-"),
+            ("Engrave a 32-bar tune and show it (ScoreView, painted)", best(show), "< 150 ms"),
+            ("  first engraving in a session (verovio start-up)", cold_show, "-")]
 
 
 if __name__ == "__main__":
