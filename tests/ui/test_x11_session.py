@@ -109,65 +109,99 @@ def _generated(db: Path) -> int:
                            ).fetchone()[0]
 
 
-def test_keyboard_session_in_a_real_x_window(x11, tmp_path):
+class Window:
+    """The app's top-level X window, read and typed into with xdotool."""
+
+    def __init__(self, x11: X11, window_id: str) -> None:
+        self.x11 = x11
+        self.id = window_id
+
+    def title(self) -> str:
+        return self.x11.run("xdotool", "getwindowname", self.id)
+
+    def key(self, *keys: str) -> None:
+        self.x11.run("xdotool", "windowfocus", "--sync", self.id)
+        self.x11.run("xdotool", "key", "--delay", "60", *keys)
+
+
+def _write_books(tmp_path: Path) -> Path:
     books = tmp_path / "books"
     books.mkdir()
     (books / "web.abc").write_text(WEB_BOOK, encoding="utf-8")
-    home = tmp_path / "home"
-    env = {**os.environ, "DISPLAY": x11.display, "QT_QPA_PLATFORM": "xcb", "HOME": str(home),
+    return books
+
+
+def _app_env(display: str, home: Path) -> dict:
+    """The environment of an app on `display` whose settings, caches and library live in `home`."""
+    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "HOME": str(home),
            "XDG_CONFIG_HOME": str(home / "config"), "XDG_CACHE_HOME": str(home / "cache"),
            "CEOL_DATA_DIR": str(home / "data")}
     env.pop("WAYLAND_DISPLAY", None)
+    return env
+
+
+def _arrow_down_the_tunes(window: Window) -> set[str]:
+    """Go into the library table (search field, then Tab along the filters) and press Down four
+    times; return the window titles seen."""
+    window.key("ctrl+f")
+    window.key(*["Tab"] * 5)
+    seen = set()
+    for _ in range(4):
+        window.key("Down")
+        time.sleep(1.5)
+        seen.add(window.title())
+    return seen
+
+
+def _play_then_generate(window: Window, app: subprocess.Popen, log_path: Path, db: Path,
+                        tmp_path: Path) -> None:
+    """Back up one tune, play it for a while with score following, then generate with the
+    bundled model until the library holds a generated tune (a screenshot of the screen either
+    way)."""
+    window.key("Up")
+    time.sleep(1.5)
+    window.key("space")
+    time.sleep(4)
+    window.key("space")
+    window.key("ctrl+g")
+    try:
+        _wait(lambda: _generated(db) >= 1, 300, "generated tunes", app, log_path)
+    finally:
+        window.x11.run("xwd", "-root", "-silent", "-out", str(tmp_path / "generate.xwd"))
+
+
+def _screenshot_colours(window: Window, shot: Path) -> int:
+    """Take a screenshot of the window; return how many byte values its last 200 kB hold."""
+    window.x11.run("xwd", "-id", window.id, "-silent", "-out", str(shot))
+    return len(set(shot.read_bytes()[-200_000:]))
+
+
+def test_keyboard_session_in_a_real_x_window(x11, tmp_path):
+    books = _write_books(tmp_path)
+    home = tmp_path / "home"
     log_path = tmp_path / "app.log"
     log = log_path.open("w")
-    app = subprocess.Popen([sys.executable, "main.py", str(books)], cwd=ROOT, env=env,
-                           stdout=log, stderr=subprocess.STDOUT)
+    app = subprocess.Popen([sys.executable, "main.py", str(books)], cwd=ROOT,
+                           env=_app_env(x11.display, home), stdout=log, stderr=subprocess.STDOUT)
     try:
-        window = _wait(lambda: x11.run("xdotool", "search", "--name", "^Ceol"), 90,
-                       "the window", app, log_path).split()[0]
-
-        def title() -> str:
-            return x11.run("xdotool", "getwindowname", window)
-
-        def key(*keys: str) -> None:
-            x11.run("xdotool", "windowfocus", "--sync", window)
-            x11.run("xdotool", "key", "--delay", "60", *keys)
-
+        window = Window(x11, _wait(lambda: x11.run("xdotool", "search", "--name", "^Ceol"), 90,
+                                   "the window", app, log_path).split()[0])
         # Key only once the opened folder's first tune is shown (its tunes are listed by then):
         # in one full-suite run under load the Down keys left the selection on the first tune.
-        _wait(lambda: " — " in title(), 60, "the first tune shown", app, log_path)
-        # Into the library table (search field, then Tab along the filters) and down the list.
-        key("ctrl+f")
-        key(*["Tab"] * 5)
-        seen = set()
-        for _ in range(4):
-            key("Down")
-            time.sleep(1.5)
-            seen.add(title())
+        _wait(lambda: " — " in window.title(), 60, "the first tune shown", app, log_path)
+        seen = _arrow_down_the_tunes(window)
         assert {"Ceol — Bare Repeat Reel", "Ceol — Plain Polka"} <= seen, seen
-        key("Up")
-        time.sleep(1.5)
-        key("space")            # play with score following
-        time.sleep(4)
-        key("space")
-        key("ctrl+g")           # generate with the bundled model
-        try:
-            _wait(lambda: _generated(home / "data" / "library.db") >= 1, 300,
-                  "generated tunes", app, log_path)
-        finally:
-            x11.run("xwd", "-root", "-silent", "-out", str(tmp_path / "generate.xwd"))
-        shot = tmp_path / "window.xwd"
-        x11.run("xwd", "-id", window, "-silent", "-out", str(shot))
-        pixels = shot.read_bytes()[-200_000:]
-        assert len(set(pixels)) > 8, "the window's screenshot is blank"
+        _play_then_generate(window, app, log_path, home / "data" / "library.db", tmp_path)
+        assert _screenshot_colours(window, tmp_path / "window.xwd") > 8, \
+            "the window's screenshot is blank"
         time.sleep(2)
-        key("ctrl+q")
+        window.key("ctrl+q")
         assert app.wait(60) == 0
     finally:
         if app.poll() is None:
             app.kill()
             app.wait()
         log.close()
-    output = (tmp_path / "app.log").read_text(errors="replace")
+    output = log_path.read_text(errors="replace")
     for word in ("Fatal Python error", "Traceback", "Segmentation fault", "Aborted"):
         assert word not in output, output[-3000:]
