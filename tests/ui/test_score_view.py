@@ -213,3 +213,25 @@ def test_the_highlight_keeps_time_with_the_player_through_a_second_ending(qtbot)
     assert tunes.score.current_note() == groups[0][0]
     tunes.show_tune(2, "")                         # a new tune forgets the old timing
     tunes.shutdown()
+
+
+def test_engraving_jobs_are_freed_once_their_threads_end(view, qtbot, monkeypatch):
+    # Each engraving ran on a Job whose own `finished` signal held it through a lambda: a
+    # cycle through C++ that gc cannot see, so every tune clicked kept its Job and QThread.
+    import gc
+    import weakref
+
+    import app.ui.widgets.score_view as score_view
+    from app.workers import running_jobs
+
+    started = []
+    real_start = score_view.start_job
+    monkeypatch.setattr(score_view, "start_job",
+                        lambda job: (started.append(weakref.ref(job)), real_start(job))[1])
+    for bars in range(1, 6):
+        with qtbot.waitSignal(view.engraved, timeout=5000):
+            view.show_abc_now(f"X:1\nT:T\nM:4/4\nL:1/8\nK:G\n" + "GABc dedB|" * bars + "\n")
+    qtbot.waitUntil(lambda: running_jobs() == 0 and view._job is None, timeout=5000)
+    gc.collect()
+    assert len(started) == 5
+    assert [ref() for ref in started] == [None] * 5

@@ -24,6 +24,7 @@ from __future__ import annotations
 import atexit
 import logging
 import time
+import weakref
 from dataclasses import dataclass
 
 from PySide6.QtCore import QByteArray, QRectF, QSize, Qt, Signal, Slot
@@ -38,7 +39,10 @@ from app.workers import Job, JobContext, start_job, wait_for
 log = logging.getLogger(__name__)
 HIGHLIGHT = QColor(255, 140, 0, 110)
 SUPERSEDE_AFTER_S = 1.0   # an engraving running this long is stopped when a newer tune waits
-_running: set[Job] = set()   # engraving jobs alive until their thread ends, whatever the view
+# Engraving jobs still alive, waited for at exit. Weak: app.workers holds each job until its
+# thread ends. (A set emptied from the job's own `finished` by a lambda holding the job made a
+# cycle through C++ that gc cannot see: every engraving's Job and QThread stayed for good.)
+_running: weakref.WeakSet[Job] = weakref.WeakSet()
 
 
 @dataclass
@@ -251,8 +255,6 @@ class ScoreView(FollowsPlayback, QScrollArea):
         job.done.connect(self._engraving_done)
         job.failed.connect(self._engraving_failed)
         job.finished.connect(self._job_finished)
-        job.finished.connect(lambda job=job: _running.discard(job),
-                             Qt.ConnectionType.DirectConnection)
         self._job, self._job_serial, self._job_text = job, serial, text
         _running.add(job)
         start_job(job)
