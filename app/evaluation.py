@@ -41,7 +41,8 @@ def _options_of(training: dict):
     if not text:
         return TextOptions(titles=False, styles=False, annotations=True)
     return TextOptions(titles=bool(text.get("titles")), styles=bool(text.get("styles")),
-                       annotations=bool(text.get("annotations")))
+                       annotations=bool(text.get("annotations")),
+                       numbers=bool(text.get("numbers")))
 
 
 def evaluation_blocks(sources: Sequence[str], text: str = "as-written",

@@ -112,6 +112,9 @@ def _text_options(p) -> None:
                       help="no O:<style> line (default: irish, scottish, german... when known)")
     text.add_argument("--keep-annotations", action="store_true",
                       help="keep fingerings, bowing marks and text in quotes (default: dropped)")
+    text.add_argument("--keep-numbers", action="store_true",
+                      help="keep each tune's X: number as its file writes it (default X:1; "
+                      "helps a model score tune books as written, generation still writes X:1)")
 
 
 def train_request(args: argparse.Namespace):
@@ -135,7 +138,7 @@ def text_options(args: argparse.Namespace):
     from app.music.normalize import TextOptions
 
     return TextOptions(titles=not args.no_titles, styles=not args.no_styles,
-                       annotations=args.keep_annotations)
+                       annotations=args.keep_annotations, numbers=args.keep_numbers)
 
 
 def run_train(args: argparse.Namespace) -> int:

@@ -3,8 +3,10 @@
 `training_text(tune)` writes one tune as:
 
 - header lines in the canonical order X, O, T, R, M, L, Q, K, each once, as `X:value` with single
-  spaces inside the value. `X:` is always `X:1` (reference numbers carry no music, so a model
-  never spends anything on them); `O:` is the tune's style (`app.music.styles`: irish, german,
+  spaces inside the value. `X:` is `X:1` (reference numbers carry no music, so a model
+  never spends anything on them) unless `keep_number` writes the tune's own number (a model
+  that is to score tune books as written then learns that numbers vary; generation still
+  starts every tune with `X:1`); `O:` is the tune's style (`app.music.styles`: irish, german,
   ...) only when a `style` is given; `T:` (the first title) only with `keep_title=True`; `R:`
   is the tune's rhythm, written in lower case when it is a known dance or tune type (`R: REEL` -> `R:reel`, `slipjig` -> `slip jig`,
   `double jig` -> `jig`), kept as written otherwise, and filled in when the tune has none but
@@ -173,15 +175,17 @@ class TextOptions:
     titles: bool = True         # keep the first T: title (the model learns to name its tunes)
     styles: bool = True         # write O:<style> when the tune's style is known
     annotations: bool = False   # keep performer annotations (fingerings, bowings, text quotes)
+    numbers: bool = False       # keep each tune's X: reference number (default X:1)
 
 
 def training_text(tune: Tune, keep_title: bool = False, keep_annotations: bool = False,
-                  style: str = "") -> str:
+                  style: str = "", keep_number: bool = False) -> str:
     """Return the tune as normalised training text (see the module docstring); ends with "\\n".
 
     `style` is written as the `O:` line when not empty (see `tune_text` for the defaults).
     """
-    lines = ["X:1"]
+    number = " ".join(tune.number.split()) if keep_number else ""
+    lines = [f"X:{number or 1}"]
     if style:
         lines.append(f"O:{style}")
     if keep_title and tune.title:
@@ -201,7 +205,7 @@ def training_text(tune: Tune, keep_title: bool = False, keep_annotations: bool =
 def tune_text(tune: Tune, options: TextOptions = TextOptions()) -> str:
     """Return the tune's training text as `options` ask (the training defaults unless given)."""
     return training_text(tune, options.titles, options.annotations,
-                         style_of(tune) if options.styles else "")
+                         style_of(tune) if options.styles else "", options.numbers)
 
 
 def corpus_text(tunes: Iterable[Tune], keep_title: bool = False,

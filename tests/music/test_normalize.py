@@ -3,7 +3,8 @@ normalised tunes still play the same notes as the originals."""
 
 import pytest
 
-from app.music.normalize import (canonical_key, canonical_rhythm, corpus_text, rhythm_of,
+from app.music.normalize import (TextOptions, canonical_key, canonical_rhythm, corpus_text,
+                                 rhythm_of, tune_text,
                                  split_generated_text, training_text)
 from app.music.tunebook import parse_tune_book
 
@@ -128,6 +129,14 @@ def test_performer_annotations_leave_the_training_text_unless_kept():
     tune = _tune('X:1\nK:G\n"4"a2 ug "cresc"(Bd) "G"B|\n')
     assert training_text(tune).endswith('K:G\na2 g (Bd) "G"B|\n')
     assert training_text(tune, keep_annotations=True).endswith('K:G\n"4"a2 ug "cresc"(Bd) "G"B|\n')
+
+
+def test_reference_numbers_are_1_unless_kept():
+    tune = _tune("X: 12 \nT:Tune\nK:G\nGABc|\n")
+    assert training_text(tune).startswith("X:1\nK:G\n")
+    assert training_text(tune, keep_number=True).startswith("X:12\n")
+    assert tune_text(tune, TextOptions(numbers=True)).startswith("X:12\nT:Tune\n")
+    assert tune_text(tune).startswith("X:1\nT:Tune\n")
 
 
 def test_body_lines_that_are_not_body_fields_are_music():

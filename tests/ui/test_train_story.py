@@ -198,7 +198,8 @@ def test_the_forms_text_options_reach_the_data_and_the_model_file(qtbot, window,
     with qtbot.waitSignal(panel.model_saved, timeout=30000) as saved:
         pass
     training = read_metadata(saved.args[0])["training"]
-    assert training["text"] == {"titles": False, "styles": True, "annotations": True}
+    assert training["text"] == {"titles": False, "styles": True, "annotations": True,
+                                "numbers": False}
     assert training["transpose"] == 2
     qtbot.waitUntil(lambda: panel.state == "idle", timeout=10000)
     state = form.save_state()
