@@ -48,6 +48,11 @@ How the controls take effect:
   made a repeat (`:|`), and the next section opens with `|:`; these edits are listed as repairs.
 - continue-from: the given tune's header (normalised) and its first N bars are the prime; its
   header wins over the key/meter controls (a warning says so).
+- performer annotations (`keep_annotations`, off by default): after shaping and before the
+  repair, the fingering digits, bowing marks and free text in quotes a model copies from the
+  tune books are removed from the body lines of every tune, whatever the model was trained on
+  (`app.generation_annotations`; real chord symbols stay, `original` keeps the model's text);
+  the repairs list how many went. `keep_annotations` keeps them.
 Contradictory or unusual controls (a 6/8 reel, a rhythm the corpus does not name) are a
 documented best effort: the explicit meter wins and a warning is listed. Bad values (0 or
 10,000 bars, a meter like 7/0, a prime that is not ABC) raise ValueError with one clear line.
@@ -62,6 +67,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
+from app.generation_annotations import strip_annotations
 from app.generation_controls import (GenerationControls, check_controls, continuation_prime,
                                      looks_like_abc)
 from app.generation_titles import (header_title, needs_sampled_titles, sample_titles,
@@ -227,6 +233,8 @@ def _plan(loaded, controls: GenerationControls, header: dict[str, str],
         settings["parts"] = controls.parts
     if controls.continue_from is not None:
         settings["continued_bars"] = controls.continue_bars
+    if controls.keep_annotations:
+        settings["keep_annotations"] = True
     defaults = {k: v for k, v in header.items() if k in "MLK"}
     defaults.setdefault("L", "1/8")
     return _Plan(prime, header, warnings, target, titles, config, bans, profile, floor,
@@ -311,6 +319,11 @@ def _result(controls: GenerationControls, plan: _Plan, row: tuple, variation: in
         structured = with_title(structured, plan.names[variation - 1])
     note = "" if plan.header.get("T") else title_note(header_title(structured), plan.digests)
     named = {"title_note": note} if note else {}
+    if not controls.keep_annotations:
+        structured, removed = strip_annotations(structured)
+        if removed:
+            edits.append("removed performer annotations (fingering, bowing, text in quotes): "
+                         f"{removed}")
     repaired = plan.repair(structured, plan.defaults) if plan.repair is not None \
         else repair_tune(structured, defaults=plan.defaults)
     tune_warnings = list(plan.warnings)

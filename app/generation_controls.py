@@ -17,7 +17,8 @@ from model.config import SampleConfig
 
 MAX_PARTS = 16
 # The window's sampling options that are GenerationControls fields of the same name.
-OPTION_FIELDS = ("count", "temperature", "top_k", "top_p", "seed", "max_chars", "bars", "parts")
+OPTION_FIELDS = ("count", "temperature", "top_k", "top_p", "seed", "max_chars", "bars", "parts",
+                 "keep_annotations")
 
 
 @dataclass
@@ -47,6 +48,8 @@ class GenerationControls:
     auto_length: bool = True          # no length asked for: draw each variation's length from
                                       # the model's training tunes in its meter
     fit_bars: bool = True             # resample a bar whose length does not fit the meter
+    keep_annotations: bool = False    # keep fingerings, bowings and text in quotes in the
+                                      # tunes (default: removed before the repair)
 
     def target_bars(self) -> int | None:
         """Bars to generate in total (the continued bars included), or None: the model decides."""
