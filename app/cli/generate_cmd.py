@@ -64,6 +64,10 @@ def register(subparsers) -> None:
     p.add_argument("--no-fit-bars", action="store_true",
                    help="keep bars as sampled (default: a bar too long or too short for the "
                    "meter is sampled again, up to 8 times)")
+    p.add_argument("--keep-annotations", action="store_true",
+                   help="keep the performer annotations the model writes: fingering digits "
+                   "(\"4\"a), bowing marks (u, v, !upbow!) and text in quotes (\"^Fine\") "
+                   "(default: removed from each tune before its repair; chord symbols stay)")
     p.add_argument("--raw", action="store_true",
                    help="print what the model wrote, unrepaired (default: repaired tunes)")
     p.add_argument("--max-chars", type=int, default=d.max_chars, metavar="N",
@@ -131,7 +135,8 @@ def generation_controls(args: argparse.Namespace):
         continue_from=continue_from, continue_bars=args.continue_bars, prime=prime_text,
         count=args.count, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
         seed=args.seed, max_chars=args.max_chars, attempts=args.attempts,
-        auto_length=not args.free_length, fit_bars=not args.no_fit_bars)
+        auto_length=not args.free_length, fit_bars=not args.no_fit_bars,
+        keep_annotations=args.keep_annotations)
 
 
 def _output(args: argparse.Namespace, tunes: list, texts: list[str]) -> None:

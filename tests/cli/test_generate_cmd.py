@@ -71,3 +71,13 @@ def test_an_unknown_style_is_one_line(trained, tmp_path, capsys):
     err = bad_input_exits_2(["generate", "--model", str(trained), "--style", "martian"],
                             capsys, tmp_path)
     assert "unknown style 'martian'" in err and "irish" in err
+
+
+def test_keep_annotations_flag_reaches_the_controls(tmp_path):
+    from app.cli import build_parser
+    from app.cli.generate_cmd import generation_controls
+
+    parser = build_parser()
+    assert generation_controls(parser.parse_args(["generate"])).keep_annotations is False
+    args = parser.parse_args(["generate", "--keep-annotations"])
+    assert generation_controls(args).keep_annotations is True
