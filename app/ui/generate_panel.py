@@ -57,6 +57,11 @@ class GeneratePanel(QWidget):
         self._add_model_row(form)
         self._add_sampling_rows(form)
         self._add_music_rows(form)
+        self.keep_annotations = QCheckBox("Keep performer annotations")
+        self.keep_annotations.setToolTip(
+            "Keep the fingering digits, bowing marks (u, v) and text in quotes (\"^Fine\") the "
+            "model writes (off: they are removed from each tune; chord symbols stay)")
+        form.addRow(self.keep_annotations)
         layout.addLayout(form)
         row = QHBoxLayout()
         self.generate_button = QPushButton("Generate")
@@ -262,6 +267,7 @@ class GeneratePanel(QWidget):
                 "max_chars": self.length.value(), "seed": int(seed) if seed.isdigit() else None,
                 "parts": self.parts.value() or None,
                 "bars": None if self.parts.value() else self.bars.value() or None,
+                "keep_annotations": self.keep_annotations.isChecked(),
                 **({"continue_bars": self.continue_bars.value()}
                    if self.continue_selected.isChecked() else {})}
 
@@ -348,6 +354,7 @@ class GeneratePanel(QWidget):
             if state.get(name) is not None:
                 widget.setValue(state[name])
         self.seed.setText(str(state.get("seed") or ""))
+        self.keep_annotations.setChecked(bool(state.get("keep_annotations")))
         for combo, name in ((self.key, "key"), (self.meter, "meter"), (self.rhythm, "rhythm")):
             combo.setCurrentText(state.get(name, ""))
         self.style.setCurrentIndex(max(0, self.style.findData(state.get("style") or "")))

@@ -197,3 +197,28 @@ def test_style_choice_and_the_models_own_titles(qtbot, window, styled_model):
         assert record.title == title and "seed" not in record.title
         assert record.provenance["title_note"].startswith("the model's own")
     assert panel.save_state()["style"] == "german"
+
+
+def test_keep_annotations_checkbox_reaches_the_controls_and_is_kept(qtbot, window,
+                                                                    monkeypatch):
+    import app.generation_records as records
+
+    asked = []
+
+    def fake_records(model, model_path, controls, *args, **kwargs):
+        asked.append(controls)
+        return 0
+
+    monkeypatch.setattr(records, "generate_records", fake_records)
+    panel = window.generate_panel
+    panel.model.setCurrentIndex(panel.model.findText("tiny-reel"))
+    assert not panel.keep_annotations.isChecked()       # clean tunes by default
+    for checked in (False, True):
+        panel.keep_annotations.setChecked(checked)
+        with qtbot.waitSignal(panel.generation_finished, timeout=30000):
+            panel.generate()
+        assert asked[-1].keep_annotations is checked
+    state = panel.save_state()
+    panel.keep_annotations.setChecked(False)
+    panel.restore_state(state)
+    assert panel.keep_annotations.isChecked()
