@@ -42,7 +42,7 @@ def _options_of(training: dict):
         return TextOptions(titles=False, styles=False, annotations=True)
     return TextOptions(titles=bool(text.get("titles")), styles=bool(text.get("styles")),
                        annotations=bool(text.get("annotations")),
-                       numbers=bool(text.get("numbers")))
+                       numbers=bool(text.get("numbers")), headers=bool(text.get("headers")))
 
 
 def evaluation_blocks(sources: Sequence[str], text: str = "as-written",

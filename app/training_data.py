@@ -167,7 +167,8 @@ def _model_extra(train: Sequence, text: TextOptions, transpose: int,
     from app.music.styles import style_of
 
     extra: dict = {"text": {"titles": text.titles, "styles": text.styles,
-                            "annotations": text.annotations, "numbers": text.numbers},
+                            "annotations": text.annotations, "numbers": text.numbers,
+                            "headers": text.headers},
                    "transpose": list(transpose_keys) or transpose}
     if text.styles:
         styles = Counter(style_of(t) for t in train)

@@ -24,7 +24,7 @@ def test_titles_and_styles_reach_the_text_and_the_model_file():
     digests = extra["title_digests"]
     assert len(digests) == 8 * 32 and title_digest("tune 5") in digests
     assert extra["text"] == {"titles": True, "styles": True, "annotations": False,
-                             "numbers": False}
+                             "numbers": False, "headers": False}
 
 
 def test_the_old_text_without_titles_or_styles_is_an_option():

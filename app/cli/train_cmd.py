@@ -115,6 +115,10 @@ def _text_options(p) -> None:
     text.add_argument("--keep-numbers", action="store_true",
                       help="keep each tune's X: number as its file writes it (default X:1; "
                       "helps a model score tune books as written, generation still writes X:1)")
+    text.add_argument("--keep-headers", action="store_true",
+                      help="keep each tune's header fields as its file writes them, in order, "
+                      "less bibliographic ones (B D F H N S Z) (default: X O T R M L Q K, "
+                      "normalised)")
 
 
 def train_request(args: argparse.Namespace):
@@ -138,7 +142,8 @@ def text_options(args: argparse.Namespace):
     from app.music.normalize import TextOptions
 
     return TextOptions(titles=not args.no_titles, styles=not args.no_styles,
-                       annotations=args.keep_annotations, numbers=args.keep_numbers)
+                       annotations=args.keep_annotations, numbers=args.keep_numbers,
+                       headers=args.keep_headers)
 
 
 def run_train(args: argparse.Namespace) -> int:

@@ -6,7 +6,10 @@
   spaces inside the value. `X:` is `X:1` (reference numbers carry no music, so a model
   never spends anything on them) unless `keep_number` writes the tune's own number (a model
   that is to score tune books as written then learns that numbers vary; generation still
-  starts every tune with `X:1`); `O:` is the tune's style (`app.music.styles`: irish, german,
+  starts every tune with `X:1`); with `keep_header` (`TextOptions.headers`) the header after
+  `X:` and `O:` is instead the tune's own as its book writes it (fields in order, values as
+  written, every title; bibliographic fields dropped), for a model meant to read tune books
+  as written; `O:` is the tune's style (`app.music.styles`: irish, german,
   ...) only when a `style` is given; `T:` (the first title) only with `keep_title=True`; `R:`
   is the tune's rhythm, written in lower case when it is a known dance or tune type (`R: REEL` -> `R:reel`, `slipjig` -> `slip jig`,
   `double jig` -> `jig`), kept as written otherwise, and filled in when the tune has none but
@@ -176,18 +179,28 @@ class TextOptions:
     styles: bool = True         # write O:<style> when the tune's style is known
     annotations: bool = False   # keep performer annotations (fingerings, bowings, text quotes)
     numbers: bool = False       # keep each tune's X: reference number (default X:1)
+    headers: bool = False       # keep the header fields as the file writes them (see below)
+
+
+# Header fields that name where a transcription came from, not the tune (dropped as written too).
+BIBLIOGRAPHIC = frozenset("BDFHNSZ")
 
 
 def training_text(tune: Tune, keep_title: bool = False, keep_annotations: bool = False,
-                  style: str = "", keep_number: bool = False) -> str:
+                  style: str = "", keep_number: bool = False, keep_header: bool = False) -> str:
     """Return the tune as normalised training text (see the module docstring); ends with "\\n".
 
     `style` is written as the `O:` line when not empty (see `tune_text` for the defaults).
+    With `keep_header` the header is the tune's own as written (`written_header`).
     """
     number = " ".join(tune.number.split()) if keep_number else ""
     lines = [f"X:{number or 1}"]
     if style:
         lines.append(f"O:{style}")
+    if keep_header:
+        lines += written_header(tune, keep_title)
+        lines.extend(_body_lines(tune.body, keep_annotations))
+        return "\n".join(lines) + "\n"
     if keep_title and tune.title:
         lines.append(_field_line("T", tune.title))
     rhythm = rhythm_of(tune)
@@ -202,10 +215,21 @@ def training_text(tune: Tune, keep_title: bool = False, keep_annotations: bool =
     return "\n".join(lines) + "\n"
 
 
+def written_header(tune: Tune, keep_titles: bool = True) -> list[str]:
+    """The tune's header lines after X: as its book writes them: the file-header fields it does
+    not set itself, then its own, in order, values as written; less the bibliographic fields,
+    `O:` (the style line stands for it) and, unless `keep_titles`, every `T:`."""
+    own = {name for name, _ in tune.fields[tune.book_fields:]}
+    book = [(n, v) for n, v in tune.fields[:tune.book_fields] if n not in own]
+    return [f"{n}:{v.strip()}" for n, v in book + list(tune.fields[tune.book_fields:])
+            if n not in BIBLIOGRAPHIC and n not in "XO" and (keep_titles or n != "T")]
+
+
 def tune_text(tune: Tune, options: TextOptions = TextOptions()) -> str:
     """Return the tune's training text as `options` ask (the training defaults unless given)."""
     return training_text(tune, options.titles, options.annotations,
-                         style_of(tune) if options.styles else "", options.numbers)
+                         style_of(tune) if options.styles else "", options.numbers,
+                         options.headers)
 
 
 def corpus_text(tunes: Iterable[Tune], keep_title: bool = False,

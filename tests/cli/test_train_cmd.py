@@ -102,7 +102,7 @@ def test_transposed_copies_and_text_options(book, trained, tmp_path, capsys):
     assert training["tune_count"] == 60 and training["transpose"] == 2
     assert training["titles"] is False and "title_digests" not in training
     assert training["text"] == {"titles": False, "styles": True, "annotations": False,
-                                "numbers": False}
+                                "numbers": False, "headers": False}
     plain = tmp_path / "plain.safetensors"
     assert main(["train", "--data", str(book), "--preset", "tiny", "--steps", "2",
                  "--valid-fraction", "0", "--no-titles", "--out", str(plain), "--quiet"]) == 0
@@ -114,11 +114,12 @@ def test_transposed_copies_and_text_options(book, trained, tmp_path, capsys):
 def test_keep_numbers_is_recorded_and_scored_the_same_way(book, tmp_path, capsys):
     out = tmp_path / "numbered.safetensors"
     assert main(["train", "--data", str(book), "--preset", "tiny", "--steps", "2",
-                 "--keep-numbers", "--keep-annotations", "--out", str(out), "--quiet"]) == 0
+                 "--keep-numbers", "--keep-annotations", "--keep-headers", "--out", str(out), "--quiet"]) == 0
     capsys.readouterr()
     text = _info(out, capsys)["training"]["text"]
-    assert text["numbers"] is True and text["annotations"] is True
+    assert text["numbers"] is True and text["annotations"] is True and text["headers"] is True
     from app.evaluation import _options_of
     from model.checkpoint import load_model
 
-    assert _options_of(load_model(out).training).numbers is True
+    options = _options_of(load_model(out).training)
+    assert options.numbers is True and options.headers is True

@@ -139,6 +139,16 @@ def test_reference_numbers_are_1_unless_kept():
     assert tune_text(tune).startswith("X:1\nT:Tune\n")
 
 
+def test_headers_can_be_kept_as_the_book_writes_them():
+    tune = _tune("X:7\nT:One\nT:Two\nC:O'Carolan\nZ:typed by me\nO:Ireland\nM:3/4\nL:1/8\n"
+                 "I::: ::\nR:Air\nK:G Major\nGABc|\n")
+    text = tune_text(tune, TextOptions(numbers=True, headers=True, styles=False))
+    assert text == "X:7\nT:One\nT:Two\nC:O'Carolan\nM:3/4\nL:1/8\nI::: ::\nR:Air\nK:G Major\nGABc|\n"
+    no_titles = tune_text(tune, TextOptions(titles=False, headers=True, styles=False))
+    assert no_titles.startswith("X:1\nC:O'Carolan\n") and "T:" not in no_titles
+    assert tune_text(tune).startswith("X:1\nO:irish\nT:One\nR:air\nM:3/4\nL:1/8\nK:G\n")
+
+
 def test_body_lines_that_are_not_body_fields_are_music():
     tune = _tune("X:1\nK:C\nC:|\nN:dropped\nP:A\nCDEF|\n")
     assert training_text(tune).endswith("K:C\nC:|\nP:A\nCDEF|\n")

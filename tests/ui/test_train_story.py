@@ -199,7 +199,7 @@ def test_the_forms_text_options_reach_the_data_and_the_model_file(qtbot, window,
         pass
     training = read_metadata(saved.args[0])["training"]
     assert training["text"] == {"titles": False, "styles": True, "annotations": True,
-                                "numbers": False}
+                                "numbers": False, "headers": False}
     assert training["transpose"] == 2
     qtbot.waitUntil(lambda: panel.state == "idle", timeout=10000)
     state = form.save_state()
