@@ -10,6 +10,7 @@ counts as certain). GUI-free; the window runs it on a worker thread.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -35,11 +36,22 @@ def tune_provenance(tune: GeneratedResult, model_path: str, headers: Mapping[str
 
 
 def probabilities_over(text: str, generated: str, probabilities: list[float]) -> list[float]:
-    """Spread the generated part's probabilities over the whole text (the prime counts as 1)."""
+    """Spread the generated part's probabilities over the whole text, one per character.
+
+    The prime counts as certain (1). When repairs changed the generated part (a bar line
+    closed, annotations removed), each character of `text` that lines up with one the model
+    wrote (`difflib`'s matching blocks) gets its probability, a character added counts as 1.
+    """
     start = text.rfind(generated) if generated else len(text)
-    start = max(start, 0)
-    tail = len(text) - start - len(probabilities)
-    return [1.0] * start + list(probabilities) + [1.0] * max(tail, 0)
+    if start >= 0:
+        tail = len(text) - start - len(probabilities)
+        return [1.0] * start + list(probabilities) + [1.0] * max(tail, 0)
+    spread = [1.0] * len(text)
+    matcher = SequenceMatcher(None, text, generated, autojunk=False)
+    for a, b, size in matcher.get_matching_blocks():
+        for k in range(min(size, len(probabilities) - b)):
+            spread[a + k] = probabilities[b + k]
+    return spread
 
 
 def generate_records(model, model_path: str, controls: GenerationControls,

@@ -27,3 +27,16 @@ def test_probabilities_cover_the_whole_text():
     assert probabilities_over(text, "AB|\n", [0.5] * 4) == [1.0] * 8 + [0.5] * 4
     assert probabilities_over(text, "", []) == [1.0] * len(text)
     assert probabilities_over(text + "|]", "AB|\n", [0.5] * 4) == [1.0] * 8 + [0.5] * 4 + [1.0] * 2
+
+
+def test_probabilities_follow_the_notes_when_repairs_changed_the_generated_part():
+    # the model wrote '"4"AB uc|' (probabilities 0.1 ... 0.9); the repair removed the
+    # fingering and the bowing mark: each note keeps its own probability
+    generated = '"4"AB uc|\n'
+    probabilities = [round(0.1 * (i + 1), 1) for i in range(len(generated))]
+    text = "X:1\nK:D\nAB c|\n"
+    spread = probabilities_over(text, generated, probabilities)
+    assert len(spread) == len(text)
+    assert spread[:8] == [1.0] * 8                                     # the prime
+    assert spread[8:10] == [probabilities[3], probabilities[4]]      # A, B
+    assert spread[11] == probabilities[7]                             # c (after the dropped u)
