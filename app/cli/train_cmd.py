@@ -113,8 +113,9 @@ def _text_options(p) -> None:
     text.add_argument("--keep-annotations", action="store_true",
                       help="keep fingerings, bowing marks and text in quotes (default: dropped)")
     text.add_argument("--keep-numbers", action="store_true",
-                      help="keep each tune's X: number as its file writes it (default X:1; "
-                      "helps a model score tune books as written, generation still writes X:1)")
+                      help="keep the X: number as the file writes it for one tune in 8 (chosen by "
+                      "a hash; the others X:1): a model then scores tune books as written "
+                      "better, and X:1, with which generation starts, stands for any tune")
     text.add_argument("--keep-headers", action="store_true",
                       help="keep each tune's header fields as its file writes them, in order, "
                       "less bibliographic ones (B D F H N S Z) (default: X O T R M L Q K, "

@@ -4,9 +4,9 @@
 
 - header lines in the canonical order X, O, T, R, M, L, Q, K, each once, as `X:value` with single
   spaces inside the value. `X:` is `X:1` (reference numbers carry no music, so a model
-  never spends anything on them) unless `keep_number` writes the tune's own number (a model
-  that is to score tune books as written then learns that numbers vary; generation still
-  starts every tune with `X:1`); with `keep_header` (`TextOptions.headers`) the header after
+  never spends anything on them) unless `keep_number` writes the tune's own number (for one tune in eight,
+  `numbered`: a model that is to score tune books as written then learns that numbers vary,
+  while `X:1`, with which generation starts every tune, still stands for any tune); with `keep_header` (`TextOptions.headers`) the header after
   `X:` and `O:` is instead the tune's own as its book writes it (fields in order, values as
   written, every title; bibliographic fields dropped), for a model meant to read tune books
   as written; `O:` is the tune's style (`app.music.styles`: irish, german,
@@ -178,8 +178,22 @@ class TextOptions:
     titles: bool = True         # keep the first T: title (the model learns to name its tunes)
     styles: bool = True         # write O:<style> when the tune's style is known
     annotations: bool = False   # keep performer annotations (fingerings, bowings, text quotes)
-    numbers: bool = False       # keep each tune's X: reference number (default X:1)
+    numbers: bool = False       # keep the X: number of one tune in 8 (`numbered`; else X:1)
     headers: bool = False       # keep the header fields as the file writes them (see below)
+
+
+# With TextOptions.numbers, one tune in NUMBERED_ONE_IN keeps its X: number (see `numbered`).
+NUMBERED_ONE_IN = 8
+
+
+def numbered(tune: Tune) -> bool:
+    """Tell whether the tune is one of those (one in NUMBERED_ONE_IN, by a hash of its music)
+    whose X: number the training text keeps when asked to: enough for a model to learn that
+    numbers vary, while `X:1`, with which generation starts every tune, keeps standing for any
+    tune (kept for all, it would mean "the first of its book": in music21's corpus 987 of the
+    990 tunes numbered 1 are American, one per file)."""
+    digest = hashlib.blake2b(tune.body.encode("utf-8"), digest_size=4).digest()
+    return digest[0] % NUMBERED_ONE_IN == 0
 
 
 # Header fields that name where a transcription came from, not the tune (dropped as written too).
@@ -193,7 +207,7 @@ def training_text(tune: Tune, keep_title: bool = False, keep_annotations: bool =
     `style` is written as the `O:` line when not empty (see `tune_text` for the defaults).
     With `keep_header` the header is the tune's own as written (`written_header`).
     """
-    number = " ".join(tune.number.split()) if keep_number else ""
+    number = " ".join(tune.number.split()) if keep_number and numbered(tune) else ""
     lines = [f"X:{number or 1}"]
     if style:
         lines.append(f"O:{style}")

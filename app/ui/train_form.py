@@ -58,7 +58,7 @@ class TrainForm(QWidget):
         budget.addWidget(self.budget_unit)
         form.addRow("Budget:", budget)
 
-    def _text_row(self) -> QHBoxLayout:
+    def _text_row(self) -> QGridLayout:
         """What the training text keeps (the copies in other keys are the next row's)."""
         defaults = TextOptions()
         self.titles = QCheckBox("Titles")
@@ -70,14 +70,26 @@ class TrainForm(QWidget):
         self.annotations = QCheckBox("Annotations")
         self.annotations.setToolTip("Keep performer annotations: fingerings, bowing marks and "
                                     "text in quotes")
+        self.numbers = QCheckBox("X: numbers")
+        self.numbers.setToolTip("Keep the X: reference number as the file writes it for one "
+                                "tune in 8 (the others X:1): helps a model score tune books "
+                                "as written")
+        self.headers = QCheckBox("Headers")
+        self.headers.setToolTip("Keep each tune's header fields in its file's order and "
+                                "spelling (less bibliographic B: D: F: H: N: S: Z: lines) "
+                                "instead of the normalised X O T R M L Q K")
         for box, value in ((self.titles, defaults.titles), (self.styles, defaults.styles),
-                           (self.annotations, defaults.annotations)):
+                           (self.annotations, defaults.annotations),
+                           (self.numbers, defaults.numbers), (self.headers, defaults.headers)):
             box.setChecked(value)
-        row = QHBoxLayout()
-        for widget in (self.titles, self.styles, self.annotations):
-            row.addWidget(widget)
-        row.addStretch(1)
-        return row
+        grid = QGridLayout()            # three to a row, so the panel stays narrow
+        for i, widget in enumerate(self._text_boxes()):
+            grid.addWidget(widget, i // 3, i % 3)
+        grid.setColumnStretch(3, 1)
+        return grid
+
+    def _text_boxes(self) -> tuple[QCheckBox, ...]:
+        return (self.titles, self.styles, self.annotations, self.numbers, self.headers)
 
     def _keys_row(self) -> QHBoxLayout:
         self.transpose = QSpinBox()
@@ -128,8 +140,7 @@ class TrainForm(QWidget):
 
     def set_busy(self, busy: bool) -> None:
         """Lock the choices while a run is alive; fine-tuning needs a model to start from."""
-        for widget in (self.data_choice, self.titles, self.styles, self.annotations,
-                       self.transpose):
+        for widget in (self.data_choice, *self._text_boxes(), self.transpose):
             widget.setEnabled(not busy)
         self.preset.setEnabled(self.scratch.isChecked() and not busy)
         self.base_model.setEnabled(self.finetune.isChecked() and not busy)
@@ -152,7 +163,8 @@ class TrainForm(QWidget):
     def text_options(self) -> TextOptions:
         """How the training text is written (app.music.normalize.TextOptions)."""
         return TextOptions(titles=self.titles.isChecked(), styles=self.styles.isChecked(),
-                           annotations=self.annotations.isChecked())
+                           annotations=self.annotations.isChecked(),
+                           numbers=self.numbers.isChecked(), headers=self.headers.isChecked())
 
     def transpose_copies(self) -> int:
         """Copies of each training tune in other keys (0: none)."""
@@ -188,6 +200,7 @@ class TrainForm(QWidget):
                 "finetune": self.finetune.isChecked(), "budget": self.budget_value.value(),
                 "unit": self.budget_unit.currentText(), "titles": self.titles.isChecked(),
                 "styles": self.styles.isChecked(), "annotations": self.annotations.isChecked(),
+                "numbers": self.numbers.isChecked(), "headers": self.headers.isChecked(),
                 "transpose": self.transpose.value()}
 
     def restore_state(self, state: dict) -> None:
@@ -200,8 +213,8 @@ class TrainForm(QWidget):
             self.budget_unit.setCurrentText(state["unit"])
         if state.get("budget"):
             self.budget_value.setValue(float(state["budget"]))
-        for box, name in ((self.titles, "titles"), (self.styles, "styles"),
-                          (self.annotations, "annotations")):
+        for box, name in zip(self._text_boxes(),
+                             ("titles", "styles", "annotations", "numbers", "headers")):
             if isinstance(state.get(name), bool):
                 box.setChecked(state[name])
         if isinstance(state.get("transpose"), int):

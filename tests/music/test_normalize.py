@@ -4,7 +4,7 @@ normalised tunes still play the same notes as the originals."""
 import pytest
 
 from app.music.normalize import (TextOptions, canonical_key, canonical_rhythm, corpus_text,
-                                 rhythm_of, tune_text,
+                                 numbered, rhythm_of, tune_text,
                                  split_generated_text, training_text)
 from app.music.tunebook import parse_tune_book
 
@@ -131,19 +131,23 @@ def test_performer_annotations_leave_the_training_text_unless_kept():
     assert training_text(tune, keep_annotations=True).endswith('K:G\n"4"a2 ug "cresc"(Bd) "G"B|\n')
 
 
-def test_reference_numbers_are_1_unless_kept():
-    tune = _tune("X: 12 \nT:Tune\nK:G\nGABc|\n")
-    assert training_text(tune).startswith("X:1\nK:G\n")
-    assert training_text(tune, keep_number=True).startswith("X:12\n")
-    assert tune_text(tune, TextOptions(numbers=True)).startswith("X:12\nT:Tune\n")
-    assert tune_text(tune).startswith("X:1\nT:Tune\n")
+def test_reference_numbers_are_1_unless_kept_for_one_tune_in_eight():
+    tunes = [_tune(f"X: 12 \nT:Tune\nK:G\nGABc|{'d' * i}|\n") for i in range(800)]
+    kept = [t for t in tunes if numbered(t)]
+    assert 60 <= len(kept) <= 140                                    # one in eight, by hash
+    for tune in (kept[0], next(t for t in tunes if not numbered(t))):
+        assert training_text(tune).startswith("X:1\nK:G\n")
+        assert tune_text(tune).startswith("X:1\nT:Tune\n")
+        expected = "X:12\n" if tune in kept else "X:1\n"
+        assert training_text(tune, keep_number=True).startswith(expected)
+        assert tune_text(tune, TextOptions(numbers=True)).startswith(expected + "T:Tune\n")
 
 
 def test_headers_can_be_kept_as_the_book_writes_them():
     tune = _tune("X:7\nT:One\nT:Two\nC:O'Carolan\nZ:typed by me\nO:Ireland\nM:3/4\nL:1/8\n"
                  "I::: ::\nR:Air\nK:G Major\nGABc|\n")
-    text = tune_text(tune, TextOptions(numbers=True, headers=True, styles=False))
-    assert text == "X:7\nT:One\nT:Two\nC:O'Carolan\nM:3/4\nL:1/8\nI::: ::\nR:Air\nK:G Major\nGABc|\n"
+    text = tune_text(tune, TextOptions(headers=True, styles=False))
+    assert text == "X:1\nT:One\nT:Two\nC:O'Carolan\nM:3/4\nL:1/8\nI::: ::\nR:Air\nK:G Major\nGABc|\n"
     no_titles = tune_text(tune, TextOptions(titles=False, headers=True, styles=False))
     assert no_titles.startswith("X:1\nC:O'Carolan\n") and "T:" not in no_titles
     assert tune_text(tune).startswith("X:1\nO:irish\nT:One\nR:air\nM:3/4\nL:1/8\nK:G\n")

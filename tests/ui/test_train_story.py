@@ -186,9 +186,11 @@ def test_the_forms_text_options_reach_the_data_and_the_model_file(qtbot, window,
     panel = story_run(qtbot, window, tmp_path, steps=5)
     form = panel.form
     assert (form.titles.isChecked(), form.styles.isChecked(), form.annotations.isChecked(),
-            form.transpose_copies()) == (True, True, False, 0)        # TextOptions' defaults
+            form.numbers.isChecked(), form.headers.isChecked(),
+            form.transpose_copies()) == (True, True, False, False, False, 0)  # the defaults
     form.titles.setChecked(False)
     form.annotations.setChecked(True)
+    form.headers.setChecked(True)
     form.transpose.setValue(2)
     with qtbot.waitSignal(panel.summary_ready, timeout=20000) as summary:
         panel.start_button.click()
@@ -199,7 +201,7 @@ def test_the_forms_text_options_reach_the_data_and_the_model_file(qtbot, window,
         pass
     training = read_metadata(saved.args[0])["training"]
     assert training["text"] == {"titles": False, "styles": True, "annotations": True,
-                                "numbers": False, "headers": False}
+                                "numbers": False, "headers": True}
     assert training["transpose"] == 2
     qtbot.waitUntil(lambda: panel.state == "idle", timeout=10000)
     state = form.save_state()
@@ -207,6 +209,7 @@ def test_the_forms_text_options_reach_the_data_and_the_model_file(qtbot, window,
     assert form.titles.isChecked() and form.transpose_copies() == 0
     form.restore_state(state)
     assert not form.titles.isChecked() and form.annotations.isChecked()
+    assert form.headers.isChecked() and not form.numbers.isChecked()
     assert form.transpose_copies() == 2 and form.transpose.isEnabled()
 
 
