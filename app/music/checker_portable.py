@@ -38,8 +38,10 @@ Ties and broken rhythm, hornpipe swing included, are judged in `checker_rhythm`.
 - `bad-tempo`: a `Q:` abc2midi cannot read (`Q:1/1=00`, `Q:x`);
 - `body-field`: a field line abc2midi allows only in the header (`R:`, `N:`, `O:` ...) inside
   the body;
-- `hornpipe-meter`: `R:hornpipe` in a meter other than C, 2/4 or 4/4 (abc2midi swings
-  hornpipes and refuses others, `M:C|` included);
+- `hornpipe-meter`: `R:hornpipe` (any of a header's `R:` lines) in a meter other than C, 2/4
+  or 4/4 (abc2midi swings hornpipes and refuses others, `M:C|` included);
+- `bad-instruction`: a header `I:` line naming an instruction (`I:linebreak $`, `I:A:||`),
+  which abc2midi 4.84 refuses ("I: key not recognized"); repeat plans such as `I::: ::` pass;
 - `voice-field`: a voice field (`[V:2]`, a `V:1` line) after the first note of a tune whose
   header declares no voice. abc2midi ("First V: field occurs past body") plays what follows
   a `V:2` as a second track at the same time as the notes before it, while music21 (Ceol)
@@ -158,17 +160,29 @@ def _header_findings(tune: T.TuneTokens) -> list[Finding]:
         if tok.value[0] == "Q" and tempo_problem(tok.value[1]):
             # Negative indices: -1 - the header token's index.
             found.append(Finding("bad-tempo", -1 - i, tempo_problem(tok.value[1])))
-    return found + _hornpipe_findings(tune)
+    return found + _hornpipe_findings(tune) + _instruction_findings(tune)
 
 
 def _hornpipe_findings(tune: T.TuneTokens) -> list[Finding]:
+    """Each `R:` line naming a hornpipe (a header may hold several) under another meter."""
     fields = {tok.value[0]: tok.value[1] for tok in reversed(tune.header)}
-    rhythm, meter = fields.get("R", "").strip().lower(), fields.get("M", "").replace(" ", "")
-    if rhythm.startswith("hornpipe") and meter and meter not in HORNPIPE_METERS:
-        rhythm_index = next(i for i, tok in enumerate(tune.header) if tok.value[0] == "R")
-        return [Finding("hornpipe-meter", -1 - rhythm_index, "abc2midi plays a hornpipe only "
-                        f"in 2/4 or 4/4, not M:{meter}; drop R: or change the meter")]
-    return []
+    meter = fields.get("M", "").replace(" ", "")
+    if not meter or meter in HORNPIPE_METERS:
+        return []
+    return [Finding("hornpipe-meter", -1 - i, "abc2midi plays a hornpipe only in 2/4 or 4/4, "
+                    f"not M:{meter}; drop R: or change the meter")
+            for i, tok in enumerate(tune.header)
+            if tok.value[0] == "R" and tok.value[1].strip().lower().startswith("hornpipe")]
+
+
+def _instruction_findings(tune: T.TuneTokens) -> list[Finding]:
+    """Header `I:` lines that name an instruction: abc2midi 4.84 knows none we tried
+    (`linebreak`, `abc-charset`, `A:||`: "I: key ... not recognized"); it passes over, with a
+    warning, the repeat plans (`I::: ::`) of the Nottingham and Ryan's books."""
+    return [Finding("bad-instruction", -1 - i, f"abc2midi does not know the instruction "
+                    f"I:{tok.value[1].strip()}; drop it")
+            for i, tok in enumerate(tune.header)
+            if tok.value[0] == "I" and tok.value[1].strip()[:1].isalpha()]
 
 
 def _voice_findings(tune: T.TuneTokens) -> list[Finding]:

@@ -75,6 +75,12 @@ def _hornpipe_meter(edit, finding, tok, repairs, drop_lines) -> None:
     repairs.append(f"line {tok.line}: dropped R: (abc2midi plays hornpipes only in 2/4 or 4/4)")
 
 
+def _bad_instruction(edit, finding, tok, repairs, drop_lines) -> None:
+    drop_lines.add(tok.line)
+    repairs.append(f"line {tok.line}: dropped I:{tok.value[1].strip()} (abc2midi does not "
+                   "know the instruction)")
+
+
 def _voice_field(edit, finding, tok, repairs, drop_lines) -> None:
     edit.drop(finding.index)     # a field line left blank goes
     repairs.append(f"{where(tok)}: dropped the voice field {tok.text.strip()} (the tune "
@@ -173,8 +179,8 @@ def _misplaced_decoration(edit, finding, tok, repairs, drop_lines) -> None:
     _move_decorations(edit, finding.index, repairs)
 
 
-_RULES = {"hornpipe-meter": _hornpipe_meter, "voice-field": _voice_field,
-          "body-field": _body_field, "bad-tempo": _bad_tempo, "bad-octave": _bad_octave,
+_RULES = {"hornpipe-meter": _hornpipe_meter, "bad-instruction": _bad_instruction,
+          "voice-field": _voice_field, "body-field": _body_field, "bad-tempo": _bad_tempo, "bad-octave": _bad_octave,
           "bad-chord-symbol": _bad_chord_symbol, "staccato-tie": _staccato_tie,
           "double-repeat-bar": _double_repeat_bar, "invisible-bar": _invisible_bar,
           "roll-after-grace": _roll_after_grace, "repeat-at-end": _repeat_at_end,

@@ -255,7 +255,11 @@ def test_tempo(tempo, bad):
 @pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi (abcmidi) not installed")
 @pytest.mark.parametrize("header, code", [("Q:1/1=00", "bad-tempo"), ("Q:1/4=96", None),
                                           ("R:hornpipe\nM:C|", "hornpipe-meter"),
-                                          ("R:hornpipe\nM:C", None)])
+                                          ("R:hornpipe\nM:C", None),
+                                          ("R:jig\nR:Hornpipe\nM:C|", "hornpipe-meter"),
+                                          ("I:A:||", "bad-instruction"),
+                                          ("I:linebreak $", "bad-instruction"),
+                                          ("I::: ::", None), ("I:|| ::", None)])
 def test_headers_agree_with_abc2midi(tmp_path, header, code):
     abc = f"X:1\nT:t\n{header}\nL:1/8\nK:G\nABcd efga|\n"
     if "M:" not in header:

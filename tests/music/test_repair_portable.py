@@ -87,6 +87,18 @@ def test_hornpipe_in_cut_time_loses_its_rhythm_field():
     assert text == "X:1\nM:C|\nL:1/8\nK:D\nABcd efga|\n" and "R:" in notes[0]
 
 
+def test_a_second_rhythm_field_naming_a_hornpipe_goes_too():
+    abc = "X:1\nR:cornpipe\nM:C|\nL:1/8\nR:Hornpipe\nK:G\nABcd efga|\n"
+    text, notes = fixed(abc)
+    assert text == "X:1\nR:cornpipe\nM:C|\nL:1/8\nK:G\nABcd efga|\n" and "R:" in notes[0]
+
+
+def test_an_instruction_abc2midi_does_not_know_goes_and_a_repeat_plan_stays():
+    abc = "X:1\nM:C\nL:1/8\nI:A:||\nI::: ::\nK:D\nABcd efga|\n"
+    text, notes = fixed(abc)
+    assert text == "X:1\nM:C\nL:1/8\nI::: ::\nK:D\nABcd efga|\n" and "I:A:||" in notes[0]
+
+
 def test_unreadable_tempo_line_goes():
     abc = "X:1\nM:4/4\nL:1/8\nQ:1/1=00\nK:G\nABcd efga|\n"
     text, notes = fixed(abc)
