@@ -31,9 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.music.corpus import load_corpus  # noqa: E402
-from app.music.normalize import TextOptions, corpus_text  # noqa: E402
+from app.music.normalize import BIBLIOGRAPHIC as FIELDS, TextOptions, corpus_text  # noqa: E402
 
-BIBLIOGRAPHIC = tuple(f"{letter}:" for letter in "BDFHNSZ")
+BIBLIOGRAPHIC = tuple(f"{letter}:" for letter in sorted(FIELDS))   # the training text's own
 
 
 def real_abc(tune) -> str:
