@@ -35,7 +35,8 @@ corpus (`benchmarks/abc2midi_judge.py`):
   staccato or a fermata (`hornpipe_swing_findings`, which needs the checker's bars);
 
 Ties and broken rhythm, hornpipe swing included, are judged in `checker_rhythm`.
-- `bad-tempo`: a `Q:` abc2midi cannot read (`Q:1/1=00`, `Q:x`);
+- `bad-tempo`: a `Q:` abc2midi cannot read (`Q:1/1=00`, `Q:x`), or one that divides by zero
+  (`Q:1/0=120`: abc2midi reads it, music21, hence Ceol's player, cannot);
 - `body-field`: a field line abc2midi allows only in the header (`R:`, `N:`, `O:` ...) inside
   the body;
 - `hornpipe-meter`: `R:hornpipe` (any of a header's `R:` lines) in a meter other than C, 2/4
@@ -148,8 +149,12 @@ def respell_octave(note: str) -> str:
 
 
 def tempo_problem(value: str) -> str | None:
-    """Return why abc2midi refuses the tempo `Q:value` ("1/4=0", "x"), or None if it reads it."""
-    if _TEMPO.fullmatch(re.sub(r'"[^"]*"', "", value)):
+    """Return why abc2midi refuses the tempo `Q:value` ("1/4=0", "x"), or why music21 (Ceol's
+    player) does ("1/0=120": abc2midi reads it, music21 divides by zero), or None."""
+    plain = re.sub(r'"[^"]*"', "", value)
+    if re.search(r"/\s*0+(?!\d)", plain):
+        return f"the tempo Q:{value.strip()} divides by zero (write e.g. Q:1/4=120)"
+    if _TEMPO.fullmatch(plain):
         return None
     return f"abc2midi cannot read the tempo Q:{value.strip()} (write e.g. Q:1/4=120)"
 

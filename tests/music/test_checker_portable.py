@@ -244,7 +244,8 @@ def test_hornpipe_meter(meter, bad):
 @pytest.mark.parametrize("tempo, bad", [("1/4=120", False), ("120", False), ("3/8=100", False),
                                         ('"Allegro" 1/4=120', False), ('"Allegro"', False),
                                         ("C=120", False), ("1/1=00", True), ("1/4=0", True),
-                                        ("1/4=", True), ("x", True), ("0", True)])
+                                        ("1/4=", True), ("x", True), ("0", True),
+                                        ("1/0=120", True), ("3/08=90", False)])
 def test_tempo(tempo, bad):
     abc = f"X:1\nM:4/4\nL:1/8\nQ:{tempo}\nK:G\nABcd efga|\n"
     assert portable_codes(abc) == (["bad-tempo"] if bad else [])

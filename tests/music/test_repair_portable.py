@@ -99,6 +99,14 @@ def test_an_instruction_abc2midi_does_not_know_goes_and_a_repeat_plan_stays():
     assert text == "X:1\nM:C\nL:1/8\nI::: ::\nK:D\nABcd efga|\n" and "I:A:||" in notes[0]
 
 
+def test_a_tempo_that_divides_by_zero_goes_and_the_tune_plays():
+    from app.music.abc_midi import abc_to_midi
+
+    text, notes = fixed("X:1\nM:C\nL:1/8\nQ:1/0=120\nK:G\nABcd efga|\n")
+    assert text == "X:1\nM:C\nL:1/8\nK:G\nABcd efga|\n" and "tempo" in notes[0]
+    assert len(abc_to_midi(text)) > 0
+
+
 def test_unreadable_tempo_line_goes():
     abc = "X:1\nM:4/4\nL:1/8\nQ:1/1=00\nK:G\nABcd efga|\n"
     text, notes = fixed(abc)
