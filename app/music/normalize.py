@@ -4,12 +4,13 @@
 
 - header lines in the canonical order X, O, T, R, M, L, Q, K, each once, as `X:value` with single
   spaces inside the value. `X:` is `X:1` (reference numbers carry no music, so a model
-  never spends anything on them) unless `keep_number` writes the tune's own number (for one tune in eight,
-  `numbered`: a model that is to score tune books as written then learns that numbers vary,
-  while `X:1`, with which generation starts every tune, still stands for any tune); with `keep_header` (`TextOptions.headers`) the header after
-  `X:` and `O:` is instead the tune's own as its book writes it (fields in order, values as
-  written, every title; bibliographic fields dropped), for a model meant to read tune books
-  as written; `O:` is the tune's style (`app.music.styles`: irish, german,
+  never spends anything on them) unless `keep_number` writes the tune's own number (for one
+  tune in eight, `numbered`: a model that is to score tune books as written then learns that
+  numbers vary, while `X:1`, with which generation starts every tune, still stands for any
+  tune); with `keep_header` (`TextOptions.headers`) the header after `X:` and `O:` is instead
+  the tune's own as its book writes it (fields in order, values as written, every title;
+  bibliographic fields dropped), for a model meant to read tune books as written; `O:` is the
+  tune's style (`app.music.styles`: irish, german,
   ...) only when a `style` is given; `T:` (the first title) only with `keep_title=True`; `R:`
   is the tune's rhythm, written in lower case when it is a known dance or tune type (`R: REEL` -> `R:reel`, `slipjig` -> `slip jig`,
   `double jig` -> `jig`), kept as written otherwise, and filled in when the tune has none but
@@ -233,10 +234,8 @@ def written_header(tune: Tune, keep_titles: bool = True) -> list[str]:
     """The tune's header lines after X: as its book writes them: the file-header fields it does
     not set itself, then its own, in order, values as written; less the bibliographic fields,
     `O:` (the style line stands for it) and, unless `keep_titles`, every `T:`."""
-    own = {name for name, _ in tune.fields[tune.book_fields:]}
-    book = [(n, v) for n, v in tune.fields[:tune.book_fields] if n not in own]
-    return [f"{n}:{v.strip()}" for n, v in book + list(tune.fields[tune.book_fields:])
-            if n not in BIBLIOGRAPHIC and n not in "XO" and (keep_titles or n != "T")]
+    return [f"{n}:{v.strip()}" for n, v in tune.written_fields()
+            if n not in BIBLIOGRAPHIC and n not in ("X", "O") and (keep_titles or n != "T")]
 
 
 def tune_text(tune: Tune, options: TextOptions = TextOptions()) -> str:

@@ -111,13 +111,18 @@ class Tune:
         title = f" {self.title}" if self.title else ""
         return f"{name} tune {self.index + 1} (X:{self.number}{title})"
 
+    def written_fields(self) -> list[tuple[str, str]]:
+        """The header fields as the tune is read: the file-header fields it does not set
+        itself, then its own, in order."""
+        own = {name for name, _ in self.fields[self.book_fields:]}
+        book = [(n, v) for n, v in self.fields[:self.book_fields] if n not in own]
+        return book + list(self.fields[self.book_fields:])
+
     def abc(self) -> str:
         """Return a self-contained ABC text of the tune (X first, then the file-header fields the
         tune does not set itself, then its own fields and body)."""
-        own = {name for name, _ in self.fields[self.book_fields:]}
-        book = [(n, v) for n, v in self.fields[:self.book_fields] if n not in own]
         lines = [f"X:{self.number}"]
-        lines += [f"{n}:{v}" for n, v in book + list(self.fields[self.book_fields:]) if n != "X"]
+        lines += [f"{n}:{v}" for n, v in self.written_fields() if n != "X"]
         if self.body:
             lines.append(self.body)
         return "\n".join(lines) + "\n"
