@@ -40,9 +40,7 @@ def _options_of(training: dict):
     text = training.get("text")
     if not text:
         return TextOptions(titles=False, styles=False, annotations=True)
-    return TextOptions(titles=bool(text.get("titles")), styles=bool(text.get("styles")),
-                       annotations=bool(text.get("annotations")),
-                       numbers=bool(text.get("numbers")), headers=bool(text.get("headers")))
+    return TextOptions.from_dict(text)
 
 
 def evaluation_blocks(sources: Sequence[str], text: str = "as-written",

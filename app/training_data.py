@@ -166,9 +166,7 @@ def _model_extra(train: Sequence, text: TextOptions, transpose: int,
 
     from app.music.styles import style_of
 
-    extra: dict = {"text": {"titles": text.titles, "styles": text.styles,
-                            "annotations": text.annotations, "numbers": text.numbers,
-                            "headers": text.headers},
+    extra: dict = {"text": text.to_dict(),
                    "transpose": list(transpose_keys) or transpose}
     if text.styles:
         styles = Counter(style_of(t) for t in train)

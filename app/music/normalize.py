@@ -44,7 +44,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 
 from app.music.annotations import strip_performer_annotations
 from app.music.styles import style_of
@@ -181,6 +181,15 @@ class TextOptions:
     annotations: bool = False   # keep performer annotations (fingerings, bowings, text quotes)
     numbers: bool = False       # keep the X: number of one tune in 8 (`numbered`; else X:1)
     headers: bool = False       # keep the header fields as the file writes them (see below)
+
+    def to_dict(self) -> dict[str, bool]:
+        """The options as a model file's summary keeps them."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, text: dict) -> "TextOptions":
+        """The options a model file's summary names (an option it does not name: off)."""
+        return cls(**{f.name: bool(text.get(f.name)) for f in fields(cls)})
 
 
 # With TextOptions.numbers, one tune in NUMBERED_ONE_IN keeps its X: number (see `numbered`).
